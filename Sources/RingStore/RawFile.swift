@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file descriptor used only through positional I/O (`pread`/`pwrite`), so that one writer
+/// and any number of readers share it without a file offset to fight over, and so that memory
+/// stays bounded whatever the file size (no `mmap`).
+final class RawFile: Sendable {
+    let path: String
+    let descriptor: Int32
+
+    enum Mode { case readOnly, readWrite, create }
+
+    init(path: String, mode: Mode) throws {
+        self.path = path
+        let flags: Int32
+        switch mode {
+        case .readOnly: flags = O_RDONLY | O_CLOEXEC
+        case .readWrite: flags = O_RDWR | O_CLOEXEC
+        case .create: flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
+        }
+        let fd = open(path, flags, 0o640)
+        guard fd >= 0 else { throw RingStoreError.io(operation: "open", path: path, errno: errno) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// Takes the exclusive advisory lock that marks the one writer of this file.
+    func lockExclusive() throws {
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            if errno == EWOULDBLOCK { throw RingStoreError.lockedByAnotherWriter(path: path) }
+            throw RingStoreError.io(operation: "flock", path: path, errno: errno)
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RingStoreError.io(operation: "pread", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Reads `count` bytes at `offset`; bytes past the end of the file read as zero.
+    func read(count: Int, at offset: UInt64) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        _ = try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }
+        return bytes
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RingStoreError.io(operation: "pwrite", path: path, errno: errno)
+            }
+            done += n
+        }
+    }
+
+    func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        try bytes.withUnsafeBytes { try write($0, at: offset) }
+    }
+
+    func syncData() throws {
+        guard fdatasync(descriptor) == 0 else { throw RingStoreError.io(operation: "fdatasync", path: path, errno: errno) }
+    }
+
+    /// Bytes the file occupies on disk (ring files are sparse until their regions fill).
+    func allocatedBytes() throws -> UInt64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw RingStoreError.io(operation: "fstat", path: path, errno: errno) }
+        return UInt64(info.st_blocks) * 512
+    }
+
+    func truncate(to size: UInt64) throws {
+        guard ftruncate(descriptor, off_t(size)) == 0 else {
+            throw RingStoreError.io(operation: "ftruncate", path: path, errno: errno)
+        }
+    }
+}

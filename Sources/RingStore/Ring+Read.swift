@@ -1,0 +1,256 @@
+/// What to read from a ring.
+public struct ReadRequest: Sendable, Equatable {
+    public enum Start: Sendable, Equatable {
+        case beginning
+        /// From this sequence number (a cursor's position) on.
+        case seq(UInt64)
+        /// The last N records (that pass the stream filter).
+        case last(Int)
+        /// The first record with a timestamp at or after this (ns since the epoch).
+        case time(Int64)
+    }
+
+    public var start: Start
+    /// Stop before the first record at or after this time (exclusive bound).
+    public var until: Int64?
+    /// At most this many items.
+    public var maxItems: Int?
+    /// At most this many payload bytes (at least one record is always returned).
+    public var maxBytes: Int?
+    /// Only records of these streams; nil for all. Gaps are always returned.
+    public var streams: Set<LogStream>?
+
+    public init(start: Start = .beginning, until: Int64? = nil, maxItems: Int? = nil, maxBytes: Int? = nil,
+                streams: Set<LogStream>? = nil) {
+        self.start = start
+        self.until = until
+        self.maxItems = maxItems
+        self.maxBytes = maxBytes
+        self.streams = streams
+    }
+}
+
+public struct ReadResult: Sendable, Equatable {
+    public enum End: Sendable, Equatable {
+        /// Everything written so far was read.
+        case caughtUp
+        /// A limit of the request stopped the read; more is there.
+        case limit
+        /// The `until` bound was reached; nothing later will match.
+        case until
+    }
+
+    public var items: [ReadItem]
+    /// Where to continue: the sequence number after the last item read or skipped.
+    public var next: UInt64
+    public var end: End
+    /// The ring is finished and this read reached its end: nothing more will ever come.
+    public var finished: Bool
+}
+
+extension Ring {
+    /// Reads records and gaps in order. Every record returned passed its checksum; damage and
+    /// records overwritten while reading show as gaps at their place.
+    public func read(_ request: ReadRequest) throws -> ReadResult {
+        var window = FrameWindow(file: file, checksum: checksum)
+        let snapshot = state
+        let start: UInt64
+        switch request.start {
+        case .beginning: start = 0
+        case let .seq(seq): start = seq
+        case let .time(time): start = try seek(time: time, in: snapshot, window: &window)
+        case let .last(count): start = try startOfLast(count, streams: request.streams, in: snapshot, window: &window)
+        }
+        var collector = Collector(request: request, next: start)
+        let latest = try readForward(&collector, from: snapshot, window: &window)
+        let end = collector.end ?? .caughtUp
+        return ReadResult(items: collector.items, next: collector.next, end: end,
+                          finished: end == .caughtUp && latest.finished && collector.next >= latest.nextSeq)
+    }
+
+    /// Reads from `collector.next` until it stops or has everything in `snapshot`; returns the
+    /// newest state it looked at.
+    private func readForward(_ collector: inout Collector, from snapshot: RingState, window: inout FrameWindow) throws -> RingState {
+        var snapshot = snapshot
+        while collector.end == nil {
+            if collector.next < snapshot.prefixCount {
+                let region = Region.prefix(of: superblock, snapshot)
+                guard try walk(region, &collector, window: &window, overtaken: { _ in false }) else { break }
+            }
+            guard snapshot.sealed, collector.next < snapshot.nextSeq else { break }
+            if collector.next < snapshot.tailSeq {
+                let exact = collector.next == snapshot.firstSuffixSeq
+                let gap = Gap(seq: collector.next, seqCount: snapshot.tailSeq - collector.next,
+                              records: snapshot.tailSeq - collector.next,
+                              bytes: exact ? snapshot.counters.rolledBytes : nil, reason: .rolledOver, timestamp: nil)
+                guard collector.take(gap) else { break }
+            }
+            var overtakenBy: RingState?
+            _ = try walk(Region.suffix(of: superblock, snapshot), &collector, window: &window, overtaken: { expected in
+                let latest = self.state
+                guard expected < latest.tailSeq else { return false }
+                overtakenBy = latest
+                return true
+            })
+            guard let latest = overtakenBy else { break }
+            snapshot = latest
+        }
+        return snapshot
+    }
+
+    /// Hands the region's records from `collector.next` to the collector. Returns false when
+    /// the collector stopped or `overtaken()` says the writer has overwritten what is next.
+    private func walk(_ region: Region, _ collector: inout Collector, window: inout FrameWindow,
+                      overtaken: (UInt64) -> Bool) throws -> Bool {
+        let target = collector.next
+        var walker = RegionWalker(region, logical: target <= region.seqs.lowerBound ? 0
+            : try locate(in: region, window: &window, before: { $0.seq < target }))
+        while collector.next < region.seqs.upperBound {
+            let frame: FrameWindow.Frame
+            switch try walker.step(&window) {
+            case let .frame(found): frame = found
+            case .end, .damaged:
+                if overtaken(collector.next) { return false }
+                let expected = collector.next
+                guard let found = try walker.resync(&window, accept: { $0 >= expected }) else {
+                    return collector.take(corruptGap(from: expected, to: region.seqs.upperBound))
+                }
+                frame = found
+            }
+            let seq = frame.header.seq
+            if seq < collector.next { continue }
+            if seq > collector.next, !collector.take(corruptGap(from: collector.next, to: seq)) { return false }
+            guard collector.take(frame, window: window) else { return false }
+        }
+        return true
+    }
+
+    private func corruptGap(from: UInt64, to: UInt64) -> Gap {
+        Gap(seq: from, seqCount: to - from, records: to - from, bytes: nil, reason: .corrupt, timestamp: nil)
+    }
+
+    /// Binary search over a region for a frame boundary (as a logical offset) whose frame is
+    /// `before` the target, as close to it as a 64 KiB window: O(log n) probes, each finding
+    /// the first frame after an arbitrary offset.
+    func locate(in region: Region, window: inout FrameWindow, before: (FrameHeader) -> Bool) throws -> UInt64 {
+        var low: UInt64 = 0
+        var high = region.used
+        while high - low > UInt64(FrameWindow.chunk) {
+            let middle = (low + high) / 2 / RingFormat.frameAlignment * RingFormat.frameAlignment
+            var probe = RegionWalker(region, logical: middle)
+            if let frame = try probe.resync(&window, maxScan: high - middle, accept: { _ in true }) {
+                let position = region.logical(ofAbsolute: frame.offset)
+                if position < high, position > low, before(frame.header) {
+                    low = position
+                    continue
+                }
+            }
+            high = middle
+        }
+        return low
+    }
+
+    /// The sequence number of the first record at or after `time`.
+    private func seek(time: Int64, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
+        if state.prefixCount > 0, state.prefixLastTimestamp >= time {
+            return try firstSeq(atOrAfter: time, in: Region.prefix(of: superblock, state), window: &window)
+        }
+        let suffix = Region.suffix(of: superblock, state)
+        let seq = try firstSeq(atOrAfter: time, in: suffix, window: &window)
+        // The time fell among records that rolled over: start at the gap, so the reader sees it.
+        if seq == state.tailSeq, state.tailSeq > state.firstSuffixSeq, state.sealed { return state.firstSuffixSeq }
+        return seq
+    }
+
+    private func firstSeq(atOrAfter time: Int64, in region: Region, window: inout FrameWindow) throws -> UInt64 {
+        guard !region.seqs.isEmpty else { return region.seqs.upperBound }
+        var walker = RegionWalker(region, logical: try locate(in: region, window: &window, before: { $0.timestamp < time }))
+        while case let .frame(frame) = try walker.step(&window) {
+            if frame.header.timestamp >= time, region.seqs.contains(frame.header.seq) { return frame.header.seq }
+        }
+        return region.seqs.upperBound
+    }
+
+    /// Where a read of the last `count` records (of `streams`) starts.
+    private func startOfLast(_ count: Int, streams: Set<LogStream>?, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
+        guard count > 0 else { return state.nextSeq }
+        // Counting back over the visible sequence numbers: exact when every record counts.
+        func seqBack(_ n: UInt64) -> UInt64 {
+            let suffix = state.visibleSuffix
+            if UInt64(suffix.count) >= n { return suffix.upperBound - n }
+            let fromPrefix = n - UInt64(suffix.count)
+            return state.prefixCount - Swift.min(state.prefixCount, fromPrefix)
+        }
+        var span = UInt64(count)
+        while true {
+            let start = seqBack(span)
+            var counter = Collector(request: ReadRequest(streams: streams), next: start, keepPayloads: false)
+            _ = try readForward(&counter, from: state, window: &window)
+            let records = counter.items.compactMap { item -> UInt64? in
+                if case let .record(record) = item { return record.seq }
+                return nil
+            }
+            if records.count >= count { return records[records.count - count] }
+            if start == 0 || span >= state.visibleCount { return start }
+            span = Swift.min(span * 4, state.visibleCount)
+        }
+    }
+}
+
+/// Gathers a read's items and decides when to stop.
+struct Collector {
+    let request: ReadRequest
+    var next: UInt64
+    var keepPayloads = true
+    var items: [ReadItem] = []
+    var bytes = 0
+    var end: ReadResult.End?
+
+    private mutating func room(for payloadBytes: Int, at timestamp: Int64?) -> Bool {
+        if let until = request.until, let timestamp, timestamp >= until {
+            end = .until
+            return false
+        }
+        if let maxItems = request.maxItems, items.count >= maxItems {
+            end = .limit
+            return false
+        }
+        if let maxBytes = request.maxBytes, !items.isEmpty, bytes + payloadBytes > maxBytes {
+            end = .limit
+            return false
+        }
+        return true
+    }
+
+    mutating func take(_ gap: Gap) -> Bool {
+        guard room(for: 0, at: gap.timestamp) else { return false }
+        items.append(.gap(gap))
+        next = gap.seq + gap.seqCount
+        return true
+    }
+
+    mutating func take(_ frame: FrameWindow.Frame, window: FrameWindow) -> Bool {
+        let header = frame.header
+        if header.type == .drop {
+            let note = DropNote(decoding: window.payload(of: frame)) ?? DropNote(records: 0, bytes: 0, reason: "dropped")
+            return take(Gap(seq: header.seq, seqCount: 1, records: note.records, bytes: note.bytes,
+                            reason: .dropped(note.reason), timestamp: header.timestamp))
+        }
+        let stream = LogStream(rawValue: header.stream) ?? .other
+        if let streams = request.streams, !streams.contains(stream) {
+            if let until = request.until, header.timestamp >= until {
+                end = .until
+                return false
+            }
+            next = header.seq + 1
+            return true
+        }
+        guard room(for: Int(header.length), at: header.timestamp) else { return false }
+        let record = LogRecord(seq: header.seq, timestamp: header.timestamp, stream: stream,
+                               flags: RecordFlags(rawValue: header.flags), payload: keepPayloads ? window.payload(of: frame) : [])
+        items.append(.record(record))
+        bytes += Int(header.length)
+        next = header.seq + 1
+        return true
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import Synchronization
+
+/// One ring file: the first `prefixCapacity` bytes of records kept for good, then the newest
+/// records rolling through `suffixCapacity` bytes. One writer appends; any number of readers
+/// and followers read concurrently, in this process, with `pread` on the same descriptor.
+public final class Ring: Sendable {
+    public let id: RingID
+    public let path: String
+    let file: RawFile
+    let superblock: Superblock
+    let checksum: Checksum
+    let writable: Bool
+    let durability: Durability
+
+    struct Shared {
+        var state: RingState
+        var metadata: RingMetadata
+        var metadataGeneration: UInt64
+        var checkpointGeneration: UInt64
+        /// Bumped by every change a follower may wait for.
+        var version: UInt64 = 0
+        var deleted = false
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
+        var lastSync: ContinuousClock.Instant
+    }
+
+    let shared: Mutex<Shared>
+    /// Held for a whole append, so appends never interleave; readers never take it.
+    let writerLock = Mutex(WriterScratch())
+
+    /// How often appended bytes are forced to disk. Appends survive a crash of the process in
+    /// any case (they are in the page cache when `append` returns); only power loss needs this.
+    public struct Durability: Sendable {
+        public var syncInterval: Duration?
+        public init(syncInterval: Duration? = nil) { self.syncInterval = syncInterval }
+    }
+
+    static let metadataSlot = DoubleSlot(offsets: RingFormat.metadataSlots, size: RingFormat.metadataSlotSize)
+    static let checkpointSlot = DoubleSlot(offsets: RingFormat.checkpointSlots, size: RingFormat.checkpointSlotSize)
+
+    private init(file: RawFile, superblock: Superblock, state: RingState, metadata: RingMetadata,
+                 metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool, durability: Durability) {
+        self.file = file
+        path = file.path
+        id = superblock.id
+        self.superblock = superblock
+        checksum = Checksum(seed: superblock.checksumSeed)
+        self.writable = writable
+        self.durability = durability
+        shared = Mutex(Shared(state: state, metadata: metadata, metadataGeneration: metadataGeneration,
+                              checkpointGeneration: checkpointGeneration, lastSync: .now))
+    }
+
+    /// Creates a new ring file at `path` (which must not exist) and opens it for writing.
+    public static func create(path: String, id: RingID = .random(), prefixCapacity: UInt64, suffixCapacity: UInt64,
+                              metadata: RingMetadata, createdAt: Int64, durability: Durability = .init()) throws -> Ring {
+        guard prefixCapacity % RingFormat.frameAlignment == 0, suffixCapacity % RingFormat.frameAlignment == 0 else {
+            throw RingStoreError.invalidCapacity("capacities must be multiples of \(RingFormat.frameAlignment) bytes")
+        }
+        guard suffixCapacity >= RingFormat.minimumSuffix else {
+            throw RingStoreError.invalidCapacity("the suffix must hold at least \(RingFormat.minimumSuffix) bytes")
+        }
+        guard prefixCapacity < 1 << 48, suffixCapacity < 1 << 48 else {
+            throw RingStoreError.invalidCapacity("capacities must be below 256 TiB")
+        }
+        let superblock = Superblock(id: id, prefixCapacity: prefixCapacity, suffixCapacity: suffixCapacity,
+                                    checksumSeed: UInt32.random(in: 0...UInt32.max), createdAt: createdAt)
+        let metadataBytes = try encode(metadata)
+        let file = try RawFile(path: path, mode: .create)
+        do {
+            try file.lockExclusive()
+            let checksum = Checksum(seed: superblock.checksumSeed)
+            try file.write(superblock.encoded(), at: 0)
+            try metadataSlot.write(metadataBytes, generation: 1, to: file, checksum: checksum)
+            try checkpointSlot.write(RingState().encoded(), generation: 1, to: file, checksum: checksum)
+            try file.syncData()
+        } catch {
+            unlink(path)
+            throw error
+        }
+        return Ring(file: file, superblock: superblock, state: RingState(), metadata: metadata,
+                    metadataGeneration: 1, checkpointGeneration: 1, writable: true, durability: durability)
+    }
+
+    /// Opens an existing ring file. Records after the last checkpoint were never acknowledged and
+    /// are ignored (the source position in the checkpoint says where to resume); damage inside
+    /// the file is found by checksums when read, and skipped with a gap.
+    public static func open(path: String, writable: Bool, durability: Durability = .init()) throws -> Ring {
+        let file = try RawFile(path: path, mode: writable ? .readWrite : .readOnly)
+        if writable { try file.lockExclusive() }
+        let superblock = try Superblock.decode(file.read(count: RingFormat.superblockSize, at: 0), path: path)
+        let checksum = Checksum(seed: superblock.checksumSeed)
+        guard let (metadataGeneration, metadataBytes) = try metadataSlot.read(from: file, checksum: checksum),
+              let metadata = try? JSONDecoder().decode(RingMetadata.self, from: Data(metadataBytes))
+        else { throw RingStoreError.corruptHeader(path: path) }
+        var window = FrameWindow(file: file, checksum: checksum)
+        var checkpointGeneration: UInt64 = 1
+        var state: RingState
+        if let (generation, bytes) = try checkpointSlot.read(from: file, checksum: checksum),
+           let decoded = RingState.decode(bytes),
+           decoded.isConsistent(prefixCapacity: superblock.prefixCapacity, suffixCapacity: superblock.suffixCapacity) {
+            checkpointGeneration = generation
+            state = decoded
+            try Recovery.repairTail(of: &state, superblock: superblock, window: &window)
+        } else {
+            state = try Recovery.scan(superblock: superblock, window: &window)
+        }
+        if writable { try Recovery.scrubUncommitted(state, superblock: superblock, file: file, window: &window) }
+        let ring = Ring(file: file, superblock: superblock, state: state, metadata: metadata,
+                        metadataGeneration: metadataGeneration, checkpointGeneration: checkpointGeneration,
+                        writable: writable, durability: durability)
+        return ring
+    }
+
+    static func encode(_ metadata: RingMetadata) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = try [UInt8](encoder.encode(metadata))
+        let limit = metadataSlot.capacity
+        guard bytes.count <= limit else { throw RingStoreError.metadataTooLarge(bytes: bytes.count, limit: limit) }
+        return bytes
+    }
+
+    public var metadata: RingMetadata { shared.withLock { $0.metadata } }
+    public var isFinished: Bool { shared.withLock { $0.state.finished } }
+    /// The source position stored with the last append: where the writer resumes after a restart.
+    public var sourcePosition: [UInt8] { shared.withLock { $0.state.sourcePosition } }
+    var state: RingState { shared.withLock { $0.state } }
+
+    public func info() throws -> RingInfo {
+        let (state, metadata) = shared.withLock { ($0.state, $0.metadata) }
+        return RingInfo(
+            id: id, path: path, metadata: metadata, finished: state.finished, counters: state.counters,
+            prefixCapacity: superblock.prefixCapacity, suffixCapacity: superblock.suffixCapacity,
+            prefixRecords: state.visiblePrefix, suffixRecords: state.visibleSuffix,
+            firstTimestamp: state.isEmpty ? nil : state.firstTimestamp,
+            lastTimestamp: state.isEmpty ? nil : state.lastTimestamp,
+            diskBytes: try file.allocatedBytes(), createdAt: superblock.createdAt
+        )
+    }
+
+    /// Replaces the metadata, atomically (the other slot keeps the previous copy until done).
+    public func updateMetadata(_ change: (inout RingMetadata) -> Void) throws {
+        guard writable else { throw RingStoreError.readOnly(path: path) }
+        try writerLock.withLock { _ in
+            var (metadata, generation) = shared.withLock { ($0.metadata, $0.metadataGeneration) }
+            change(&metadata)
+            generation += 1
+            try Ring.metadataSlot.write(Ring.encode(metadata), generation: generation, to: file, checksum: checksum)
+            shared.withLock {
+                $0.metadata = metadata
+                $0.metadataGeneration = generation
+                $0.version += 1
+            }
+        }
+    }
+
+    /// Marks the ring finished: no more appends, and followers end once they have read it all.
+    public func finish() throws {
+        guard writable else { throw RingStoreError.readOnly(path: path) }
+        try writerLock.withLock { _ in
+            var state = shared.withLock { $0.state }
+            guard !state.finished else { return }
+            state.finished = true
+            try commit(state)
+            try file.syncData()
+        }
+    }
+
+    /// Forces everything appended so far to disk.
+    public func sync() throws { try file.syncData() }
+
+    /// Removes the bytes for good: the file is emptied before it is unlinked, so that a reader
+    /// still holding it open cannot keep a purged secret alive.
+    func destroy() throws {
+        try file.truncate(to: 0)
+        unlink(path)
+        let waiters = shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
+            shared.deleted = true
+            shared.version += 1
+            defer { shared.waiters.removeAll() }
+            return Array(shared.waiters.values)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    var isDeleted: Bool { shared.withLock { $0.deleted } }
+
+    /// Writes the checkpoint for `state` and makes it what readers see; wakes followers.
+    func commit(_ state: RingState) throws {
+        let generation = shared.withLock { $0.checkpointGeneration } + 1
+        try Ring.checkpointSlot.write(state.encoded(), generation: generation, to: file, checksum: checksum)
+        let waiters = shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
+            shared.state = state
+            shared.checkpointGeneration = generation
+            shared.version += 1
+            defer { shared.waiters.removeAll() }
+            return Array(shared.waiters.values)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns once anything changed after `version`, the ring is finished or deleted, or the
+    /// task is cancelled. The writer wakes it; nothing polls.
+    func waitForChange(after version: UInt64) async {
+        let token = shared.withLock { shared -> UInt64 in
+            shared.nextWaiter += 1
+            return shared.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let waitNow = shared.withLock { shared -> Bool in
+                    if shared.version != version || shared.state.finished || shared.deleted || Task.isCancelled {
+                        return false
+                    }
+                    shared.waiters[token] = continuation
+                    return true
+                }
+                if !waitNow { continuation.resume() }
+            }
+        } onCancel: {
+            shared.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
+        }
+    }
+
+    var version: UInt64 { shared.withLock { $0.version } }
+}

@@ -1,0 +1,73 @@
+/// What a ring holds, in the words of DESIGN.md.
+public enum RingKind: String, Sendable, Codable, CaseIterable {
+    case continuous, scheduled, oneoff, webservice, build, custom, activity
+}
+
+/// What a ring holds and where it came from: the "table" of what is persisted. It is stored
+/// in the ring file itself (two alternating slots), so it survives with the bytes it describes
+/// and can be read without scanning records.
+public struct RingMetadata: Sendable, Codable, Equatable {
+    public var tool: String
+    public var kind: RingKind
+    /// The job's name; the tool's for a webservice, the build id for a build, the source's
+    /// name for a custom source.
+    public var name: String
+    /// The run: Kubernetes Job, PipelineRun, or pod for continuous jobs and webservices.
+    public var run: String
+    /// The container's restart count within the run.
+    public var segment: Int
+    public var namespace: String?
+    public var pod: String?
+    public var container: String?
+    public var node: String?
+    public var image: String?
+    /// Nanoseconds since the Unix epoch.
+    public var startedAt: Int64?
+    public var finishedAt: Int64?
+    public var exitCode: Int32?
+    public var reason: String?
+    /// Anything else worth keeping about the source (labels, pod uid, …).
+    public var extra: [String: String]
+
+    public init(tool: String, kind: RingKind, name: String, run: String, segment: Int = 0,
+                namespace: String? = nil, pod: String? = nil, container: String? = nil, node: String? = nil,
+                image: String? = nil, startedAt: Int64? = nil, finishedAt: Int64? = nil,
+                exitCode: Int32? = nil, reason: String? = nil, extra: [String: String] = [:]) {
+        self.tool = tool
+        self.kind = kind
+        self.name = name
+        self.run = run
+        self.segment = segment
+        self.namespace = namespace
+        self.pod = pod
+        self.container = container
+        self.node = node
+        self.image = image
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.exitCode = exitCode
+        self.reason = reason
+        self.extra = extra
+    }
+}
+
+/// A ring as the store lists it: metadata, state and sizes, without reading records.
+public struct RingInfo: Sendable, Equatable {
+    public var id: RingID
+    public var path: String
+    public var metadata: RingMetadata
+    public var finished: Bool
+    public var counters: RingCounters
+    public var prefixCapacity: UInt64
+    public var suffixCapacity: UInt64
+    /// Sequence numbers readable now: the prefix's, then the suffix's (a gap between them).
+    public var prefixRecords: Range<UInt64>
+    public var suffixRecords: Range<UInt64>
+    public var firstTimestamp: Int64?
+    public var lastTimestamp: Int64?
+    /// Bytes the file occupies on disk.
+    public var diskBytes: UInt64
+    public var createdAt: Int64
+
+    public var nextSeq: UInt64 { Swift.max(prefixRecords.upperBound, suffixRecords.upperBound) }
+}

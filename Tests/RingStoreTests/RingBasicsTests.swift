@@ -1,0 +1,169 @@
+import Testing
+@testable import RingStore
+
+@Suite struct RingBasicsTests {
+    @Test func appendsAndReadsBackInOrder() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
+        let seqs = try ring.append((0..<10).map { line($0) }, sourcePosition: [1, 2, 3])
+        #expect(seqs == 0..<10)
+        let result = try ring.read(ReadRequest())
+        #expect(result.records.map(\.payload) == (0..<10).map { payload($0) })
+        #expect(result.records.map(\.seq) == Array(0..<10))
+        #expect(result.gaps.isEmpty)
+        #expect(result.next == 10)
+        #expect(result.end == .caughtUp)
+        #expect(!result.finished)
+        #expect(ring.sourcePosition == [1, 2, 3])
+    }
+
+    @Test func survivesReopen() throws {
+        let directory = TemporaryDirectory()
+        let path: String
+        do {
+            let ring = try makeRing(in: directory, prefix: 256, suffix: 4096)
+            path = ring.path
+            for batch in 0..<20 {
+                try ring.append((0..<10).map { line(batch * 10 + $0) }, sourcePosition: Array("pos-\(batch)".utf8))
+            }
+        }
+        let reopened = try Ring.open(path: path, writable: true)
+        #expect(reopened.sourcePosition == Array("pos-19".utf8))
+        #expect(reopened.metadata == testMetadata)
+        let before = try reopened.read(ReadRequest())
+        try reopened.append([line(200)])
+        let after = try reopened.read(ReadRequest())
+        #expect(after.records.last?.seq == 200)
+        #expect(after.records.last?.payload == payload(200))
+        // The new record may roll the oldest suffix records over; nothing else changes.
+        let kept = Array(after.records.dropLast())
+        #expect(kept == before.records.filter { kept.contains($0) })
+        #expect(kept.count >= before.records.count - 2)
+    }
+
+    @Test func rollsOverWithOneGapBetweenPrefixAndSuffix() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 512, suffix: 4096)
+        for seq in 0..<1000 { try ring.append([line(seq, length: 40)]) }
+        let result = try ring.read(ReadRequest())
+        let records = result.records
+        #expect(result.gaps.count == 1)
+        let gap = try #require(result.gaps.first)
+        #expect(gap.reason == .rolledOver)
+        // The prefix is the very first records, the suffix the very last ones.
+        let prefix = records.prefix { $0.seq < gap.seq }
+        let suffix = records.drop { $0.seq < gap.seq }
+        #expect(prefix.map(\.seq) == Array(0..<UInt64(prefix.count)))
+        #expect(suffix.last?.seq == 999)
+        #expect(suffix.map(\.seq) == Array((suffix.first!.seq)...999))
+        #expect(gap.seq + gap.records == suffix.first!.seq)
+        let lostBytes = (Int(gap.seq)..<Int(suffix.first!.seq)).reduce(0) { $0 + payload($1, length: 40).count }
+        #expect(gap.bytes == UInt64(lostBytes))
+        for record in records { #expect(record.payload == payload(Int(record.seq), length: 40)) }
+        let info = try ring.info()
+        #expect(info.counters.rolledRecords == gap.records)
+        #expect(info.counters.recordsWritten == 1000)
+    }
+
+    @Test func truncatesPayloadsLargerThanTheSuffix() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 0, suffix: 4096)
+        let huge = [UInt8](repeating: 0x41, count: 100_000)
+        try ring.append([.line(timestamp: 5, stream: .stderr, flags: [.partial], payload: huge), line(1)])
+        let records = try ring.read(ReadRequest()).records
+        #expect(records.count >= 1)
+        let last = try #require(records.last)
+        #expect(last.payload == payload(1))
+        let all = try ring.read(ReadRequest()).items
+        if case let .record(first) = all.first {
+            #expect(first.flags.contains(.truncated))
+            #expect(first.flags.contains(.partial))
+            #expect(first.payload.count == ring.maxPayload)
+        }
+        #expect(try ring.info().counters.truncatedRecords == 1)
+    }
+
+    @Test func dropRecordsAreGapsAtTheirPlace() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 4096)
+        try ring.append([line(0), .drop(timestamp: 1500, records: 12345, bytes: 3_200_000, reason: "rate-limited"), line(2)])
+        let items = try ring.read(ReadRequest()).items
+        #expect(items.count == 3)
+        #expect(items[1] == .gap(Gap(seq: 1, seqCount: 1, records: 12345, bytes: 3_200_000, reason: .dropped("rate-limited"), timestamp: 1500)))
+        #expect(try ring.info().counters.droppedRecords == 12345)
+    }
+
+    @Test func timeNeverGoesBackwards() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 4096)
+        try ring.append([line(0, time: 100), line(1, time: 50), line(2, time: 200)])
+        let records = try ring.read(ReadRequest()).records
+        #expect(records.map(\.timestamp) == [100, 100, 200])
+        #expect(records[1].flags.contains(.timeAdjusted))
+        #expect(!records[2].flags.contains(.timeAdjusted))
+    }
+
+    @Test func filtersAndLimits() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
+        try ring.append((0..<100).map { line($0, stream: $0 % 3 == 0 ? .stderr : .stdout) })
+        let errors = try ring.read(ReadRequest(streams: [.stderr])).records
+        #expect(errors.map(\.seq) == stride(from: 0, to: 100, by: 3).map { UInt64($0) })
+        let limited = try ring.read(ReadRequest(start: .seq(10), maxItems: 5))
+        #expect(limited.records.map(\.seq) == [10, 11, 12, 13, 14])
+        #expect(limited.next == 15)
+        #expect(limited.end == .limit)
+        let bytes = try ring.read(ReadRequest(maxBytes: payload(0).count + payload(1).count))
+        #expect(bytes.records.count == 2)
+        let bounded = try ring.read(ReadRequest(start: .time(20_000), until: 25_000))
+        #expect(bounded.records.map(\.seq) == [20, 21, 22, 23, 24])
+        #expect(bounded.end == .until)
+        let last = try ring.read(ReadRequest(start: .last(4)))
+        #expect(last.records.map(\.seq) == [96, 97, 98, 99])
+        let lastErrors = try ring.read(ReadRequest(start: .last(2), streams: [.stderr]))
+        #expect(lastErrors.records.map(\.seq) == [96, 99])
+        let none = try ring.read(ReadRequest(start: .time(1_000_000)))
+        #expect(none.items.isEmpty)
+        #expect(none.next == 100)
+    }
+
+    @Test func refusesNewerMajorVersionsAndForeignFiles() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory)
+        let path = ring.path
+        let file = try RawFile(path: path, mode: .readWrite)
+        var header = try file.read(count: RingFormat.superblockSize, at: 0)
+        header.storeLE(UInt16(2), at: 8)
+        header.storeLE(Checksum(seed: 0).of(Array(header[0..<124])), at: 124)
+        try file.write(header, at: 0)
+        #expect(throws: RingStoreError.unsupportedVersion(path: path, major: 2)) { try Ring.open(path: path, writable: false) }
+        try file.write(Array("not a ring file at all".utf8), at: 0)
+        #expect(throws: RingStoreError.notARingFile(path: path)) { try Ring.open(path: path, writable: false) }
+    }
+
+    @Test func oneWriterPerFile() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory)
+        #expect(throws: RingStoreError.lockedByAnotherWriter(path: ring.path)) { try Ring.open(path: ring.path, writable: true) }
+        let reader = try Ring.open(path: ring.path, writable: false)
+        #expect(throws: RingStoreError.readOnly(path: ring.path)) { try reader.append([line(0)]) }
+    }
+
+    @Test func metadataUpdatesSurviveReopen() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory)
+        for code in 1...3 { try ring.updateMetadata { $0.exitCode = Int32(code); $0.reason = "Error" } }
+        try ring.finish()
+        #expect(throws: RingStoreError.finished(path: ring.path)) { try ring.append([line(0)]) }
+        let reopened = try Ring.open(path: ring.path, writable: false)
+        #expect(reopened.metadata.exitCode == 3)
+        #expect(reopened.isFinished)
+    }
+
+    @Test func cursorsRoundTrip() throws {
+        let cursor = RingCursor(ring: .random(), seq: 42)
+        #expect(try RingCursor(parsing: cursor.description) == cursor)
+        #expect(throws: RingStoreError.invalidCursor("r2.x.1")) { try RingCursor(parsing: "r2.x.1") }
+        #expect(RingID("not-a-uuid") == nil)
+    }
+}
