@@ -73,7 +73,8 @@ struct FrameWindow {
     /// at an arbitrary offset (a binary search probe).
     mutating func findFrame(from: UInt64, limit: UInt64, maxScan: UInt64, accept: (FrameHeader) -> Bool) throws -> Frame? {
         var offset = alignedUp(from, to: RingFormat.frameAlignment)
-        let end = Swift.min(limit, offset &+ maxScan)
+        guard offset < limit else { return nil }
+        let end = maxScan >= limit - offset ? limit : offset + maxScan
         let headerSize = RingFormat.frameHeaderSize
         while offset + UInt64(headerSize) <= end {
             guard try load(offset, headerSize, limit: limit) else { return nil }

@@ -52,6 +52,7 @@ extension Ring {
     /// Reads records and gaps in order. Every record returned passed its checksum; damage and
     /// records overwritten while reading show as gaps at their place.
     public func read(_ request: ReadRequest) throws -> ReadResult {
+        guard !isDeleted else { throw RingStoreError.unknownRing(id.description) }
         var window = FrameWindow(file: file, checksum: checksum)
         let snapshot = state
         let start: UInt64

@@ -175,13 +175,15 @@ public final class Ring: Sendable {
     /// Removes the bytes for good: the file is emptied before it is unlinked, so that a reader
     /// still holding it open cannot keep a purged secret alive.
     func destroy() throws {
-        try file.truncate(to: 0)
-        unlink(path)
-        let waiters = shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
+        let waiters = try writerLock.withLock { _ in
+            try file.truncate(to: 0)
+            unlink(path)
+            return shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
             shared.deleted = true
             shared.version += 1
-            defer { shared.waiters.removeAll() }
-            return Array(shared.waiters.values)
+                defer { shared.waiters.removeAll() }
+                return Array(shared.waiters.values)
+            }
         }
         waiters.forEach { $0.resume() }
     }

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// Which rings to list; nil fields match anything.
+public struct RingFilter: Sendable, Equatable {
+    public var tool: String?
+    public var kind: RingKind?
+    public var name: String?
+    public var run: String?
+    public var finished: Bool?
+
+    public init(tool: String? = nil, kind: RingKind? = nil, name: String? = nil, run: String? = nil, finished: Bool? = nil) {
+        self.tool = tool
+        self.kind = kind
+        self.name = name
+        self.run = run
+        self.finished = finished
+    }
+
+    func matches(_ ring: Ring) -> Bool {
+        let metadata = ring.metadata
+        return (tool == nil || tool == metadata.tool) && (kind == nil || kind == metadata.kind)
+            && (name == nil || name == metadata.name) && (run == nil || run == metadata.run)
+            && (finished == nil || finished == ring.isFinished)
+    }
+}
+
+/// A data directory of ring files (`<uuid>.ring`), opened for writing by this process alone.
+public final class RingDirectory: Sendable {
+    public let path: String
+    let durability: Ring.Durability
+    private let rings: Mutex<[RingID: Ring]>
+    /// Files that could not be opened at start, moved aside as `*.ring~`, with the reason.
+    public let quarantined: [String: String]
+
+    static let suffix = ".ring"
+
+    /// Opens every ring in `path` (created if missing). A file that cannot be opened is moved
+    /// aside (like journald's `*.journal~`) and reported, never fatal.
+    public init(path: String, durability: Ring.Durability = .init()) throws {
+        self.path = path
+        self.durability = durability
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        var opened: [RingID: Ring] = [:]
+        var quarantined: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(RingDirectory.suffix) {
+            let file = path + "/" + name
+            do {
+                let ring = try Ring.open(path: file, writable: true, durability: durability)
+                opened[ring.id] = ring
+            } catch let error as RingStoreError {
+                if case .lockedByAnotherWriter = error { throw error }
+                quarantined[file] = error.description
+                rename(file, file + "~")
+            }
+        }
+        rings = Mutex(opened)
+        self.quarantined = quarantined
+    }
+
+    public func create(metadata: RingMetadata, prefixCapacity: UInt64, suffixCapacity: UInt64, now: Int64) throws -> Ring {
+        let id = RingID.random()
+        let ring = try Ring.create(path: "\(path)/\(id)\(RingDirectory.suffix)", id: id, prefixCapacity: prefixCapacity,
+                                   suffixCapacity: suffixCapacity, metadata: metadata, createdAt: now, durability: durability)
+        rings.withLock { $0[id] = ring }
+        return ring
+    }
+
+    public func ring(_ id: RingID) -> Ring? { rings.withLock { $0[id] } }
+
+    public func rings(matching filter: RingFilter = RingFilter()) -> [Ring] {
+        rings.withLock { Array($0.values) }.filter(filter.matches).sorted { $0.id < $1.id }
+    }
+
+    /// Removes a ring and its bytes for good (a purge, or eviction).
+    public func delete(_ id: RingID) throws {
+        guard let ring = rings.withLock({ $0.removeValue(forKey: id) }) else {
+            throw RingStoreError.unknownRing(id.description)
+        }
+        try ring.destroy()
+    }
+
+    /// Applies `policy` now; returns what it evicted.
+    @discardableResult
+    public func enforce(_ policy: RetentionPolicy, now: Int64) throws -> [Eviction] {
+        let evictions = policy.evictions(try rings().map { try $0.info() }, now: now)
+        for eviction in evictions {
+            for id in eviction.rings { try delete(id) }
+        }
+        return evictions
+    }
+
+    public func usage(budgetBytes: UInt64? = nil) throws -> UsageReport {
+        UsageReport(try rings().map { try $0.info() }, budgetBytes: budgetBytes)
+    }
+}

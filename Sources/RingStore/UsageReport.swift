@@ -1,0 +1,54 @@
+/// What a node's data directory holds: what operators see per node.
+public struct UsageReport: Sendable, Equatable, Codable {
+    public struct ToolUsage: Sendable, Equatable, Codable {
+        public var tool: String
+        public var bytes: UInt64
+        public var rings: Int
+        public var liveRings: Int
+        public var rolledBytes: UInt64
+        public var droppedBytes: UInt64
+        public var truncatedRecords: UInt64
+    }
+
+    public struct RingUsage: Sendable, Equatable, Codable {
+        public var id: RingID
+        public var tool: String
+        public var kind: RingKind
+        public var name: String
+        public var run: String
+        public var bytes: UInt64
+        public var finished: Bool
+        public var rolledBytes: UInt64
+        public var droppedBytes: UInt64
+    }
+
+    public var budgetBytes: UInt64?
+    public var usedBytes: UInt64
+    public var liveRings: Int
+    public var finishedRings: Int
+    public var rolledBytes: UInt64
+    public var droppedBytes: UInt64
+    public var tools: [ToolUsage]
+    public var rings: [RingUsage]
+
+    init(_ infos: [RingInfo], budgetBytes: UInt64?) {
+        self.budgetBytes = budgetBytes
+        usedBytes = infos.reduce(0) { $0 + $1.diskBytes }
+        liveRings = infos.filter { !$0.finished }.count
+        finishedRings = infos.count - liveRings
+        rolledBytes = infos.reduce(0) { $0 + $1.counters.rolledBytes }
+        droppedBytes = infos.reduce(0) { $0 + $1.counters.droppedBytes }
+        rings = infos.map {
+            RingUsage(id: $0.id, tool: $0.metadata.tool, kind: $0.metadata.kind, name: $0.metadata.name,
+                      run: $0.metadata.run, bytes: $0.diskBytes, finished: $0.finished,
+                      rolledBytes: $0.counters.rolledBytes, droppedBytes: $0.counters.droppedBytes)
+        }.sorted { ($0.tool, $0.id) < ($1.tool, $1.id) }
+        tools = Dictionary(grouping: infos, by: \.metadata.tool).map { tool, rings in
+            ToolUsage(tool: tool, bytes: rings.reduce(0) { $0 + $1.diskBytes }, rings: rings.count,
+                      liveRings: rings.filter { !$0.finished }.count,
+                      rolledBytes: rings.reduce(0) { $0 + $1.counters.rolledBytes },
+                      droppedBytes: rings.reduce(0) { $0 + $1.counters.droppedBytes },
+                      truncatedRecords: rings.reduce(0) { $0 + $1.counters.truncatedRecords })
+        }.sorted { $0.tool < $1.tool }
+    }
+}
