@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import RingStore
+
+/// Looks inside ring files: for operators on a node, and for the crash tests that drive a
+/// writer from outside.
+@main
+struct RingCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ringctl",
+        abstract: "Inspect, verify and load toolforge-logs ring files.",
+        subcommands: [Info.self, Dump.self, Verify.self, WriteLoad.self]
+    )
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print what a ring holds: metadata, capacities, counters.")
+
+    @Argument(help: "Ring files.") var files: [String]
+
+    func run() throws {
+        for file in files {
+            let info = try Ring.open(path: file, writable: false).info()
+            let meta = info.metadata
+            print("""
+            \(file)
+              id \(info.id)  \(info.finished ? "finished" : "live")
+              tool \(meta.tool)  kind \(meta.kind.rawValue)  name \(meta.name)  run \(meta.run)  segment \(meta.segment)
+              pod \(meta.pod ?? "-")  container \(meta.container ?? "-")  node \(meta.node ?? "-")  exit \(meta.exitCode.map(String.init) ?? "-") \(meta.reason ?? "")
+              prefix \(info.prefixCapacity) B, records \(info.prefixRecords)  suffix \(info.suffixCapacity) B, records \(info.suffixRecords)
+              written \(info.counters.recordsWritten) records, \(info.counters.bytesWritten) B  rolled \(info.counters.rolledRecords) records, \(info.counters.rolledBytes) B
+              dropped \(info.counters.droppedRecords) lines, \(info.counters.droppedBytes) B  truncated \(info.counters.truncatedRecords)  on disk \(info.diskBytes) B
+            """)
+        }
+    }
+}
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a ring's records as text, gaps included.")
+
+    @Argument(help: "A ring file.") var file: String
+    @Option(name: [.short, .customLong("lines")], help: "Only the last N records.") var lines: Int?
+    @Option(help: "Start at this sequence number.") var from: UInt64?
+
+    func run() throws {
+        let ring = try Ring.open(path: file, writable: false)
+        let start: ReadRequest.Start = lines.map { .last($0) } ?? from.map { .seq($0) } ?? .beginning
+        var request = ReadRequest(start: start, maxItems: 10_000)
+        while true {
+            let result = try ring.read(request)
+            for item in result.items { print(Self.describe(item)) }
+            guard result.end == .limit else { break }
+            request = ReadRequest(start: .seq(result.next), maxItems: 10_000)
+        }
+    }
+
+    static func describe(_ item: ReadItem) -> String {
+        switch item {
+        case let .record(record):
+            let flags = [record.flags.contains(.partial) ? "P" : "F", record.flags.contains(.truncated) ? "T" : ""].joined()
+            return "\(record.seq) \(record.timestamp) \(record.stream) \(flags) \(String(decoding: record.payload, as: UTF8.self))"
+        case let .gap(gap):
+            return "\(gap.seq) -- gap: \(gap.records) records, \(gap.bytes.map { "\($0) bytes" } ?? "size unknown") not kept (\(gap.reason))"
+        }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read every record; exit 1 if any part of the file is damaged.")
+
+    @Argument(help: "Ring files.") var files: [String]
+
+    func run() throws {
+        var damaged = false
+        for file in files {
+            let ring = try Ring.open(path: file, writable: false)
+            var next: UInt64 = 0
+            var records = 0
+            var corrupt: UInt64 = 0
+            while true {
+                let result = try ring.read(ReadRequest(start: .seq(next), maxItems: 10_000))
+                for item in result.items {
+                    switch item {
+                    case .record: records += 1
+                    case let .gap(gap) where gap.reason == .corrupt: corrupt += gap.records
+                    case .gap: break
+                    }
+                }
+                next = result.next
+                if result.end != .limit { break }
+            }
+            print("\(file): \(records) records readable, \(corrupt) lost to damage")
+            damaged = damaged || corrupt > 0
+        }
+        if damaged { throw ExitCode.failure }
+    }
+}
+
+/// Appends records whose content follows from their sequence number, as fast as it can, with
+/// the record count as the source position: a crash test can then check every record read back.
+struct WriteLoad: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "write-load",
+        abstract: "Append self-describing test records at full speed (for crash tests and benchmarks).")
+
+    @Argument(help: "The ring file; created if missing.") var file: String
+    @Option(help: "Records to append (0: until killed).") var records = 0
+    @Option(help: "Records per append.") var batch = 16
+    @Option(help: "Prefix capacity for a new file.") var prefix: UInt64 = 64 * 1024
+    @Option(help: "Suffix capacity for a new file.") var suffix: UInt64 = 256 * 1024
+
+    /// `<seq>:` then a letter repeated to a length that varies with the sequence number.
+    static func payload(_ seq: UInt64) -> [UInt8] {
+        let head = Array("\(seq):".utf8)
+        return head + [UInt8](repeating: UInt8(ascii: "a") + UInt8(seq % 26), count: Int(20 + seq % 150))
+    }
+
+    func run() throws {
+        let ring = FileManager.default.fileExists(atPath: file)
+            ? try Ring.open(path: file, writable: true)
+            : try Ring.create(path: file, prefixCapacity: prefix, suffixCapacity: suffix,
+                              metadata: RingMetadata(tool: "load", kind: .custom, name: "load", run: "load"),
+                              createdAt: 0)
+        var seq = ring.endSeq
+        while records == 0 || seq < UInt64(records) {
+            let entries = (seq..<(seq + UInt64(batch))).map {
+                AppendEntry.line(timestamp: Int64($0), stream: .stdout, flags: [], payload: Self.payload($0))
+            }
+            seq += UInt64(batch)
+            try ring.append(entries, sourcePosition: withUnsafeBytes(of: seq.littleEndian, Array.init))
+        }
+    }
+}
