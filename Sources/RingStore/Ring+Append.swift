@@ -3,8 +3,6 @@ struct WriterScratch {
     /// Encoded frames not yet written, contiguous in the file from `runOffset`.
     var run: [UInt8] = []
     var runOffset: UInt64 = 0
-    /// Suffix bytes given up by the append in progress (their records rolled over).
-    var reclaimed: UInt64 = 0
     /// Read-ahead over the oldest suffix records, which an append overwrites in order.
     var tailWindow: FrameWindow?
 }
@@ -26,20 +24,49 @@ extension Ring {
             let (committed, deleted) = shared.withLock { ($0.state, $0.deleted) }
             guard !committed.finished, !deleted else { throw RingStoreError.finished(path: path) }
             if scratch.tailWindow == nil { scratch.tailWindow = FrameWindow(file: file, checksum: checksum) }
-            scratch.reclaimed = 0
-            var state = committed
-            for entry in entries {
-                try place(entry, in: &state, committed: committed, scratch: &scratch)
-            }
-            try writeRun(&scratch, state: state, committed: committed)
-            if let sourcePosition { state.sourcePosition = sourcePosition }
-            try commit(state)
+            var batch = AppendBatch(ring: self, committed: committed, scratch: scratch)
+            defer { scratch = batch.scratch }
+            for entry in entries { try batch.place(entry) }
+            try batch.writeRun()
+            if let sourcePosition { batch.state.sourcePosition = sourcePosition }
+            try commit(batch.state)
             try syncIfDue()
-            return committed.nextSeq..<state.nextSeq
+            return committed.nextSeq..<batch.state.nextSeq
         }
     }
 
-    private func place(_ entry: AppendEntry, in state: inout RingState, committed: RingState, scratch: inout WriterScratch) throws {
+    private func syncIfDue() throws {
+        guard let interval = durability.syncInterval else { return }
+        let now = ContinuousClock.now
+        let due = shared.withLock { shared -> Bool in
+            guard now - shared.lastSync >= interval else { return false }
+            shared.lastSync = now
+            return true
+        }
+        if due { try file.syncData() }
+    }
+}
+
+/// One append in progress: places frames in the prefix or the suffix ring, making room in the
+/// suffix by giving up its oldest frames, and writes them in as few `pwrite`s as it can.
+struct AppendBatch {
+    let ring: Ring
+    let committed: RingState
+    var state: RingState
+    var scratch: WriterScratch
+    /// Suffix bytes given up so far (their records rolled over).
+    var reclaimed: UInt64 = 0
+
+    init(ring: Ring, committed: RingState, scratch: WriterScratch) {
+        self.ring = ring
+        self.committed = committed
+        state = committed
+        self.scratch = scratch
+    }
+
+    var superblock: Superblock { ring.superblock }
+
+    mutating func place(_ entry: AppendEntry) throws {
         var header: FrameHeader
         var payload: [UInt8]
         switch entry {
@@ -47,13 +74,19 @@ extension Ring {
             header = FrameHeader(length: 0, seq: state.nextSeq, timestamp: timestamp, type: .log,
                                  stream: stream.rawValue, flags: flags.rawValue)
             payload = bytes
-            if payload.count > maxPayload {
-                payload = Array(payload[..<maxPayload])
+            let limit = ring.maxPayload
+            if payload.count > limit {
+                payload = Array(payload[..<limit])
                 header.flags |= RecordFlags.truncated.rawValue
+                state.counters.truncatedRecords += 1
             }
+            state.counters.recordsWritten += 1
+            state.counters.bytesWritten += UInt64(payload.count)
         case let .drop(timestamp, records, bytes, reason):
             header = FrameHeader(length: 0, seq: state.nextSeq, timestamp: timestamp, type: .drop, stream: 0, flags: 0)
             payload = DropNote(records: records, bytes: bytes, reason: reason).encoded()
+            state.counters.droppedRecords += records
+            state.counters.droppedBytes += bytes
         }
         if state.nextSeq > 0, header.timestamp < state.lastTimestamp {
             header.timestamp = state.lastTimestamp
@@ -74,52 +107,37 @@ extension Ring {
                 state.tailSeq = state.nextSeq
             }
             // Keep unwritten frames well short of a lap, so the tail being reclaimed is on disk.
-            if scratch.run.count + Int(size) > Int(superblock.suffixCapacity / 2) {
-                try writeRun(&scratch, state: state, committed: committed)
-            }
-            try makeRoom(size, in: &state, committed: committed, scratch: &scratch)
+            if scratch.run.count + Int(size) > Int(superblock.suffixCapacity / 2) { try writeRun() }
+            try makeRoom(size)
             offset = superblock.suffixStart + state.head
             state.head += size
             state.used += size
             if state.head == superblock.suffixCapacity { state.head = 0 }
         }
-        try encode(header, payload: payload, at: offset, state: state, committed: committed, scratch: &scratch)
-
+        try encode(header, payload: payload, at: offset)
         if state.nextSeq == 0 { state.firstTimestamp = header.timestamp }
         state.lastTimestamp = header.timestamp
         state.nextSeq += 1
-        switch entry {
-        case .line:
-            state.counters.recordsWritten += 1
-            state.counters.bytesWritten += UInt64(payload.count)
-            if header.flags & RecordFlags.truncated.rawValue != 0 { state.counters.truncatedRecords += 1 }
-        case let .drop(_, records, bytes, _):
-            state.counters.droppedRecords += records
-            state.counters.droppedBytes += bytes
-        }
     }
 
-    private func encode(_ header: FrameHeader, payload: [UInt8], at offset: UInt64, state: RingState, committed: RingState,
-                        scratch: inout WriterScratch) throws {
-        if !scratch.run.isEmpty, scratch.runOffset + UInt64(scratch.run.count) != offset {
-            try writeRun(&scratch, state: state, committed: committed)
-        }
+    private mutating func encode(_ header: FrameHeader, payload: [UInt8], at offset: UInt64) throws {
+        if !scratch.run.isEmpty, scratch.runOffset + UInt64(scratch.run.count) != offset { try writeRun() }
         if scratch.run.isEmpty { scratch.runOffset = offset }
-        payload.withUnsafeBytes { header.append(payload: $0, to: &scratch.run, checksum: checksum) }
+        payload.withUnsafeBytes { header.append(payload: $0, to: &scratch.run, checksum: ring.checksum) }
     }
 
     /// Frees `size` contiguous bytes at the suffix head, wrapping and dropping the oldest frames.
-    private func makeRoom(_ size: UInt64, in state: inout RingState, committed: RingState, scratch: inout WriterScratch) throws {
+    private mutating func makeRoom(_ size: UInt64) throws {
         let capacity = superblock.suffixCapacity
         while true {
             if state.used > 0, state.tail >= state.head {
                 if state.tail - state.head >= size { return }
-                try dropTail(&state, committed: committed, scratch: &scratch)
+                try dropTail()
             } else {
                 if capacity - state.head >= size { return }
                 if capacity - state.head >= UInt64(RingFormat.frameHeaderSize) {
                     let wrap = FrameHeader(length: 0, seq: state.nextSeq, timestamp: state.lastTimestamp, type: .wrap, stream: 0, flags: 0)
-                    try encode(wrap, payload: [], at: superblock.suffixStart + state.head, state: state, committed: committed, scratch: &scratch)
+                    try encode(wrap, payload: [], at: superblock.suffixStart + state.head)
                 }
                 state.used += capacity - state.head
                 state.head = 0
@@ -128,31 +146,29 @@ extension Ring {
     }
 
     /// Gives up the oldest suffix frame: its record rolls over.
-    private func dropTail(_ state: inout RingState, committed: RingState, scratch: inout WriterScratch) throws {
+    private mutating func dropTail() throws {
         let capacity = superblock.suffixCapacity
         let before = state.used
-        defer { scratch.reclaimed += before - state.used }
-        if capacity - state.tail < UInt64(RingFormat.frameHeaderSize) {
-            return wrapTail(&state, scratch: &scratch)
-        }
+        defer { reclaimed += before - Swift.min(before, state.used) }
+        if capacity - state.tail < UInt64(RingFormat.frameHeaderSize) { return wrapTail() }
         let frame = try scratch.tailWindow!.frame(at: superblock.suffixStart + state.tail, limit: superblock.suffixStart + capacity)
         guard let frame, frame.header.type == .wrap || frame.header.seq == state.tailSeq else {
-            // Damaged on disk under us: find the next intact record from what is written.
-            try writeRun(&scratch, state: state, committed: committed)
+            // Damaged on disk under us: find the next intact record among what is written.
+            try writeRun()
             scratch.tailWindow!.invalidate()
             return try Recovery.repairTail(of: &state, superblock: superblock, window: &scratch.tailWindow!)
         }
-        if frame.header.type == .wrap { return wrapTail(&state, scratch: &scratch) }
+        if frame.header.type == .wrap { return wrapTail() }
         state.tail += frame.header.frameSize
         state.used -= frame.header.frameSize
         state.tailSeq += 1
         state.counters.rolledRecords += 1
         if frame.header.type == .log { state.counters.rolledBytes += UInt64(frame.header.length) }
-        if state.tail == capacity { wrapTail(&state, scratch: &scratch) }
+        if state.tail == capacity { wrapTail() }
         if state.used == 0 { state.tail = state.head }
     }
 
-    private func wrapTail(_ state: inout RingState, scratch: inout WriterScratch) {
+    private mutating func wrapTail() {
         state.used -= superblock.suffixCapacity - state.tail
         state.tail = 0
         // What the window holds near the start was written over during the last lap.
@@ -161,31 +177,21 @@ extension Ring {
 
     /// Writes the pending frames. Readers learn first which old records are about to be
     /// overwritten (the new tail), so one that reads them anyway sees a gap, not a torn record.
-    private func writeRun(_ scratch: inout WriterScratch, state: RingState, committed: RingState) throws {
+    mutating func writeRun() throws {
         guard !scratch.run.isEmpty else { return }
-        if committed.sealed, scratch.reclaimed > 0 {
-            shared.withLock { shared in
+        if committed.sealed, reclaimed > 0 {
+            let (state, committed, reclaimed) = (state, committed, reclaimed)
+            ring.shared.withLock { shared in
                 shared.state.tail = state.tail
                 shared.state.tailSeq = Swift.min(state.tailSeq, committed.nextSeq)
-                shared.state.used = committed.used - Swift.min(scratch.reclaimed, committed.used)
+                shared.state.used = committed.used - Swift.min(reclaimed, committed.used)
                 shared.state.counters.rolledRecords = state.counters.rolledRecords
                 shared.state.counters.rolledBytes = state.counters.rolledBytes
             }
         }
-        try file.write(scratch.run, at: scratch.runOffset)
+        try ring.file.write(scratch.run, at: scratch.runOffset)
         scratch.tailWindow!.invalidate(overlapping: scratch.runOffset..<(scratch.runOffset + UInt64(scratch.run.count)))
         scratch.run.removeAll(keepingCapacity: true)
-    }
-
-    private func syncIfDue() throws {
-        guard let interval = durability.syncInterval else { return }
-        let now = ContinuousClock.now
-        let due = shared.withLock { shared -> Bool in
-            guard now - shared.lastSync >= interval else { return false }
-            shared.lastSync = now
-            return true
-        }
-        if due { try file.syncData() }
     }
 }
 

@@ -46,6 +46,14 @@ public struct ReadResult: Sendable, Equatable {
     public var end: End
     /// The ring is finished and this read reached its end: nothing more will ever come.
     public var finished: Bool
+
+    public var records: [LogRecord] {
+        items.compactMap { if case let .record(record) = $0 { record } else { nil } }
+    }
+
+    public var gaps: [Gap] {
+        items.compactMap { if case let .gap(gap) = $0 { gap } else { nil } }
+    }
 }
 
 extension Ring {

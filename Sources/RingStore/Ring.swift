@@ -12,6 +12,8 @@ public final class Ring: Sendable {
     let checksum: Checksum
     let writable: Bool
     let durability: Durability
+    /// Where the writer stores checkpoints; nil when opened read-only.
+    let checkpointPage: CheckpointPage?
 
     struct Shared {
         var state: RingState
@@ -24,6 +26,12 @@ public final class Ring: Sendable {
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
         var lastSync: ContinuousClock.Instant
+
+        mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
+            guard !waiters.isEmpty else { return [] }
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
     }
 
     let shared: Mutex<Shared>
@@ -41,7 +49,7 @@ public final class Ring: Sendable {
     static let checkpointSlot = DoubleSlot(offsets: RingFormat.checkpointSlots, size: RingFormat.checkpointSlotSize)
 
     private init(file: RawFile, superblock: Superblock, state: RingState, metadata: RingMetadata,
-                 metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool, durability: Durability) {
+                 metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool, durability: Durability) throws {
         self.file = file
         path = file.path
         id = superblock.id
@@ -49,6 +57,7 @@ public final class Ring: Sendable {
         checksum = Checksum(seed: superblock.checksumSeed)
         self.writable = writable
         self.durability = durability
+        checkpointPage = try writable ? CheckpointPage(file: file) : nil
         shared = Mutex(Shared(state: state, metadata: metadata, metadataGeneration: metadataGeneration,
                               checkpointGeneration: checkpointGeneration, lastSync: .now))
     }
@@ -80,7 +89,7 @@ public final class Ring: Sendable {
             unlink(path)
             throw error
         }
-        return Ring(file: file, superblock: superblock, state: RingState(), metadata: metadata,
+        return try Ring(file: file, superblock: superblock, state: RingState(), metadata: metadata,
                     metadataGeneration: 1, checkpointGeneration: 1, writable: true, durability: durability)
     }
 
@@ -108,7 +117,7 @@ public final class Ring: Sendable {
             state = try Recovery.scan(superblock: superblock, window: &window)
         }
         if writable { try Recovery.scrubUncommitted(state, superblock: superblock, file: file, window: &window) }
-        let ring = Ring(file: file, superblock: superblock, state: state, metadata: metadata,
+        let ring = try Ring(file: file, superblock: superblock, state: state, metadata: metadata,
                         metadataGeneration: metadataGeneration, checkpointGeneration: checkpointGeneration,
                         writable: writable, durability: durability)
         return ring
@@ -145,7 +154,8 @@ public final class Ring: Sendable {
     public func updateMetadata(_ change: (inout RingMetadata) -> Void) throws {
         guard writable else { throw RingStoreError.readOnly(path: path) }
         try writerLock.withLock { _ in
-            var (metadata, generation) = shared.withLock { ($0.metadata, $0.metadataGeneration) }
+            var (metadata, generation, deleted) = shared.withLock { ($0.metadata, $0.metadataGeneration, $0.deleted) }
+            guard !deleted else { throw RingStoreError.unknownRing(id.description) }
             change(&metadata)
             generation += 1
             try Ring.metadataSlot.write(Ring.encode(metadata), generation: generation, to: file, checksum: checksum)
@@ -161,7 +171,8 @@ public final class Ring: Sendable {
     public func finish() throws {
         guard writable else { throw RingStoreError.readOnly(path: path) }
         try writerLock.withLock { _ in
-            var state = shared.withLock { $0.state }
+            var (state, deleted) = shared.withLock { ($0.state, $0.deleted) }
+            guard !deleted else { throw RingStoreError.unknownRing(id.description) }
             guard !state.finished else { return }
             state.finished = true
             try commit(state)
@@ -179,10 +190,9 @@ public final class Ring: Sendable {
             try file.truncate(to: 0)
             unlink(path)
             return shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
-            shared.deleted = true
-            shared.version += 1
-                defer { shared.waiters.removeAll() }
-                return Array(shared.waiters.values)
+                shared.deleted = true
+                shared.version += 1
+                return shared.takeWaiters()
             }
         }
         waiters.forEach { $0.resume() }
@@ -193,13 +203,13 @@ public final class Ring: Sendable {
     /// Writes the checkpoint for `state` and makes it what readers see; wakes followers.
     func commit(_ state: RingState) throws {
         let generation = shared.withLock { $0.checkpointGeneration } + 1
-        try Ring.checkpointSlot.write(state.encoded(), generation: generation, to: file, checksum: checksum)
+        let (offset, bytes) = Ring.checkpointSlot.encoded(state.encoded(), generation: generation, checksum: checksum)
+        checkpointPage!.store(bytes, at: offset)
         let waiters = shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
             shared.state = state
             shared.checkpointGeneration = generation
             shared.version += 1
-            defer { shared.waiters.removeAll() }
-            return Array(shared.waiters.values)
+            return shared.takeWaiters()
         }
         waiters.forEach { $0.resume() }
     }

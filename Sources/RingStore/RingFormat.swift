@@ -117,22 +117,21 @@ struct FrameHeader: Equatable {
         )
     }
 
-    /// Appends header, payload and padding to `out`, with the checksum filled in.
+    /// Appends header, payload and padding to `out`, with the checksum filled in. This runs for
+    /// every record appended, so it copies each byte once and patches the checksum in place.
     func append(payload: UnsafeRawBufferPointer, to out: inout [UInt8], checksum: Checksum) {
         let start = out.count
-        out.appendLE(UInt32(0))
-        out.appendLE(length)
-        out.appendLE(seq)
-        out.appendLE(timestamp)
-        out.append(type.rawValue)
-        out.append(stream)
-        out.appendLE(flags)
-        out.appendLE(UInt32(0))
+        let fields: (UInt32, UInt32, UInt64, Int64, UInt8, UInt8, UInt16, UInt32) =
+            (0, length.littleEndian, seq.littleEndian, timestamp.littleEndian, type.rawValue, stream, flags.littleEndian, 0)
+        withUnsafeBytes(of: fields) { out.append(contentsOf: $0) }
         out.append(contentsOf: payload)
-        let crc = out.withUnsafeBytes { checksum.of(UnsafeRawBufferPointer(rebasing: $0[(start + 4)...])) }
-        out.storeLE(crc, at: start)
-        let padding = Int(frameSize) - (out.count - start)
+        let padding = Int(frameSize) - RingFormat.frameHeaderSize - payload.count
         if padding > 0 { out.append(contentsOf: repeatElement(0, count: padding)) }
+        out.withUnsafeMutableBytes { buffer in
+            let frame = UnsafeMutableRawBufferPointer(rebasing: buffer[start...])
+            let crc = checksum.of(UnsafeRawBufferPointer(rebasing: frame[4..<(RingFormat.frameHeaderSize + payload.count)]))
+            frame.storeBytes(of: crc.littleEndian, toByteOffset: 0, as: UInt32.self)
+        }
     }
 }
 
@@ -165,6 +164,12 @@ struct DoubleSlot {
 
     /// Writes `payload` as `generation` into the slot that generation owns (alternating).
     func write(_ payload: [UInt8], generation: UInt64, to file: RawFile, checksum: Checksum) throws {
+        let (offset, bytes) = encoded(payload, generation: generation, checksum: checksum)
+        try file.write(bytes, at: offset)
+    }
+
+    /// The bytes of `payload` as `generation`, and the file offset of the slot they go to.
+    func encoded(_ payload: [UInt8], generation: UInt64, checksum: Checksum) -> (offset: UInt64, bytes: [UInt8]) {
         precondition(payload.count <= capacity)
         var bytes = [UInt8]()
         bytes.reserveCapacity(DoubleSlot.headerSize + payload.count)
@@ -173,6 +178,6 @@ struct DoubleSlot {
         bytes.appendLE(generation)
         bytes.append(contentsOf: payload)
         bytes.storeLE(bytes.withUnsafeBytes { checksum.of(UnsafeRawBufferPointer(rebasing: $0[4...])) }, at: 0)
-        try file.write(bytes, at: generation % 2 == 1 ? offsets.0 : offsets.1)
+        return (generation % 2 == 1 ? offsets.0 : offsets.1, bytes)
     }
 }

@@ -1,11 +1,18 @@
 /// A ring's identity: a random (version 4) UUID, never reused, so a cursor can never point
 /// into a newer ring that happens to have the same name.
 public struct RingID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
-    public let bytes: [UInt8]
+    // Two words rather than an array: ids are copied on hot paths, and words need no refcount.
+    private let high: UInt64
+    private let low: UInt64
 
     init(bytes: [UInt8]) {
         precondition(bytes.count == 16)
-        self.bytes = bytes
+        high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    public var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
     }
 
     public static func random() -> RingID {
@@ -45,7 +52,7 @@ public struct RingID: Hashable, Sendable, Comparable, CustomStringConvertible, C
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func < (lhs: RingID, rhs: RingID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    public static func < (lhs: RingID, rhs: RingID) -> Bool { (lhs.high, lhs.low) < (rhs.high, rhs.low) }
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

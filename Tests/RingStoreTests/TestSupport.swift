@@ -32,16 +32,6 @@ func line(_ seq: Int, time: Int64? = nil, stream: LogStream = .stdout, length: I
     .line(timestamp: time ?? Int64(seq) * 1000, stream: stream, flags: [], payload: payload(seq, length: length))
 }
 
-extension ReadResult {
-    var records: [LogRecord] {
-        items.compactMap { if case let .record(record) = $0 { record } else { nil } }
-    }
-
-    var gaps: [Gap] {
-        items.compactMap { if case let .gap(gap) = $0 { gap } else { nil } }
-    }
-}
-
 /// A small deterministic generator, so a failing seed can be replayed.
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
