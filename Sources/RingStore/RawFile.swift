@@ -36,17 +36,9 @@ final class RawFile: Sendable {
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RingStoreError.io(operation: "pread", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            done += n
+        try repeatUntilDone("pread", count: buffer.count) { done in
+            pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
         }
-        return done
     }
 
     /// Reads `count` bytes at `offset`; bytes past the end of the file read as zero.
@@ -57,15 +49,25 @@ final class RawFile: Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        _ = try repeatUntilDone("pwrite", count: bytes.count) { done in
+            pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+        }
+    }
+
+    /// Runs a positional transfer until `count` bytes are done or it returns 0 (end of file),
+    /// retrying interrupted calls.
+    private func repeatUntilDone(_ operation: String, count: Int, _ transfer: (Int) -> Int) throws -> Int {
         var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+        while done < count {
+            let n = transfer(done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw RingStoreError.io(operation: "pwrite", path: path, errno: errno)
+                throw RingStoreError.io(operation: operation, path: path, errno: errno)
             }
+            if n == 0 { break }
             done += n
         }
+        return done
     }
 
     func write(_ bytes: [UInt8], at offset: UInt64) throws {

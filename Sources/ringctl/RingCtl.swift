@@ -39,7 +39,7 @@ struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a ring's records as text, gaps included.")
 
     @Argument(help: "A ring file.") var file: String
-    @Option(name: [.short, .customLong("lines")], help: "Only the last N records.") var lines: Int?
+    @Option(name: [.customShort("n"), .long], help: "Only the last N records.") var lines: Int?
     @Option(help: "Start at this sequence number.") var from: UInt64?
 
     func run() throws {
@@ -124,10 +124,11 @@ struct WriteLoad: ParsableCommand {
                               createdAt: 0)
         var seq = ring.endSeq
         while records == 0 || seq < UInt64(records) {
-            let entries = (seq..<(seq + UInt64(batch))).map {
+            let end = records == 0 ? seq + UInt64(batch) : min(seq + UInt64(batch), UInt64(records))
+            let entries = (seq..<end).map {
                 AppendEntry.line(timestamp: Int64($0), stream: .stdout, flags: [], payload: Self.payload($0))
             }
-            seq += UInt64(batch)
+            seq = end
             try ring.append(entries, sourcePosition: withUnsafeBytes(of: seq.littleEndian, Array.init))
         }
     }

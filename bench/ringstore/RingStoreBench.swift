@@ -117,13 +117,21 @@ struct RingStoreBench {
         }
     }
 
+    /// `tail -n 1000 FILE > /dev/null`, spawned directly (Foundation's Process adds ~50 ms).
     func runTail(_ file: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tail")
-        process.arguments = ["-n", "1000", file]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let words: [String] = ["tail", "-n", "1000", file]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { word in strdup(word) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tail", &actions, nil, argv, environ) == 0 else {
+            throw POSIXError(.ENOENT)
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
     }
 
     func measure(_ body: () throws -> Void) throws -> Double {
