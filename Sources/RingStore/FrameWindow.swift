@@ -7,12 +7,16 @@ struct FrameWindow {
     private(set) var buffer: [UInt8] = []
     private var start: UInt64 = 0
     private var count = 0
+    /// Bytes read ahead at a time: large for walks, small for binary search probes.
+    let chunk: Int
 
-    static let chunk = 64 * 1024
+    static let walkChunk = 64 * 1024
+    static let probeChunk = 4 * 1024
 
-    init(file: RawFile, checksum: Checksum) {
+    init(file: RawFile, checksum: Checksum, chunk: Int = FrameWindow.walkChunk) {
         self.file = file
         self.checksum = checksum
+        self.chunk = chunk
     }
 
     struct Frame {
@@ -33,7 +37,7 @@ struct FrameWindow {
     /// Makes `[offset, offset + length)` readable from `buffer`; false if the file ends first.
     private mutating func load(_ offset: UInt64, _ length: Int, limit: UInt64) throws -> Bool {
         if offset >= start, offset + UInt64(length) <= start + UInt64(count) { return true }
-        let want = Int(Swift.min(UInt64(Swift.max(length, FrameWindow.chunk)), limit - offset))
+        let want = Int(Swift.min(UInt64(Swift.max(length, chunk)), limit - offset))
         guard want >= length else { return false }
         if buffer.count < want { buffer = [UInt8](repeating: 0, count: want) }
         let got = try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want]), at: offset) }

@@ -113,7 +113,7 @@ extension Ring {
                       overtaken: (UInt64) -> Bool) throws -> Bool {
         let target = collector.next
         var walker = RegionWalker(region, logical: target <= region.seqs.lowerBound ? 0
-            : try locate(in: region, window: &window, before: { $0.seq < target }))
+            : try locate(in: region, before: { $0.seq < target }))
         while collector.next < region.seqs.upperBound {
             let frame: FrameWindow.Frame
             switch try walker.step(&window) {
@@ -141,10 +141,11 @@ extension Ring {
     /// Binary search over a region for a frame boundary (as a logical offset) whose frame is
     /// `before` the target, as close to it as a 64 KiB window: O(log n) probes, each finding
     /// the first frame after an arbitrary offset.
-    func locate(in region: Region, window: inout FrameWindow, before: (FrameHeader) -> Bool) throws -> UInt64 {
+    func locate(in region: Region, before: (FrameHeader) -> Bool) throws -> UInt64 {
+        var window = FrameWindow(file: file, checksum: checksum, chunk: FrameWindow.probeChunk)
         var low: UInt64 = 0
         var high = region.used
-        while high - low > UInt64(FrameWindow.chunk) {
+        while high - low > UInt64(FrameWindow.walkChunk) {
             let middle = (low + high) / 2 / RingFormat.frameAlignment * RingFormat.frameAlignment
             var probe = RegionWalker(region, logical: middle)
             if let frame = try probe.resync(&window, maxScan: high - middle, accept: { _ in true }) {
@@ -173,7 +174,7 @@ extension Ring {
 
     private func firstSeq(atOrAfter time: Int64, in region: Region, window: inout FrameWindow) throws -> UInt64 {
         guard !region.seqs.isEmpty else { return region.seqs.upperBound }
-        var walker = RegionWalker(region, logical: try locate(in: region, window: &window, before: { $0.timestamp < time }))
+        var walker = RegionWalker(region, logical: try locate(in: region, before: { $0.timestamp < time }))
         while case let .frame(frame) = try walker.step(&window) {
             if frame.header.timestamp >= time, region.seqs.contains(frame.header.seq) { return frame.header.seq }
         }
