@@ -80,6 +80,14 @@ public final class RingDirectory: Sendable {
         try ring.destroy()
     }
 
+    /// Removes every ring of a tool (the tool was deleted); returns how many.
+    @discardableResult
+    public func purge(tool: String) throws -> Int {
+        let doomed = rings(matching: RingFilter(tool: tool))
+        for ring in doomed { try delete(ring.id) }
+        return doomed.count
+    }
+
     /// Applies `policy` now; returns what it evicted.
     @discardableResult
     public func enforce(_ policy: RetentionPolicy, now: Int64) throws -> [Eviction] {

@@ -22,6 +22,31 @@ import Testing
         #expect(seen == Array(0..<50))
     }
 
+    @Test func aReaderOvertakenByTheWriterGetsAGapNotATornRecord() async throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 0, suffix: 4096)
+        try ring.append((0..<10).map { line($0, length: 40) })
+        var follower = ring.follow(from: 0, batch: 1).makeAsyncIterator()
+        let first = try await follower.next()
+        #expect(first == .record(LogRecord(seq: 0, timestamp: 0, stream: .stdout, flags: [], payload: payload(0, length: 40))))
+        // The writer laps the reader several times over.
+        for seq in 10..<500 { try ring.append([line(seq, length: 40)]) }
+        let second = try await follower.next()
+        guard case let .gap(gap) = second else {
+            Issue.record("expected a gap, got \(String(describing: second))")
+            return
+        }
+        #expect(gap.seq == 1)
+        #expect(gap.reason == .rolledOver)
+        let third = try await follower.next()
+        guard case let .record(record) = third else {
+            Issue.record("expected a record, got \(String(describing: third))")
+            return
+        }
+        #expect(record.seq == gap.seq + gap.records)
+        #expect(record.payload == payload(Int(record.seq), length: 40))
+    }
+
     @Test func followerCancelsCleanly() async throws {
         let directory = TemporaryDirectory()
         let ring = try makeRing(in: directory)

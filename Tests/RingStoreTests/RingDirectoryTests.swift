@@ -52,6 +52,16 @@ import Testing
         #expect(store.rings().map(\.id) == [ring.id])
     }
 
+    @Test func purgesARemovedToolAndNothingElse() throws {
+        let directory = TemporaryDirectory()
+        let store = try RingDirectory(path: directory.path)
+        let doomed = try finishedRun(store, tool: "gone", run: "g-1", at: 1, segments: 2)
+        let kept = try finishedRun(store, tool: "stays", run: "s-1", at: 1)
+        #expect(try store.purge(tool: "gone") == 2)
+        #expect(store.rings().map(\.id) == kept.map(\.id))
+        for ring in doomed { #expect(!FileManager.default.fileExists(atPath: ring.path)) }
+    }
+
     @Test func keepsTheLastRunsPerJobCountingSegmentsAsOne() throws {
         let directory = TemporaryDirectory()
         let store = try RingDirectory(path: directory.path)
