@@ -7,14 +7,37 @@ let package = Package(
     products: [
         .library(name: "RingStore", targets: ["RingStore"]),
         .executable(name: "ringctl", targets: ["ringctl"]),
+        .executable(name: "logs-agent", targets: ["logs-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Hardware CRC-32C (SSE 4.2) with a portable fallback: the checksum of every record.
         .target(name: "CRC32C", path: "Sources/CRC32C"),
         .target(name: "RingStore", dependencies: ["CRC32C"]),
+        // What agent, gateway and CLI all say the same way: log items, RFC 3339 times, durations.
+        .target(name: "LogModel"),
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "RingStore", "LogModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "logs-agent",
+            dependencies: ["NodeAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "ringctl",
             dependencies: ["RingStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -23,5 +46,7 @@ let package = Package(
         .executableTarget(name: "fuzz-ring-open", dependencies: ["RingStore"], path: "fuzz/ring-open"),
         // ringctl writes the files that the crash test kills it over.
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl"]),
+        .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "logs-agent"]),
     ]
 )

@@ -198,7 +198,7 @@ public final class Ring: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    var isDeleted: Bool { shared.withLock { $0.deleted } }
+    public var isDeleted: Bool { shared.withLock { $0.deleted } }
 
     /// Writes the checkpoint for `state` and makes it what readers see; wakes followers.
     func commit(_ state: RingState) throws {
@@ -215,8 +215,9 @@ public final class Ring: Sendable {
     }
 
     /// Returns once anything changed after `version`, the ring is finished or deleted, or the
-    /// task is cancelled. The writer wakes it; nothing polls.
-    func waitForChange(after version: UInt64) async {
+    /// task is cancelled. The writer wakes it; nothing polls. Take `version` before reading, so
+    /// that a change between the read and the wait is never missed.
+    public func waitForChange(after version: UInt64) async {
         let token = shared.withLock { shared -> UInt64 in
             shared.nextWaiter += 1
             return shared.nextWaiter
@@ -237,5 +238,6 @@ public final class Ring: Sendable {
         }
     }
 
-    var version: UInt64 { shared.withLock { $0.version } }
+    /// Grows with every change readers may wait for (appends, metadata, finish, deletion).
+    public var version: UInt64 { shared.withLock { $0.version } }
 }

@@ -1,0 +1,201 @@
+import Foundation
+import Hummingbird
+import LogModel
+import Prometheus
+import RingStore
+
+/// The agent's HTTP API: `/healthz` and `/metrics` for anyone, everything under `/internal/v1`
+/// only for the gateway (bearer token).
+struct AgentAPI: Sendable {
+    let node: String
+    let store: RingDirectory
+    let inventory: Inventory
+    let toolRings: ToolRings
+    let ingestor: Ingestor
+    let health: AgentHealth
+    let registry: PrometheusCollectorRegistry
+    let token: String?
+    let heartbeat: Duration
+    let retention: RetentionPolicy
+
+    static let maxPushBytes = 1 << 20
+    static let maxPushLines = 1000
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: EnvelopeMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.get("healthz") { _, _ in try health.response() }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        let api = router.group("internal/v1")
+        if let token { api.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
+        api.get("rings") { request, _ in try rings(request) }
+        api.get("rings/:id/logs") { request, context in
+            let ring = try ring(context)
+            return try RingLogStream(ring: ring, query: LogQuery(request, ring: ring.id), heartbeat: heartbeat).response()
+        }
+        api.delete("rings/:id") { _, context in try purge(ring(context)) }
+        api.get("stats") { _, _ in try stats() }
+        api.post("tools/:tool/custom/:name") { request, context in try await push(request, context) }
+        api.delete("tools/:tool") { _, context in
+            let tool = try name(context, "tool")
+            let doomed = store.rings(matching: RingFilter(tool: tool))
+            for ring in doomed {
+                try store.delete(ring.id)
+                inventory.remove(ring.id)
+            }
+            return try Envelope.json(Purged(messages: Messages(info: ["purged \(doomed.count) rings of \(tool)"]), rings: doomed.count))
+        }
+        return router
+    }
+
+    private func ring(_ context: BasicRequestContext) throws -> Ring {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = RingID(text) else { throw EnvelopeError(.badRequest, "not a ring id: \(text)") }
+        guard let ring = store.ring(id) else { throw EnvelopeError(.notFound, "no ring \(id) on \(node)") }
+        return ring
+    }
+
+    /// A tool or source name: an RFC 1123 label, so that no path trick can name anything else.
+    private func name(_ context: BasicRequestContext, _ parameter: String) throws -> String {
+        let text = context.parameters.get(parameter) ?? ""
+        guard NameRules.isLabel(text) else {
+            throw EnvelopeError(.badRequest, "\(parameter): must be a lowercase RFC 1123 label (a-z, 0-9, -; at most 63), not \(text)")
+        }
+        return text
+    }
+
+    private func rings(_ request: Request) throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = RingFilter()
+        filter.tool = query["tool"].map(String.init)
+        filter.name = query["name"].map(String.init)
+        filter.run = query["run"].map(String.init)
+        if let kind = query["kind"].map(String.init) {
+            guard let value = RingKind(rawValue: kind) else {
+                throw EnvelopeError(.badRequest, "kind: must be one of \(RingKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.kind = value
+        }
+        switch query["state"].map(String.init) {
+        case nil: break
+        case "live": filter.finished = false
+        case "finished": filter.finished = true
+        case let other?: throw EnvelopeError(.badRequest, "state: must be live or finished, not \(other)")
+        }
+        var since: UInt64?
+        if let text = query["since_version"] {
+            guard let value = UInt64(text) else { throw EnvelopeError(.badRequest, "since_version: must be a whole number") }
+            since = value
+        }
+        let delta = inventory.delta(since: since)
+        let rows = try store.rings(matching: filter)
+            .filter { delta.changed?.contains($0.id) ?? true }
+            .map { try InventoryRow.make($0.info(), node: node) }
+        return try Envelope.json(AgentInventory(node: node, instance: inventory.instance, version: delta.version,
+                                                full: delta.changed == nil, rings: rows, removed: delta.removed.map(\.description)))
+    }
+
+    private func purge(_ ring: Ring) throws -> Response {
+        let metadata = ring.metadata
+        try store.delete(ring.id)
+        inventory.remove(ring.id)
+        if metadata.kind != .activity {
+            try? toolRings.record(activity: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
+                                  tool: metadata.tool, fields: ["event": "purged", "kind": metadata.kind.rawValue,
+                                                                "name": metadata.name, "run": metadata.run],
+                                  at: NanoTime.now())
+        }
+        return try Envelope.json(Purged(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
+    }
+
+    private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tool = try name(context, "tool")
+        let source = try name(context, "name")
+        let body = try await request.body.collect(upTo: Self.maxPushBytes)
+        guard let lines = try? JSONDecoder().decode([[String: JSONValue]].self, from: Data(buffer: body)) else {
+            throw EnvelopeError(.badRequest, "the body must be a JSON array of objects, each with a \"message\" string")
+        }
+        guard lines.count <= Self.maxPushLines else {
+            throw EnvelopeError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(lines.count)")
+        }
+        for (index, line) in lines.enumerated() {
+            guard case .string? = line["message"] else { throw EnvelopeError(.badRequest, "line \(index): \"message\" must be a string") }
+            if let datetime = line["datetime"] {
+                guard case let .string(text) = datetime, NanoTime.parse(text) != nil else {
+                    throw EnvelopeError(.badRequest, "line \(index): \"datetime\" must be an RFC 3339 time")
+                }
+            }
+        }
+        let count = try toolRings.push(tool: tool, source: source, lines: lines, now: NanoTime.now())
+        return try Envelope.json(Pushed(messages: Messages(info: ["\(count) lines kept"]), lines: count), status: .created)
+    }
+
+    private func stats() throws -> Response {
+        let usage = try store.usage(budgetBytes: retention.budgetBytes)
+        let ingest = ingestor.stats.withLock { $0 }
+        return try Envelope.json(AgentStats(node: node, instance: inventory.instance, usage: usage,
+                                            ingestedBytes: ingest.bytes, containers: ingest.containers,
+                                            watches: ingest.watches, openFiles: AgentHealth.openFiles(),
+                                            diskFull: health.diskFull))
+    }
+}
+
+private struct Purged: Encodable {
+    var messages: Messages
+    var rings: Int
+}
+
+private struct Pushed: Encodable {
+    var messages: Messages
+    var lines: Int
+}
+
+struct AgentStats: Encodable {
+    var messages = Messages()
+    var node: String
+    var instance: String
+    var usage: UsageReport
+    var ingestedBytes: UInt64
+    var containers: Int
+    var watches: Int
+    var openFiles: Int
+    var diskFull: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case messages, node, instance, usage, containers, watches
+        case ingestedBytes = "ingested_bytes", openFiles = "open_files", diskFull = "disk_full"
+    }
+}
+
+enum NameRules {
+    /// RFC 1123 label: lowercase letters, digits and `-`, not at either end, at most 63.
+    static func isLabel(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+    }
+}
+
+enum InventoryRow {
+    static func make(_ info: RingInfo, node: String) -> AgentRing {
+        let meta = info.metadata
+        let first = info.prefixRecords.isEmpty ? info.suffixRecords.lowerBound : 0
+        return AgentRing(
+            id: info.id.description, node: node, tool: meta.tool, kind: meta.kind.rawValue, name: meta.name, run: meta.run,
+            segment: meta.segment, namespace: meta.namespace, pod: meta.pod, container: meta.container, image: meta.image,
+            startedAt: meta.startedAt.map(NanoTime.format), finishedAt: meta.finishedAt.map(NanoTime.format),
+            exitCode: meta.exitCode, reason: meta.reason, state: info.finished ? "finished" : "live",
+            diskBytes: info.diskBytes, prefixCapacity: info.prefixCapacity, suffixCapacity: info.suffixCapacity,
+            recordsWritten: info.counters.recordsWritten, bytesWritten: info.counters.bytesWritten,
+            rolledRecords: info.counters.rolledRecords, rolledBytes: info.counters.rolledBytes,
+            droppedRecords: info.counters.droppedRecords, droppedBytes: info.counters.droppedBytes,
+            truncatedRecords: info.counters.truncatedRecords,
+            firstCursor: RingCursor(ring: info.id, seq: first).description,
+            endCursor: RingCursor(ring: info.id, seq: info.nextSeq).description,
+            firstTime: info.firstTimestamp.map(NanoTime.format), lastTime: info.lastTimestamp.map(NanoTime.format))
+    }
+}

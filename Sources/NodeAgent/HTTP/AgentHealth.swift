@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import LogModel
+import Synchronization
+
+/// Whether the agent can do its job, for `/healthz`, `/internal/v1/stats` and metrics. A full
+/// data disk does not make the agent unhealthy (it still serves what it has) but is reported.
+final class AgentHealth: Sendable {
+    private let state = Mutex((diskFull: false, lastError: String?.none))
+
+    var diskFull: Bool { state.withLock { $0.diskFull } }
+
+    func ingestSucceeded() {
+        state.withLock { $0.diskFull = false }
+    }
+
+    func ingestFailed(_ error: Error) {
+        let full: Bool
+        if case let .io(_, _, code)? = error as? RingStoreError { full = code == ENOSPC || code == EDQUOT } else { full = false }
+        state.withLock {
+            $0.diskFull = $0.diskFull || full
+            $0.lastError = "\(error)"
+        }
+    }
+
+    func response() throws -> Response {
+        let (diskFull, lastError) = state.withLock { ($0.diskFull, $0.lastError) }
+        var messages = Messages()
+        if diskFull { messages.warning.append("the data directory is full: new lines are not kept until space returns") }
+        if let lastError { messages.info.append("last ingest error: \(lastError)") }
+        return try Envelope.json(HealthBody(status: "OK", messages: messages))
+    }
+
+    /// Descriptors this process has open (each followed container holds two).
+    static func openFiles() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+}
+
+private struct HealthBody: Encodable {
+    var status: String
+    var messages: Messages
+}
+
+import RingStore

@@ -1,0 +1,74 @@
+import Hummingbird
+import LogModel
+import RingStore
+
+/// The parameters of `GET /internal/v1/rings/{id}/logs`, validated: anything malformed is a
+/// 400 that says which parameter and why.
+struct LogQuery {
+    enum Format { case ndjson, text }
+
+    var after: RingCursor?
+    var since: Int64?
+    var until: Int64?
+    var lines: Int?
+    var limitBytes: Int?
+    var streams: Set<LogStream>?
+    var grep: [UInt8]?
+    var follow = false
+    var timestamps = false
+    var format = Format.ndjson
+
+    static let maxLines = 100_000
+
+    init(_ request: Request, ring: RingID) throws {
+        let query = request.uri.queryParameters
+        if let text = query["after"].map(String.init) {
+            guard let cursor = try? RingCursor(parsing: text) else { throw EnvelopeError(.badRequest, "after: not a cursor: \(text)") }
+            guard cursor.ring == ring else { throw EnvelopeError(.badRequest, "after: the cursor is for another ring") }
+            after = cursor
+        }
+        since = try Self.time(request, "since")
+        until = try Self.time(request, "until")
+        if let text = query["lines"] {
+            guard let value = Int(text), (0...Self.maxLines).contains(value) else {
+                throw EnvelopeError(.badRequest, "lines: must be a whole number from 0 to \(Self.maxLines)")
+            }
+            lines = value
+        }
+        if let text = query["limit_bytes"] {
+            guard let value = Int(text), value > 0 else { throw EnvelopeError(.badRequest, "limit_bytes: must be a positive whole number") }
+            limitBytes = value
+        }
+        switch query["stream"].map(String.init) {
+        case nil, "all": streams = nil
+        case "stdout": streams = [.stdout]
+        case "stderr": streams = [.stderr]
+        case "other": streams = [.other]
+        case let other?: throw EnvelopeError(.badRequest, "stream: must be all, stdout, stderr or other, not \(other)")
+        }
+        if let text = query["grep"] {
+            guard !text.isEmpty, text.utf8.count <= 1024 else { throw EnvelopeError(.badRequest, "grep: must be 1 to 1024 bytes") }
+            grep = Array(text.utf8)
+        }
+        follow = try Self.flag(request, "follow")
+        timestamps = try Self.flag(request, "timestamps")
+        let accept = request.headers[.accept] ?? "application/x-ndjson"
+        format = accept.contains("text/plain") && !accept.contains("ndjson") ? .text : .ndjson
+    }
+
+    private static func time(_ request: Request, _ name: String) throws -> Int64? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+        guard let value = Int64(text) ?? NanoTime.parse(text) else {
+            throw EnvelopeError(.badRequest, "\(name): must be nanoseconds since the epoch or an RFC 3339 time, not \(text)")
+        }
+        return value
+    }
+
+    private static func flag(_ request: Request, _ name: String) throws -> Bool {
+        switch request.uri.queryParameters[Substring(name)].map(String.init) {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw EnvelopeError(.badRequest, "\(name): must be true or false, not \(other)")
+        }
+    }
+}

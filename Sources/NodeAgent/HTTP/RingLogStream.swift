@@ -1,0 +1,184 @@
+import Foundation
+import Hummingbird
+import LogModel
+import RingStore
+import ServiceLifecycle
+
+/// Serves one ring's records as log items: a bounded read, then, when following, whatever the
+/// writer appends, with heartbeats while it is quiet. The client's pace drives the reads (each
+/// write waits for the connection), so a slow follower costs memory for one page at most.
+struct RingLogStream: Sendable {
+    let ring: Ring
+    let query: LogQuery
+    let heartbeat: Duration
+    let metadata: RingMetadata
+
+    static let pageItems = 5000
+
+    init(ring: Ring, query: LogQuery, heartbeat: Duration) {
+        self.ring = ring
+        self.query = query
+        self.heartbeat = heartbeat
+        metadata = ring.metadata
+    }
+
+    func response() throws -> Response {
+        let start = try startSeq()
+        let stream = self
+        let contentType = query.format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson"
+        return Response(status: .ok, headers: [.contentType: contentType, .init("X-Accel-Buffering")!: "no"],
+                        body: ResponseBody { writer in
+                            var position = start
+                            var budget = stream.query.limitBytes
+                            let done = try await stream.writeAvailable(from: &position, budget: &budget, to: &writer)
+                            if stream.query.follow, !done {
+                                let shutdown = ShutdownSignal()
+                                try await withGracefulShutdownHandler {
+                                    try await stream.follow(from: position, budget: budget, shutdown: shutdown, to: &writer)
+                                } onGracefulShutdown: {
+                                    shutdown.trigger()
+                                }
+                            }
+                            try await writer.finish(nil)
+                        })
+    }
+
+    /// Where reading starts: after a cursor, at a time, or the last N lines (also combined
+    /// with a time: the last N lines since it).
+    private func startSeq() throws -> UInt64 {
+        if let after = query.after { return after.seq }
+        if query.grep != nil, let lines = query.lines { return try startOfLastMatching(lines) }
+        var start: UInt64 = 0
+        if let since = query.since { start = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
+        if let lines = query.lines {
+            start = max(start, try ring.read(ReadRequest(start: .last(lines), maxItems: 0, streams: query.streams)).next)
+        }
+        return start
+    }
+
+    /// With `grep`, the last N lines means the last N that match: found by reading the range
+    /// (a ring is bounded, so this is too).
+    private func startOfLastMatching(_ lines: Int) throws -> UInt64 {
+        var position: UInt64 = 0
+        if let since = query.since { position = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
+        var found: [UInt64] = []
+        while true {
+            let page = try ring.read(ReadRequest(start: .seq(position), until: query.until, maxItems: Self.pageItems, streams: query.streams))
+            for record in page.records where matches(record.payload) { found.append(record.seq) }
+            if found.count > lines { found.removeFirst(found.count - lines) }
+            position = page.next
+            if page.end != .limit { break }
+        }
+        return lines == 0 ? position : found.first ?? position
+    }
+
+    private func matches(_ payload: [UInt8]) -> Bool {
+        guard let grep = query.grep else { return true }
+        return payload.count >= grep.count && payload.indices.dropLast(grep.count - 1).contains { start in
+            payload[start] == grep[0] && payload[start..<(start + grep.count)].elementsEqual(grep)
+        }
+    }
+
+    /// Writes everything there is now (within the limits). Returns true when nothing more
+    /// should follow (`until` reached, byte limit reached, or the ring finished).
+    private func writeAvailable(from position: inout UInt64, budget: inout Int?, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+        while true {
+            let page = try ring.read(ReadRequest(start: .seq(position), until: query.until, maxItems: Self.pageItems,
+                                                 maxBytes: budget, streams: query.streams))
+            var out = ByteBuffer()
+            for item in page.items {
+                if case let .record(record) = item {
+                    if !matches(record.payload) { continue }
+                    if let limit = budget { budget = limit - record.payload.count }
+                }
+                encode(item, into: &out)
+            }
+            position = page.next
+            if out.readableBytes > 0 { try await writer.write(out) }
+            if let budget, budget <= 0 { return true }
+            switch page.end {
+            case .limit: if query.limitBytes != nil, page.items.isEmpty { return true }
+            case .until: return true
+            case .caughtUp: return page.finished
+            }
+        }
+    }
+
+    private enum Wake { case changed, heartbeat, shutdown }
+
+    private func follow(from start: UInt64, budget: Int?, shutdown: ShutdownSignal, to writer: inout any ResponseBodyWriter) async throws {
+        var position = start
+        var budget = budget
+        while !Task.isCancelled, !ring.isDeleted {
+            let version = ring.version
+            if try await writeAvailable(from: &position, budget: &budget, to: &writer) { return }
+            let wake = await withTaskGroup(of: Wake.self) { group in
+                group.addTask { [ring] in
+                    await ring.waitForChange(after: version)
+                    return .changed
+                }
+                group.addTask { [heartbeat] in
+                    try? await Task.sleep(for: heartbeat)
+                    return .heartbeat
+                }
+                group.addTask {
+                    await shutdown.wait()
+                    return .shutdown
+                }
+                let first = await group.next() ?? .shutdown
+                group.cancelAll()
+                return first
+            }
+            if wake == .shutdown { return }
+            if wake == .heartbeat, !Task.isCancelled {
+                var out = ByteBuffer()
+                out.writeBytes(LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now())).ndjson())
+                if query.format == .ndjson { try await writer.write(out) }
+            }
+        }
+    }
+
+    private func encode(_ item: ReadItem, into out: inout ByteBuffer) {
+        switch query.format {
+        case .text:
+            guard case let .record(record) = item else { return }
+            if query.timestamps {
+                out.writeString(NanoTime.format(record.timestamp))
+                out.writeInteger(UInt8(ascii: " "))
+            }
+            out.writeBytes(record.payload)
+            if !record.flags.contains(.partial) { out.writeInteger(UInt8(ascii: "\n")) }
+        case .ndjson:
+            out.writeBytes(logItem(item).ndjson())
+        }
+    }
+
+    func logItem(_ item: ReadItem) -> LogItem {
+        let cursor = RingCursor(ring: ring.id, seq: item.nextSeq).description
+        switch item {
+        case let .gap(gap):
+            return LogItem(type: .gap, datetime: gap.timestamp.map(NanoTime.format), pod: metadata.pod,
+                           container: metadata.container, run: metadata.run, cursor: cursor,
+                           records: gap.records, bytes: gap.bytes, reason: gap.reason.description)
+        case let .record(record):
+            var line = LogItem.line(record.payload, datetime: NanoTime.format(record.timestamp), stream: record.stream.description)
+            if metadata.kind == .custom || metadata.kind == .activity, var object = Self.object(record.payload) {
+                // Pushed lines and events are stored as the JSON objects they came as.
+                line = LogItem(type: .log, datetime: line.datetime, stream: line.stream)
+                if case let .string(message)? = object.removeValue(forKey: "message") { line.message = message }
+                line.fields = object.isEmpty ? nil : object
+            }
+            line.partial = record.flags.contains(.partial) ? true : nil
+            line.truncated = record.flags.contains(.truncated) ? true : nil
+            line.pod = metadata.pod
+            line.container = metadata.container
+            line.run = metadata.run
+            line.cursor = cursor
+            return line
+        }
+    }
+
+    private static func object(_ payload: [UInt8]) -> [String: JSONValue]? {
+        try? JSONDecoder().decode([String: JSONValue].self, from: Data(payload))
+    }
+}

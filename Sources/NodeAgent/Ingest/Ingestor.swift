@@ -1,0 +1,291 @@
+import Foundation
+import LogModel
+import Logging
+import RingStore
+import Synchronization
+
+/// What the ingest loop needs to know.
+public struct IngestConfiguration: Sendable {
+    public var podsDirectory: String
+    public var node: String
+    public var capacities: RingCapacities
+    public var limits: IngestLimits
+    /// A PodList file for pod metadata (re-read when it changes); nil: paths only.
+    public var podsJSON: String?
+    /// The safety net under inotify: a full look at every file this often.
+    public var rescanInterval: Duration
+
+    public init(podsDirectory: String, node: String, capacities: RingCapacities, limits: IngestLimits = IngestLimits(),
+                podsJSON: String? = nil, rescanInterval: Duration = .seconds(5)) {
+        self.podsDirectory = podsDirectory
+        self.node = node
+        self.capacities = capacities
+        self.limits = limits
+        self.podsJSON = podsJSON
+        self.rescanInterval = rescanInterval
+    }
+}
+
+/// Counters of the ingest loop, read by the stats and metrics endpoints.
+public struct IngestStats: Sendable, Equatable {
+    public var bytes: UInt64 = 0
+    public var containers = 0
+    public var watches = 0
+    public var podListError: String?
+}
+
+/// The ingest loop: finds the kubelet's container logs under the pods directory, follows each
+/// into its ring, round-robin with a byte quota per turn so that a flood in one container
+/// cannot starve the others, and sleeps on inotify when there is nothing to read. It runs on a
+/// thread of its own: its work is blocking file I/O.
+final class Ingestor: @unchecked Sendable {
+    // Everything below `stats` is touched only by the ingest thread.
+    let configuration: IngestConfiguration
+    let store: RingDirectory
+    let toolRings: ToolRings
+    let inventory: Inventory
+    let health: AgentHealth
+    let stats = Mutex(IngestStats())
+    private let stopping = Mutex(false)
+    private let done = DispatchSemaphore(value: 0)
+    private let wakePipe: (read: Int32, write: Int32)
+    private let logger: Logger
+
+    private let classifier: RingClassifier
+    private let podList: PodListFile?
+    private var inotify: Inotify?
+    private var logs: [ContainerKey: ContainerLog] = [:]
+    private var dirty: Set<ContainerKey> = []
+    /// Container runs whose ring is finished: never followed again.
+    private var finished: Set<ContainerKey> = []
+    /// Pod directories seen, by uid, so that a vanished one can be told as deleted.
+    private var podDirectories: [String: (namespace: String, pod: String)] = [:]
+    private var rescanNeeded = true
+
+    init(configuration: IngestConfiguration, store: RingDirectory, toolRings: ToolRings, inventory: Inventory,
+         health: AgentHealth, logger: Logger) throws {
+        self.configuration = configuration
+        self.health = health
+        self.store = store
+        self.toolRings = toolRings
+        self.inventory = inventory
+        self.logger = logger
+        classifier = RingClassifier(node: configuration.node)
+        podList = configuration.podsJSON.map(PodListFile.init(path:))
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw AgentError.system("pipe", errno) }
+        for fd in fds { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        wakePipe = (fds[0], fds[1])
+        inotify = try Inotify()
+    }
+
+    deinit {
+        close(wakePipe.read)
+        close(wakePipe.write)
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            done.signal()
+        }
+        thread.name = "ingest"
+        thread.start()
+    }
+
+    /// Stops the loop after the turn in progress and waits for it; every append it made is in
+    /// its ring already.
+    func stop() {
+        stopping.withLock { $0 = true }
+        _ = write(wakePipe.write, [1], 1)
+        done.wait()
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
+    private func run() {
+        var buffer = [UInt8](repeating: 0, count: configuration.limits.quotaBytes)
+        let interval = configuration.rescanInterval
+        let intervalNanos = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        var nextScan: Int64 = 0
+        while !isStopping {
+            let now = NanoTime.now()
+            if podList?.reloadIfChanged() == true { refreshMetadata(now: now) }
+            if rescanNeeded || now >= nextScan {
+                scan(now: now)
+                dirty.formUnion(logs.keys)
+                nextScan = now + intervalNanos
+                rescanNeeded = false
+            }
+            var progressed = false
+            for key in dirty {
+                guard let log = logs[key] else {
+                    dirty.remove(key)
+                    continue
+                }
+                do {
+                    let consumed = try log.ingest(buffer: &buffer, limits: configuration.limits, now: now)
+                    if consumed > 0 {
+                        progressed = true
+                        health.ingestSucceeded()
+                        inventory.touch(log.ring.id)
+                        stats.withLock { $0.bytes += UInt64(consumed) }
+                    } else if log.atEnd {
+                        dirty.remove(key)
+                    }
+                } catch {
+                    // Kept dirty: a full disk is retried next round, and recovers when space returns.
+                    logger.error("ingest of \(key) failed: \(error)")
+                    health.ingestFailed(error)
+                }
+            }
+            finishCompletedRuns(now: now)
+            let wait = progressed ? 0 : Int32(max(0, min(1000, (nextScan - NanoTime.now()) / 1_000_000)))
+            handle(inotify?.wait(timeout: wait, wake: wakePipe.read) ?? [])
+            var drain = [UInt8](repeating: 0, count: 64)
+            _ = read(wakePipe.read, &drain, drain.count)
+        }
+        for log in logs.values { try? log.ring.sync() }
+    }
+
+    private func handle(_ events: [Inotify.Event]) {
+        for event in events {
+            if event.directory == configuration.podsDirectory || ContainerKey.podDirectory(lastComponent(event.directory)) != nil {
+                rescanNeeded = true
+                continue
+            }
+            if event.mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF) != 0 { rescanNeeded = true }
+            for (key, log) in logs where log.directory == event.directory { dirty.insert(key) }
+        }
+    }
+
+    private func lastComponent(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? "")
+    }
+
+    // MARK: discovery
+
+    /// Looks at every pod directory: new container logs get a ring (or their old one back).
+    private func scan(now: Int64) {
+        let root = configuration.podsDirectory
+        inotify?.watch(root)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        var present: Set<String> = []
+        for name in names {
+            guard let pod = ContainerKey.podDirectory(name), classifier.isCandidate(namespace: pod.namespace) else { continue }
+            present.insert(pod.uid)
+            podDirectories[pod.uid] = (pod.namespace, pod.pod)
+            let podPath = root + "/" + name
+            inotify?.watch(podPath)
+            for container in (try? FileManager.default.contentsOfDirectory(atPath: podPath)) ?? [] {
+                let directory = podPath + "/" + container
+                inotify?.watch(directory)
+                for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                    guard let restart = ContainerKey.restart(ofLogFile: file) else { continue }
+                    let key = ContainerKey(namespace: pod.namespace, pod: pod.pod, podUID: pod.uid, container: container, restart: restart)
+                    if logs[key] == nil, !finished.contains(key) { follow(key, directory: directory, now: now) }
+                }
+            }
+        }
+        for (uid, pod) in podDirectories where !present.contains(uid) {
+            podDirectories[uid] = nil
+            if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
+                try? toolRings.record(activity: "pod \(pod.pod) deleted", tool: tool,
+                                      fields: ["event": "deleted", "pod": pod.pod], at: now)
+            }
+        }
+        stats.withLock { stats in
+            stats.containers = logs.count
+            stats.watches = inotify?.watchCount ?? 0
+            stats.podListError = podList?.lastError
+        }
+    }
+
+    private func follow(_ key: ContainerKey, directory: String, now: Int64) {
+        let pod = podList?.pods[key.podUID]
+        if let ring = store.rings().first(where: { $0.metadata.extra["containerKey"] == key.description }) {
+            guard !ring.isFinished else {
+                finished.insert(key)
+                return
+            }
+            logs[key] = ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now)
+            return
+        }
+        guard let metadata = classifier.metadata(for: key, pod: pod) else { return }
+        do {
+            let ring = try store.create(metadata: metadata, prefixCapacity: configuration.capacities.prefix,
+                                        suffixCapacity: configuration.capacities.suffix, now: now)
+            logs[key] = ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now)
+            inventory.touch(ring.id)
+            try toolRings.record(activity: "\(describe(metadata)) started", tool: metadata.tool,
+                                 fields: activityFields(metadata, event: "started"), at: metadata.startedAt ?? now)
+        } catch {
+            logger.error("cannot follow \(key): \(error)")
+        }
+    }
+
+    // MARK: metadata and the end of runs
+
+    private func refreshMetadata(now: Int64) {
+        for log in logs.values {
+            guard let pod = podList?.pods[log.key.podUID], var metadata = classifier.metadata(for: log.key, pod: pod) else { continue }
+            let current = log.ring.metadata
+            metadata.extra = current.extra
+            guard metadata != current else { continue }
+            try? log.ring.updateMetadata { $0 = metadata }
+            inventory.touch(log.ring.id)
+        }
+        rescanNeeded = true  // build pods may have become known
+    }
+
+    /// A run segment is complete once its file was read to the end and nothing more can come:
+    /// the container terminated, restarted (a newer segment exists), or its pod is gone.
+    private func finishCompletedRuns(now: Int64) {
+        for (key, log) in logs where log.atEnd && !dirty.contains(key) {
+            let pod = podList?.pods[key.podUID]
+            let terminated = pod?.state(of: key.container, restart: key.restart)?.terminated != nil
+            let restarted = FileManager.default.fileExists(atPath: log.directory + "/\(key.restart + 1).log")
+            let podGone = podDirectories[key.podUID] == nil
+            guard terminated || restarted || podGone else { continue }
+            do {
+                var metadata = pod.flatMap { classifier.metadata(for: key, pod: $0) } ?? log.ring.metadata
+                metadata.extra = log.ring.metadata.extra
+                if metadata.finishedAt == nil { metadata.finishedAt = now }
+                let final = metadata
+                try log.ring.updateMetadata { $0 = final }
+                try log.ring.finish()
+                inventory.touch(log.ring.id)
+                try toolRings.record(activity: "\(describe(final)) \(exitDescription(final))", tool: final.tool,
+                                     fields: activityFields(final, event: "exited"), at: final.finishedAt ?? now)
+            } catch {
+                logger.error("cannot finish \(key): \(error)")
+            }
+            logs[key] = nil
+            finished.insert(key)
+        }
+    }
+
+    private func describe(_ metadata: RingMetadata) -> String {
+        switch metadata.kind {
+        case .webservice: "webservice pod \(metadata.pod ?? metadata.run)"
+        case .build: "build \(metadata.name) container \(metadata.container ?? "?")"
+        default: "\(metadata.kind.rawValue) job \(metadata.name) (run \(metadata.run))"
+        }
+    }
+
+    private func exitDescription(_ metadata: RingMetadata) -> String {
+        guard let code = metadata.exitCode else { return "ended" }
+        let reason = metadata.reason.map { " (\($0))" } ?? ""
+        return code == 0 && metadata.reason != "OOMKilled" ? "exited 0\(reason)" : "exited \(code)\(reason)"
+    }
+
+    private func activityFields(_ metadata: RingMetadata, event: String) -> [String: String] {
+        var fields = ["event": event, "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run,
+                      "segment": String(metadata.segment)]
+        fields["pod"] = metadata.pod
+        fields["container"] = metadata.container
+        if let code = metadata.exitCode { fields["exit_code"] = String(code) }
+        fields["reason"] = metadata.reason
+        return fields
+    }
+}

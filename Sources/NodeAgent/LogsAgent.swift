@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import LogModel
+import Logging
+import Metrics
+import Prometheus
+import RingStore
+import ServiceLifecycle
+
+/// Everything a node agent is told at start.
+public struct AgentConfiguration: Sendable {
+    public var node: String
+    public var podsDirectory: String
+    public var dataDirectory: String
+    public var host: String
+    public var port: Int
+    /// The gateway's bearer token; nil only with `--insecure-no-auth`.
+    public var token: String?
+    public var podsJSON: String?
+    public var capacities: RingCapacities
+    public var retention: RetentionPolicy
+    public var limits: IngestLimits
+    public var heartbeat: Duration
+    public var rescanInterval: Duration
+    public var retentionInterval: Duration
+    public var syncInterval: Duration?
+
+    public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
+                podsJSON: String?, capacities: RingCapacities, retention: RetentionPolicy, limits: IngestLimits,
+                heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
+                retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5)) {
+        self.node = node
+        self.podsDirectory = podsDirectory
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.token = token
+        self.podsJSON = podsJSON
+        self.capacities = capacities
+        self.retention = retention
+        self.limits = limits
+        self.heartbeat = heartbeat
+        self.rescanInterval = rescanInterval
+        self.retentionInterval = retentionInterval
+        self.syncInterval = syncInterval
+    }
+}
+
+/// The node agent: ingest, retention and the HTTP API, started and stopped together.
+public enum LogsAgent {
+    /// Runs until SIGTERM or SIGINT, then stops accepting, ends follows, stops ingest after
+    /// the turn in progress (every append is in its ring already), and returns.
+    public static func run(_ configuration: AgentConfiguration, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let store = try RingDirectory(path: configuration.dataDirectory,
+                                      durability: Ring.Durability(syncInterval: configuration.syncInterval))
+        for (path, reason) in store.quarantined { logger.warning("moved aside \(path): \(reason)") }
+        let inventory = Inventory(instance: UUID().uuidString.lowercased())
+        let health = AgentHealth()
+        let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
+        let ingestor = try Ingestor(
+            configuration: IngestConfiguration(podsDirectory: configuration.podsDirectory, node: configuration.node,
+                                               capacities: configuration.capacities, limits: configuration.limits,
+                                               podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
+            store: store, toolRings: toolRings, inventory: inventory, health: health, logger: logger)
+        let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
+                           ingestor: ingestor, health: health, registry: registry, token: configuration.token,
+                           heartbeat: configuration.heartbeat, retention: configuration.retention)
+        let app = Application(router: api.router(),
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                   serverName: "logs-agent"),
+                              onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
+                              logger: logger)
+        let services: [any Service] = [
+            IngestService(ingestor: ingestor),
+            RetentionService(store: store, inventory: inventory, policy: configuration.retention,
+                             interval: configuration.retentionInterval, logger: logger),
+            app,
+        ]
+        var group = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: group).run()
+    }
+}
+
+/// Runs the ingest thread for as long as the service group runs.
+struct IngestService: Service {
+    let ingestor: Ingestor
+
+    func run() async throws {
+        ingestor.start()
+        try? await gracefulShutdown()
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                ingestor.stop()
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// Applies the retention policy now and then.
+struct RetentionService: Service {
+    let store: RingDirectory
+    let inventory: Inventory
+    let policy: RetentionPolicy
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                for eviction in try store.enforce(policy, now: NanoTime.now()) {
+                    eviction.rings.forEach(inventory.remove)
+                    logger.info("evicted \(eviction.tool) \(eviction.kind.rawValue) \(eviction.name) run \(eviction.run) (\(eviction.bytes) bytes, \(eviction.reason.rawValue))")
+                }
+            } catch {
+                logger.error("retention failed: \(error)")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

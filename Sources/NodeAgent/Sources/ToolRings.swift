@@ -1,0 +1,68 @@
+import Foundation
+import LogModel
+import RingStore
+import Synchronization
+
+/// The rings that are not a container's: a tool's custom sources (lines pushed through the API)
+/// and its activity on this node. One live ring each, found again after a restart.
+final class ToolRings: Sendable {
+    let store: RingDirectory
+    let node: String
+    let capacities: RingCapacities
+    let inventory: Inventory
+    private let creating = Mutex<Void>(())
+
+    init(store: RingDirectory, node: String, capacities: RingCapacities, inventory: Inventory) {
+        self.store = store
+        self.node = node
+        self.capacities = capacities
+        self.inventory = inventory
+    }
+
+    func ring(tool: String, kind: RingKind, name: String) throws -> Ring {
+        try creating.withLock { _ in
+            if let ring = store.rings(matching: RingFilter(tool: tool, kind: kind, name: name, finished: false)).first {
+                return ring
+            }
+            let metadata = RingMetadata(tool: tool, kind: kind, name: name, run: kind == .activity ? node : name,
+                                        node: node, startedAt: NanoTime.now())
+            return try store.create(metadata: metadata, prefixCapacity: capacities.prefix,
+                                    suffixCapacity: capacities.suffix, now: NanoTime.now())
+        }
+    }
+
+    /// Appends pushed lines (JSON objects with `message`, optional `datetime`, any other fields)
+    /// to the tool's custom source; each is stored as received, stamped with the time now.
+    func push(tool: String, source: String, lines: [[String: JSONValue]], now: Int64) throws -> Int {
+        let ring = try ring(tool: tool, kind: .custom, name: source)
+        try ring.append(lines.map { .line(timestamp: now, stream: .stdout, flags: [], payload: Self.encode($0)) })
+        inventory.touch(ring.id)
+        return lines.count
+    }
+
+    /// Appends an event to the tool's activity ring on this node.
+    func record(activity message: String, tool: String, fields: [String: String], at time: Int64) throws {
+        var object: [String: JSONValue] = fields.mapValues { .string($0) }
+        object["message"] = .string(message)
+        let ring = try ring(tool: tool, kind: .activity, name: "activity")
+        try ring.append([.line(timestamp: time, stream: .stdout, flags: [], payload: Self.encode(object))])
+        inventory.touch(ring.id)
+    }
+
+    static func encode(_ object: [String: JSONValue]) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? [UInt8](encoder.encode(object))) ?? []
+    }
+}
+
+/// Prefix and suffix sizes for new rings.
+public struct RingCapacities: Sendable {
+    public var prefix: UInt64
+    public var suffix: UInt64
+
+    public init(prefix: UInt64, suffix: UInt64) {
+        self.prefix = prefix
+        self.suffix = suffix
+    }
+}

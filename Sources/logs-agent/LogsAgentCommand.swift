@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import LogModel
+import Logging
+import NodeAgent
+import RingStore
+
+/// `logs-agent`: one per node. Every flag can also be set by an environment variable, named in
+/// its help (flags win).
+@main
+struct LogsAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs-agent",
+        abstract: "Ingest this node's container logs into ring files and serve them to the logs gateway.")
+
+    @Option(help: "This node's name (LOGS_AGENT_NODE; default: the host name).")
+    var node = env("NODE") ?? ProcessInfo.processInfo.hostName
+    @Option(help: "The kubelet's pod log directory (LOGS_AGENT_PODS_DIR).")
+    var podsDir = env("PODS_DIR") ?? "/var/log/pods"
+    @Option(help: "Where ring files are kept (LOGS_AGENT_DATA_DIR).")
+    var dataDir = env("DATA_DIR") ?? "/var/lib/toolforge-logs"
+    @Option(help: "Address to serve on, HOST:PORT (LOGS_AGENT_LISTEN).")
+    var listen = env("LISTEN") ?? "0.0.0.0:8090"
+    @Option(help: "File holding the bearer token the gateway presents (LOGS_AGENT_TOKEN_FILE).")
+    var tokenFile = env("TOKEN_FILE")
+    @Flag(help: "Serve without a token: development only (LOGS_AGENT_INSECURE_NO_AUTH=1).")
+    var insecureNoAuth = env("INSECURE_NO_AUTH") == "1"
+    @Option(help: "A `kubectl get pods -o json` file for pod metadata, re-read when it changes (LOGS_AGENT_PODS_JSON).")
+    var podsJson = env("PODS_JSON")
+    @Option(help: "Bytes kept from the start of each run segment (LOGS_AGENT_PREFIX_BYTES).")
+    var prefixBytes = env("PREFIX_BYTES") ?? "1MiB"
+    @Option(help: "Newest bytes kept of each run segment (LOGS_AGENT_SUFFIX_BYTES).")
+    var suffixBytes = env("SUFFIX_BYTES") ?? "15MiB"
+    @Option(help: "Bytes on disk for all rings of this node (LOGS_AGENT_BUDGET_BYTES).")
+    var budgetBytes = env("BUDGET_BYTES") ?? "20GiB"
+    @Option(help: "Part of the budget one tool may hold, 0 to 1 (LOGS_AGENT_TOOL_SHARE).")
+    var toolShare = Double(env("TOOL_SHARE") ?? "") ?? 0.2
+    @Option(help: "Finished runs kept per job (LOGS_AGENT_KEEP_RUNS).")
+    var keepRuns = Int(env("KEEP_RUNS") ?? "") ?? 10
+    @Option(help: "Evict finished runs older than this, e.g. 14d (LOGS_AGENT_MAX_AGE; default: none).")
+    var maxAge = env("MAX_AGE")
+    @Option(help: "Ingest rate per container, bytes a second (LOGS_AGENT_RATE_BYTES).")
+    var rateBytes = env("RATE_BYTES") ?? "1MiB"
+    @Option(help: "Ingest burst per container (LOGS_AGENT_BURST_BYTES).")
+    var burstBytes = env("BURST_BYTES") ?? "8MiB"
+    @Option(help: "Longest line kept; longer ones are truncated and flagged (LOGS_AGENT_MAX_LINE_BYTES).")
+    var maxLineBytes = env("MAX_LINE_BYTES") ?? "64KiB"
+    @Option(help: "Heartbeat interval of follows (LOGS_AGENT_HEARTBEAT).")
+    var heartbeat = env("HEARTBEAT") ?? "15s"
+    @Option(help: "Safety-net rescan of the pods directory under inotify (LOGS_AGENT_RESCAN).")
+    var rescan = env("RESCAN") ?? "5s"
+
+    static func env(_ name: String) -> String? { ProcessInfo.processInfo.environment["LOGS_AGENT_" + name] }
+
+    func run() async throws {
+        var logger = Logger(label: "logs-agent")
+        logger[metadataKey: "node"] = "\(node)"
+        let (host, port) = try Self.address(listen)
+        var token: String?
+        if let tokenFile {
+            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token?.isEmpty == false else { throw ValidationError("--token-file: \(tokenFile) is empty") }
+        } else if insecureNoAuth {
+            logger.warning("SERVING WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who can reach \(listen) reads every log")
+        } else {
+            throw ValidationError("--token-file is required (or --insecure-no-auth for development)")
+        }
+        let configuration = AgentConfiguration(
+            node: node, podsDirectory: podsDir, dataDirectory: dataDir, host: host, port: port, token: token,
+            podsJSON: podsJson,
+            capacities: RingCapacities(prefix: try Self.size(prefixBytes, "--prefix-bytes", multipleOf: 8),
+                                       suffix: try Self.size(suffixBytes, "--suffix-bytes", multipleOf: 8)),
+            retention: RetentionPolicy(budgetBytes: try Self.size(budgetBytes, "--budget-bytes"), toolShare: toolShare,
+                                       keepRuns: keepRuns, maxAge: try maxAge.map { try Self.duration($0, "--max-age") }),
+            limits: IngestLimits(maxLineBytes: Int(try Self.size(maxLineBytes, "--max-line-bytes")),
+                                 rateBytesPerSecond: try Self.size(rateBytes, "--rate-bytes"),
+                                 burstBytes: try Self.size(burstBytes, "--burst-bytes")),
+            heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"))
+        let readyLogger = logger
+        try await LogsAgent.run(configuration, logger: logger) { port in
+            // Tests and scripts wait for this line (and learn the port when 0 was asked for).
+            readyLogger.info("logs-agent ready on \(host):\(port)")
+            FileHandle.standardOutput.write(Data("logs-agent ready on \(host):\(port)\n".utf8))
+        }
+    }
+
+    static func address(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen: expected HOST:PORT, not \(text)")
+        }
+        return (String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+    }
+
+    /// `1048576`, `64KiB`, `15MiB`, `20GiB` (also `k`, `M`, `G` as powers of 1024).
+    static func size(_ text: String, _ flag: String, multipleOf alignment: UInt64 = 1) throws -> UInt64 {
+        let units: [(String, UInt64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40),
+                                         ("k", 1 << 10), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("T", 1 << 40)]
+        let (digits, scale) = units.first { text.hasSuffix($0.0) }.map { (String(text.dropLast($0.0.count)), $0.1) } ?? (text, 1)
+        guard let value = UInt64(digits), value.multipliedReportingOverflow(by: scale).overflow == false else {
+            throw ValidationError("\(flag): expected a size such as 1048576, 64KiB or 15MiB, not \(text)")
+        }
+        guard (value * scale) % alignment == 0 else { throw ValidationError("\(flag): must be a multiple of \(alignment) bytes") }
+        return value * scale
+    }
+
+    static func duration(_ text: String, _ flag: String) throws -> Duration {
+        guard let nanos = TimeSpec.duration(text), nanos > 0 else {
+            throw ValidationError("\(flag): expected a duration such as 15s, 10m, 2h or 14d, not \(text)")
+        }
+        return .nanoseconds(nanos)
+    }
+}

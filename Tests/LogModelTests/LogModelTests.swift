@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import LogModel
+
+@Suite struct NanoTimeTests {
+    @Test func parsesAndFormatsRFC3339WithNanoseconds() {
+        let nanos = NanoTime.parse("2026-11-22T10:00:00.123456789Z")
+        #expect(nanos == 1_795_341_600_123_456_789)
+        #expect(NanoTime.format(1_795_341_600_123_456_789) == "2026-11-22T10:00:00.123456789Z")
+        #expect(NanoTime.parse("2026-11-22T12:00:00.1+02:00") == 1_795_341_600_100_000_000)
+        #expect(NanoTime.parse("1970-01-01T00:00:00Z") == 0)
+        #expect(NanoTime.format(0) == "1970-01-01T00:00:00.000000000Z")
+        #expect(NanoTime.format(-1) == "1969-12-31T23:59:59.999999999Z")
+        #expect(NanoTime.parse("2024-02-29T23:59:59.999999999999Z") == NanoTime.parse("2024-02-29T23:59:59.999999999Z"))
+    }
+
+    @Test(arguments: ["", "2026-11-22", "2026-11-22T10:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+                      "2026-11-22T10:00:00.Z", "2026-11-22T10:00:00Zjunk", "9999999-01-01T00:00:00Z", "x026-11-22T10:00:00Z"])
+    func rejectsWhatIsNotRFC3339(text: String) {
+        #expect(NanoTime.parse(text) == nil)
+    }
+
+    @Test func roundTripsAcrossCenturies() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let nanos = Int64.random(in: -2_000_000_000_000_000_000...4_000_000_000_000_000_000, using: &random)
+            #expect(NanoTime.parse(NanoTime.format(nanos)) == nanos)
+        }
+    }
+
+    @Test func agreesWithFoundation() {
+        let formatter = ISO8601DateFormatter()
+        for seconds in stride(from: Int64(-5_000_000_000), to: 5_000_000_000, by: 123_456_789) {
+            let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+            #expect(NanoTime.parse(text) == seconds * 1_000_000_000)
+        }
+    }
+}
+
+@Suite struct TimeSpecTests {
+    @Test func resolvesDurationsTimesAndNanoseconds() {
+        let now: Int64 = 10_000_000_000_000
+        #expect(TimeSpec.resolve("90s", now: now) == now - 90_000_000_000)
+        #expect(TimeSpec.resolve("1h30m", now: now) == now - 5_400_000_000_000)
+        #expect(TimeSpec.resolve("3d", now: now) == now - 259_200_000_000_000)
+        #expect(TimeSpec.resolve("1970-01-01T00:00:01Z", now: now) == 1_000_000_000)
+        #expect(TimeSpec.resolve("1234", now: now) == 1234)
+        for bad in ["", "10", "m", "10x", "-5m", "1.5h", "99999999999999999999s"] where bad != "10" {
+            #expect(TimeSpec.resolve(bad, now: now) == nil, "\(bad)")
+        }
+        #expect(TimeSpec.duration("10") == nil)
+    }
+}
+
+@Suite struct LogItemTests {
+    @Test func encodesNDJSONThatDecodesBack() throws {
+        let item = LogItem(type: .log, datetime: "2026-11-22T10:00:00.000000001Z", stream: "stderr",
+                           message: "quote \" backslash \\ newline \n tab \t bell \u{7} é", partial: true,
+                           pod: "p", container: "c", run: "r", cursor: "r1.x.1",
+                           fields: ["n": .number(3), "ok": .bool(true), "list": .array([.string("a"), .null])])
+        let line = item.ndjson()
+        #expect(line.last == UInt8(ascii: "\n"))
+        #expect(!line.dropLast().contains(UInt8(ascii: "\n")))
+        let decoded = try JSONDecoder().decode(LogItem.self, from: Data(line))
+        #expect(decoded == item)
+    }
+
+    @Test func invalidUTF8KeepsItsBytesInBase64() throws {
+        let bytes: [UInt8] = [0x61, 0xff, 0xfe, 0x62]
+        let item = LogItem.line(bytes, datetime: "2026-11-22T10:00:00.000000000Z", stream: "stdout")
+        #expect(item.message == "a\u{FFFD}\u{FFFD}b")
+        #expect(item.messageBase64.flatMap(Base64.decode) == bytes)
+        #expect(LogItem.line(Array("fine".utf8), datetime: "x", stream: "stdout").messageBase64 == nil)
+        for length in 0..<10 {
+            let data = (0..<length).map { UInt8($0 * 37 & 0xff) }
+            #expect(Base64.encode(data) == Data(data).base64EncodedString())
+            #expect(Base64.decode(Base64.encode(data)) == data)
+        }
+    }
+}
