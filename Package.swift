@@ -16,17 +16,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Hardware CRC-32C (SSE 4.2) with a portable fallback: the checksum of every record.
         .target(name: "CRC32C", path: "Sources/CRC32C"),
         .target(name: "RingStore", dependencies: ["CRC32C"]),
+        // libsystemd: readiness and watchdog (sd_notify), and the journal (sd_journal).
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "SystemdSupport", dependencies: ["CSystemd"]),
         // What agent, gateway and CLI all say the same way: log items, RFC 3339 times, durations.
         .target(name: "LogModel"),
         .target(
             name: "NodeAgent",
             dependencies: [
-                "RingStore", "LogModel",
+                "RingStore", "LogModel", "SystemdSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -47,6 +51,12 @@ let package = Package(
         // ringctl writes the files that the crash test kills it over.
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "logs-agent"]),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        // What the integration tests share: a kubelet-like pod log writer, a process launcher.
+        .target(
+            name: "TestSupport",
+            dependencies: ["LogModel", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "TestSupport", "logs-agent"]),
     ]
 )

@@ -40,6 +40,11 @@ final class ContainerLog {
     private var droppedBytes: UInt64 = 0
     /// The last read found nothing new (the writer may be done with this file).
     private(set) var atEnd = false
+    /// The first bytes of the file: if they change, it was truncated and written again
+    /// (copytruncate) even if it has grown back past our offset meanwhile.
+    private var fingerprint: [UInt8] = []
+    static let fingerprintLength = 64
+
     /// The source time of the last well-formed line: a malformed line gets it, so that one bad
     /// line does not push the times of the lines after it forward (they cannot go backwards).
     private var lastSourceTime: Int64?
@@ -58,7 +63,8 @@ final class ContainerLog {
     /// or, if the kubelet rotated it meanwhile, the renamed file (read to its end first).
     private func resume() {
         guard let position = SourcePosition(ring.sourcePosition) else {
-            file = LogFile(path: path)
+            // First sight of this container run: start with what the kubelet already rotated.
+            file = rotatedFiles().first.flatMap { LogFile(path: directory + "/" + $0) } ?? LogFile(path: path)
             return
         }
         let candidates = [path] + rotatedFiles().map { directory + "/" + $0 }
@@ -89,6 +95,9 @@ final class ContainerLog {
             atEnd = true
             return 0
         }
+        if offset > 0, !wasRewritten(file), fingerprint.count < min(Self.fingerprintLength, Int(offset)) {
+            takeFingerprint(file)
+        }
         let want = min(limits.quotaBytes, buffer.count)
         let count = buffer.withUnsafeMutableBytes { file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: offset) }
         guard count > 0 else {
@@ -105,7 +114,7 @@ final class ContainerLog {
             split(UnsafeRawBufferPointer(rebasing: raw[..<count]), into: &entries, limits: limits, now: now)
         }
         if droppedLines > 0 {
-            entries.append(.drop(timestamp: now, records: droppedLines, bytes: droppedBytes, reason: "rate-limited"))
+            entries.append(.drop(timestamp: lastSourceTime ?? now, records: droppedLines, bytes: droppedBytes, reason: "rate-limited"))
         }
         let end = offset + UInt64(count)
         let position = SourcePosition(device: file.device, inode: file.inode, offset: end - UInt64(carry.count),
@@ -177,15 +186,36 @@ final class ContainerLog {
         entries.append(.line(timestamp: timestamp, stream: parsed?.stream ?? .other, flags: flags, payload: Array(message)))
     }
 
+    private func wasRewritten(_ file: LogFile) -> Bool {
+        guard !fingerprint.isEmpty else { return false }
+        var head = [UInt8](repeating: 0, count: fingerprint.count)
+        let count = head.withUnsafeMutableBytes { file.read(into: $0, at: 0) }
+        guard count < fingerprint.count || head != fingerprint else { return false }
+        startOver()
+        return true
+    }
+
+    private func takeFingerprint(_ file: LogFile) {
+        var head = [UInt8](repeating: 0, count: Self.fingerprintLength)
+        let count = head.withUnsafeMutableBytes { file.read(into: $0, at: 0) }
+        fingerprint = Array(head[..<min(count, Int(offset))])
+    }
+
+    /// The same file started over (copytruncate): read it from the start.
+    private func startOver() {
+        offset = 0
+        carry.removeAll()
+        skippingLine = false
+        fingerprint = []
+    }
+
     /// At the end of the file: if the kubelet renamed it and started a new one (rotation), or
     /// truncated it (copytruncate), moves on. Returns whether there may be more to read.
     private func switchFileIfRotated() -> Bool {
         guard let file, let current = LogFile.identity(of: path) else { return false }
         if current.device == file.device, current.inode == file.inode {
             guard current.size < offset else { return false }
-            offset = 0  // copytruncate: the same file started over
-            carry.removeAll()
-            skippingLine = false
+            startOver()
             return true
         }
         // Rotated: this file is complete. Read the next rotated copy if there is one newer than
@@ -197,9 +227,7 @@ final class ContainerLog {
         let next = mine.flatMap { $0 + 1 < rotated.count ? directory + "/" + rotated[$0 + 1] : nil } ?? path
         guard let opened = LogFile(path: next) else { return false }
         self.file = opened
-        offset = 0
-        carry.removeAll()
-        skippingLine = false
+        startOver()
         return true
     }
 }

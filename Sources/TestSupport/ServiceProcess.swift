@@ -1,0 +1,97 @@
+import Foundation
+
+/// Runs one of our executables as a real process, waits until it says it is ready, and kills it.
+public final class ServiceProcess: @unchecked Sendable {
+    public let executable: String
+    public let arguments: [String]
+    public let environment: [String: String]
+    private var process: Process?
+    private var output: Pipe?
+    public private(set) var port = 0
+    public let logPath: String
+
+    public init(executable: String, arguments: [String], environment: [String: String] = [:], logPath: String) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.logPath = logPath
+    }
+
+    /// The path of a product built next to the running test bundle.
+    public static func product(_ name: String) -> String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for directory in [here, here.deletingLastPathComponent()] {
+            let candidate = directory.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/" + name
+    }
+
+    /// Starts the process and waits (up to `timeout`) for its `ready on HOST:PORT` line.
+    public func start(timeout: Duration = .seconds(30)) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        process.standardError = log
+        try process.run()
+        self.process = process
+        output = pipe
+        let deadline = ContinuousClock.now + timeout
+        var seen = ""
+        while ContinuousClock.now < deadline {
+            let data = pipe.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+            if let range = seen.range(of: #"ready on \S+:(\d+)"#, options: .regularExpression) {
+                let text = String(seen[range])
+                port = Int(text.split(separator: ":").last ?? "") ?? 0
+                // Keep draining its standard output so that it never blocks on a full pipe.
+                pipe.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+                return
+            }
+        }
+        process.terminate()
+        throw ServiceProcessError.notReady(executable: executable, output: seen)
+    }
+
+    public func kill(_ signal: Int32 = SIGKILL) {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        output?.fileHandleForReading.readabilityHandler = nil
+    }
+
+    public var exitStatus: Int32? { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
+
+    deinit { kill() }
+}
+
+public enum ServiceProcessError: Error, CustomStringConvertible {
+    case notReady(executable: String, output: String)
+
+    public var description: String {
+        switch self {
+        case let .notReady(executable, output): "\(executable) did not get ready; it said: \(output)"
+        }
+    }
+}
+
+/// A fresh temporary directory, removed at deinit.
+public final class Scratch: @unchecked Sendable {
+    public let path: String
+
+    public init(_ prefix: String = "toolforge-logs-test") {
+        path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString.prefix(8)
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import LogModel
+import Testing
+import TestSupport
+
+@Suite struct AgentAPITests {
+    @Test func onlyTheGatewaysTokenOpensTheInternalAPI() async throws {
+        let agent = try AgentHarness()
+        let path = "/internal/v1/rings"
+        let none = try await agent.get(path, headers: [:])
+        #expect(none.status == 401)
+        #expect(none.errors == ["missing bearer token"])
+        for header in ["Bearer wrong", "Bearer \(agent.token)x", "Bearer ", "Basic \(agent.token)", agent.token] {
+            let denied = try await agent.get(path, headers: ["Authorization": header])
+            #expect(denied.status == 401, "\(header)")
+            #expect(denied.errors == ["invalid bearer token"], "\(header)")
+        }
+        for other in ["/internal/v1/stats", "/internal/v1/rings/00000000-0000-4000-8000-000000000000/logs"] {
+            #expect(try await agent.get(other, headers: [:]).status == 401)
+        }
+        #expect(try await agent.get(path).status == 200)
+        #expect(try await agent.get("/healthz", headers: [:]).status == 200)
+        let metrics = try await agent.get("/metrics", headers: [:])
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("http_server_request_duration"))
+    }
+
+    @Test func badParametersAreRefusedWithTheirReason() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "p")
+        try log.write("x")
+        let ring = try await agent.ring(pod: "p")
+        let other = "r1.00000000-0000-4000-8000-000000000000.1"
+        let cases: [(String, String)] = [
+            ("?lines=-1", "lines: must be a whole number from 0 to 100000"),
+            ("?lines=abc", "lines: must be a whole number from 0 to 100000"),
+            ("?since=yesterday", "since: must be nanoseconds since the epoch or an RFC 3339 time, not yesterday"),
+            ("?until=2026-13-01T00:00:00Z", "until: must be nanoseconds since the epoch or an RFC 3339 time, not 2026-13-01T00:00:00Z"),
+            ("?stream=both", "stream: must be all, stdout, stderr or other, not both"),
+            ("?follow=yes", "follow: must be true or false, not yes"),
+            ("?limit_bytes=0", "limit_bytes: must be a positive whole number"),
+            ("?after=nonsense", "after: not a cursor: nonsense"),
+            ("?after=\(other)", "after: the cursor is for another ring"),
+        ]
+        for (query, message) in cases {
+            let response = try await agent.get("/internal/v1/rings/\(ring.id)/logs" + query)
+            #expect(response.status == 400, "\(query)")
+            #expect(response.errors == [message], "\(query)")
+        }
+        let unknown = try await agent.get("/internal/v1/rings/00000000-0000-4000-8000-000000000000/logs")
+        #expect(unknown.status == 404)
+        #expect(unknown.errors == ["no ring 00000000-0000-4000-8000-000000000000 on node-1"])
+        #expect(try await agent.get("/internal/v1/rings/x/logs").status == 400)
+        #expect(try await agent.get("/internal/v1/rings?kind=cron").status == 400)
+        #expect(try await agent.get("/internal/v1/rings?since_version=-3").status == 400)
+        let missing = try await agent.get("/internal/v1/nothing")
+        #expect(missing.status == 404)
+        #expect(!missing.errors.isEmpty)
+    }
+
+    @Test func pushedLinesKeepTheirFieldsAndBadBodiesAreRefused() async throws {
+        let agent = try AgentHarness()
+        let url = agent.base + "/internal/v1/tools/demo/custom/deployments"
+        let body = #"[{"message": "deployed", "datetime": "2026-11-22T10:00:00Z", "user": "alice", "jobs": 2}]"#
+        let pushed = try await TestHTTP.request(url, method: .POST, headers: agent.auth, body: Array(body.utf8))
+        #expect(pushed.status == 201)
+        let ring = try #require(try await agent.inventory("?kind=custom").rings.first)
+        #expect(ring.name == "deployments")
+        let item = try #require(try await agent.items(ring).first)
+        #expect(item.message == "deployed")
+        #expect(item.fields?["user"] == .string("alice"))
+        #expect(item.fields?["jobs"] == .number(2))
+        #expect(item.fields?["datetime"] == .string("2026-11-22T10:00:00Z"))
+        #expect(item.datetime != "2026-11-22T10:00:00.000000000Z")  // stamped on arrival
+
+        let refusals: [(String, String, Int)] = [
+            ("/internal/v1/tools/demo/custom/deployments", "not json", 400),
+            ("/internal/v1/tools/demo/custom/deployments", #"[{"msg": "x"}]"#, 400),
+            ("/internal/v1/tools/demo/custom/deployments", #"[{"message": "x", "datetime": "noon"}]"#, 400),
+            ("/internal/v1/tools/Demo/custom/deployments", #"[{"message": "x"}]"#, 400),
+            ("/internal/v1/tools/demo/custom/..", #"[{"message": "x"}]"#, 400),
+            ("/internal/v1/tools/demo/custom/deployments", "[" + Array(repeating: #"{"message": "x"}"#, count: 1001).joined(separator: ",") + "]", 413),
+            ("/internal/v1/tools/demo/custom/deployments", "[" + String(repeating: " ", count: 2 << 20) + "]", 413),
+        ]
+        for (path, body, status) in refusals {
+            let response = try await TestHTTP.request(agent.base + path, method: .POST, headers: agent.auth, body: Array(body.utf8))
+            #expect(response.status == status, "\(path) \(body.prefix(40))")
+            #expect(!response.errors.isEmpty)
+        }
+        #expect(try await agent.items(ring).count == 1)
+    }
+
+    @Test func purgeRemovesTheBytesAndRecordsTheActivity() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "leaky")
+        try log.write("password=hunter2")
+        let ring = try await agent.ring(pod: "leaky")
+        try await waitUntil("the line") { try await agent.items(ring).count == 1 }
+        let purge = try await TestHTTP.request(agent.base + "/internal/v1/rings/\(ring.id)", method: .DELETE, headers: agent.auth)
+        #expect(purge.status == 200)
+        #expect(try await agent.get("/internal/v1/rings/\(ring.id)/logs").status == 404)
+        let files = try FileManager.default.contentsOfDirectory(atPath: agent.data)
+        #expect(!files.contains("\(ring.id).ring"))
+        let activity = try #require(try await agent.inventory("?kind=activity").rings.first)
+        let events = try await agent.messages(activity)
+        #expect(events.contains { $0.contains("purged") })
+        // A purge of the whole tool.
+        let tool = try await TestHTTP.request(agent.base + "/internal/v1/tools/demo", method: .DELETE, headers: agent.auth)
+        #expect(tool.status == 200)
+        #expect(try await agent.inventory("?tool=demo").rings.isEmpty)
+    }
+
+    @Test func podListGivesKindsNamesRunsAndExitsAndTheInventoryDeltas() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "backup-28971234-x7k2p")
+        try log.write("starting backup")
+        let before = try await agent.ring(pod: "backup-28971234-x7k2p")
+        #expect(before.kind == "continuous")  // the path alone says no more
+        let start = try await agent.inventory()
+        let podList = """
+        {"kind": "PodList", "items": [{
+          "metadata": {"name": "backup-28971234-x7k2p", "namespace": "tool-demo", "uid": "\(log.uid)",
+                       "labels": {"app.kubernetes.io/component": "cronjobs", "app.kubernetes.io/name": "backup"},
+                       "ownerReferences": [{"kind": "Job", "name": "backup-28971234"}]},
+          "spec": {"nodeName": "node-1", "containers": [{"name": "job", "image": "tool-demo/tool-demo:latest"}]},
+          "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated":
+                     {"exitCode": 1, "reason": "Error", "startedAt": "2026-11-22T10:00:00Z", "finishedAt": "2026-11-22T10:05:00Z"}}}]}
+        }]}
+        """
+        try podList.write(toFile: agent.podsJSON, atomically: true, encoding: .utf8)
+        let after = try await eventually("metadata from the pod list") {
+            try await agent.inventory().rings.first { $0.id == before.id && $0.state == "finished" }
+        }
+        #expect(after.kind == "scheduled")
+        #expect(after.name == "backup")
+        #expect(after.run == "backup-28971234")
+        #expect(after.exitCode == 1)
+        #expect(after.reason == "Error")
+        #expect(after.image == "tool-demo/tool-demo:latest")
+        #expect(after.finishedAt == "2026-11-22T10:05:00.000000000Z")
+        let delta = try await agent.inventory("?since_version=\(start.version)")
+        #expect(!delta.full)
+        #expect(delta.rings.contains { $0.id == before.id })
+        #expect(delta.instance == start.instance)
+        let activity = try #require(try await agent.inventory("?kind=activity").rings.first)
+        let events = try await agent.messages(activity)
+        #expect(events.contains { $0.contains("exited 1 (Error)") })
+        // A restarted agent is a new instance: deltas of the old one no longer apply.
+        try agent.restart(signal: SIGTERM)
+        let fresh = try await agent.inventory("?since_version=\(start.version)")
+        #expect(fresh.instance != start.instance)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LogModel
+import TestSupport
+
+/// A real `logs-agent` process over a temporary pods directory, as the integration tests use it.
+final class AgentHarness: @unchecked Sendable {
+    let scratch = Scratch("agent-test")
+    let token = "test-token-\(UUID().uuidString)"
+    var process: ServiceProcess!
+    let extraArguments: [String]
+
+    var pods: String { scratch.file("pods") }
+    var data: String { scratch.file("data") }
+    var podsJSON: String { scratch.file("pods.json") }
+    var base: String { "http://127.0.0.1:\(process.port)" }
+    var auth: [String: String] { ["Authorization": "Bearer \(token)"] }
+
+    init(_ arguments: [String] = []) throws {
+        extraArguments = arguments
+        try FileManager.default.createDirectory(atPath: pods, withIntermediateDirectories: true)
+        try token.write(toFile: scratch.file("token"), atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    func start() throws {
+        process = ServiceProcess(
+            executable: ServiceProcess.product("logs-agent"),
+            arguments: ["--node", "node-1", "--pods-dir", pods, "--data-dir", data, "--listen", "127.0.0.1:0",
+                        "--token-file", scratch.file("token"), "--pods-json", podsJSON, "--rescan", "1s", "--heartbeat", "1s"]
+                + extraArguments,
+            logPath: scratch.file("agent.log"))
+        try process.start()
+    }
+
+    func restart(signal: Int32 = SIGKILL) throws {
+        process.kill(signal)
+        try start()
+    }
+
+    func writer(tool: String = "demo", pod: String, container: String = "job") throws -> PodLogWriter {
+        try PodLogWriter(podsDirectory: pods, namespace: "tool-\(tool)", pod: pod, container: container)
+    }
+
+    func get(_ path: String, headers: [String: String]? = nil) async throws -> TestHTTPResponse {
+        try await TestHTTP.request(base + path, headers: headers ?? auth)
+    }
+
+    func inventory(_ query: String = "") async throws -> AgentInventory {
+        try await get("/internal/v1/rings" + query).json(AgentInventory.self)
+    }
+
+    /// The log items of the ring of a pod's container, once it exists.
+    func ring(pod: String, segment: Int = 0) async throws -> AgentRing {
+        try await eventually("a ring for \(pod)") {
+            try await self.inventory().rings.first { $0.pod == pod && $0.segment == segment }
+        }
+    }
+
+    func items(_ ring: AgentRing, _ query: String = "") async throws -> [LogItem] {
+        try await get("/internal/v1/rings/\(ring.id)/logs" + query).items()
+    }
+
+    func messages(_ ring: AgentRing, _ query: String = "") async throws -> [String] {
+        try await items(ring, query).filter { $0.type == .log }.compactMap(\.message)
+    }
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Polls `body` until it returns a value (bounded: 20 s).
+func eventually<T>(_ what: String, timeout: Duration = .seconds(20), _ body: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let value = try await body() { return value }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw Timeout(what: what)
+}
+
+/// Polls until `condition` holds (bounded: 20 s).
+func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    _ = try await eventually(what, timeout: timeout) { try await condition() ? true : nil }
+}

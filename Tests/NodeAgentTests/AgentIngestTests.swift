@@ -1,0 +1,133 @@
+import Foundation
+import LogModel
+import Testing
+import TestSupport
+
+/// The real agent over a pods directory written the way the kubelet writes it.
+@Suite struct AgentIngestTests {
+    @Test func ingestsLinesPartialsAndMalformedInput() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "web-1")
+        try log.write("hello")
+        try log.write("a long line, first part ", partial: true)
+        try log.write("and its end")
+        try log.writeRaw("not a CRI line at all\n")
+        try log.write("to stderr", stream: "stderr")
+        let ring = try await agent.ring(pod: "web-1")
+        try await waitUntil("five lines") { try await agent.items(ring).count == 5 }
+        let items = try await agent.items(ring)
+        #expect(items.map(\.message) == ["hello", "a long line, first part ", "and its end", "not a CRI line at all", "to stderr"])
+        #expect(items.map(\.stream) == ["stdout", "stdout", "stdout", "other", "stderr"])
+        #expect(items.map { $0.partial ?? false } == [false, true, false, false, false])
+        #expect(items[3].datetime == items[2].datetime)  // a malformed line takes the time before it
+        #expect(ring.tool == "demo")
+        #expect(ring.namespace == "tool-demo")
+        // Cursors resume exactly after an item.
+        let rest = try await agent.messages(ring, "?after=\(items[1].cursor!)")
+        #expect(rest == ["and its end", "not a CRI line at all", "to stderr"])
+        #expect(try await agent.messages(ring, "?stream=stderr") == ["to stderr"])
+        #expect(try await agent.messages(ring, "?lines=2") == ["not a CRI line at all", "to stderr"])
+        #expect(try await agent.messages(ring, "?grep=line") == ["a long line, first part ", "not a CRI line at all"])
+        let text = try await agent.get("/internal/v1/rings/\(ring.id)/logs?lines=1",
+                                       headers: agent.auth.merging(["Accept": "text/plain"]) { $1 })
+        #expect(text.text == "to stderr\n")
+    }
+
+    @Test func survivesRotationAndCopytruncateWithoutLosingOrRepeatingALine() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "rotating")
+        var expected: [String] = []
+        for round in 0..<6 {
+            for index in 0..<50 {
+                let line = "round \(round) line \(index)"
+                try log.write(line)
+                expected.append(line)
+            }
+            if round == 3 {
+                // copytruncate: wait until the agent read it all, then cut the file and go on.
+                let ring = try await agent.ring(pod: "rotating")
+                let count = expected.count
+                try await waitUntil("all lines before copytruncate") { try await agent.items(ring).count == count }
+                try log.truncate()
+            } else {
+                try log.rotate()
+            }
+        }
+        let ring = try await agent.ring(pod: "rotating")
+        let total = expected.count
+        try await waitUntil("\(total) lines") { try await agent.items(ring).count >= total }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await agent.messages(ring) == expected)
+    }
+
+    @Test func resumesAfterSigkillWithNoLossAndNoDuplicate() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "steady")
+        var expected: [String] = []
+        for restart in 0..<5 {
+            for index in 0..<200 {
+                let line = "restart \(restart) line \(index)"
+                try log.write(line)
+                expected.append(line)
+            }
+            if restart == 2 { try log.rotate() }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...150)))
+            try agent.restart(signal: SIGKILL)
+        }
+        let ring = try await agent.ring(pod: "steady")
+        let total = expected.count
+        try await waitUntil("\(total) lines") { try await agent.items(ring).count >= total }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await agent.messages(ring) == expected)
+    }
+
+    @Test func followSeesNewLinesAcrossRotationAndEndsWhenTheRunEnds() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "followed")
+        try log.write("before")
+        let ring = try await agent.ring(pod: "followed")
+        let url = agent.base + "/internal/v1/rings/\(ring.id)/logs?follow=true"
+        let follow = Task {
+            try await TestHTTP.follow(url, headers: agent.auth) { items in
+                items.contains { $0.message == "last" }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try log.write("during")
+        try log.rotate()
+        try log.write("after rotation")
+        try log.write("last")
+        let items = try await follow.value
+        let lines = items.filter { $0.type == .log }.compactMap(\.message)
+        #expect(lines == ["before", "during", "after rotation", "last"])
+        // Heartbeats come while the ring is quiet (every second here).
+        let quiet = try await TestHTTP.follow(url + "&after=\(items.last!.cursor!)", headers: agent.auth) { items in
+            items.contains { $0.type == .heartbeat }
+        }
+        #expect(quiet.first?.type == .heartbeat)
+    }
+
+    @Test func aFloodIsRateLimitedWithoutDelayingAQuietContainer() async throws {
+        let agent = try AgentHarness(["--rate-bytes", "20KiB", "--burst-bytes", "20KiB"])
+        let flood = try agent.writer(pod: "flood")
+        let quiet = try agent.writer(pod: "quiet")
+        let line = String(repeating: "x", count: 1000)
+        for _ in 0..<2000 { try flood.write(line) }
+        try quiet.write("still here")
+        let quietRing = try await agent.ring(pod: "quiet")
+        try await waitUntil("the quiet line", timeout: .seconds(5)) { try await agent.messages(quietRing) == ["still here"] }
+        let floodRing = try await agent.ring(pod: "flood")
+        try await waitUntil("the flood read to its end") {
+            let items = try await agent.items(floodRing)
+            let kept = items.filter { $0.type == .log }.count
+            let dropped = items.filter { $0.type == .gap }.reduce(0) { $0 + Int($1.records ?? 0) }
+            return kept + dropped == 2000
+        }
+        let items = try await agent.items(floodRing)
+        let gaps = items.filter { $0.type == .gap }
+        #expect(!gaps.isEmpty)
+        #expect(gaps.allSatisfy { $0.reason == "rate-limited" })
+        // The burst (20 lines of 1000 bytes) and 20 KiB/s for the second or so the read takes.
+        #expect(items.filter { $0.type == .log }.count <= 100)
+    }
+}
