@@ -6,6 +6,7 @@ import Metrics
 import Prometheus
 import RingStore
 import ServiceLifecycle
+import SystemdSupport
 
 /// Everything a node agent is told at start.
 public struct AgentConfiguration: Sendable {
@@ -70,13 +71,17 @@ public enum LogsAgent {
         let app = Application(router: api.router(),
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                    serverName: "logs-agent"),
-                              onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
+                              onServerRunning: { channel in
+                                  SystemdNotifier().ready()
+                                  onReady(channel.localAddress?.port ?? configuration.port)
+                              },
                               logger: logger)
         let services: [any Service] = [
             IngestService(ingestor: ingestor),
             RetentionService(store: store, inventory: inventory, policy: configuration.retention,
                              interval: configuration.retentionInterval, logger: logger),
             app,
+            SystemdService(notifier: SystemdNotifier()),
         ]
         var group = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

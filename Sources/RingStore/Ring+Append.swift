@@ -5,6 +5,10 @@ struct WriterScratch {
     var runOffset: UInt64 = 0
     /// Read-ahead over the oldest suffix records, which an append overwrites in order.
     var tailWindow: FrameWindow?
+
+    /// Memory a ring keeps between appends: small, since a node holds many rings.
+    static let keptCapacity = 16 * 1024
+    static let tailChunk = 8 * 1024
 }
 
 extension Ring {
@@ -23,7 +27,9 @@ extension Ring {
         return try writerLock.withLock { scratch in
             let (committed, deleted) = shared.withLock { ($0.state, $0.deleted) }
             guard !committed.finished, !deleted else { throw RingStoreError.finished(path: path) }
-            if scratch.tailWindow == nil { scratch.tailWindow = FrameWindow(file: file, checksum: checksum) }
+            if scratch.tailWindow == nil {
+                scratch.tailWindow = FrameWindow(file: file, checksum: checksum, chunk: WriterScratch.tailChunk)
+            }
             var batch = AppendBatch(ring: self, committed: committed, scratch: scratch)
             defer { scratch = batch.scratch }
             for entry in entries { try batch.place(entry) }
@@ -191,7 +197,8 @@ struct AppendBatch {
         }
         try ring.file.write(scratch.run, at: scratch.runOffset)
         scratch.tailWindow!.invalidate(overlapping: scratch.runOffset..<(scratch.runOffset + UInt64(scratch.run.count)))
-        scratch.run.removeAll(keepingCapacity: true)
+        // An idle ring should not hold a large batch's buffer: a node has a thousand rings.
+        scratch.run.removeAll(keepingCapacity: scratch.run.capacity <= WriterScratch.keptCapacity)
     }
 }
 

@@ -142,7 +142,7 @@ final class ContainerLog {
             } else {
                 carry.append(contentsOf: bytes[lineStart..<newline])
                 let line = carry
-                carry.removeAll(keepingCapacity: true)
+                carry.removeAll()
                 take(line, limits: limits, into: &entries, now: now)
             }
             lineStart = newline + 1

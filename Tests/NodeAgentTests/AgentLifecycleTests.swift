@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The agent under systemd: READY=1 once serving, WATCHDOG=1 at half the watchdog period,
+/// STOPPING=1 and a clean exit on SIGTERM. A Unix datagram socket plays systemd.
+@Suite struct AgentLifecycleTests {
+    @Test func talksToSystemdAndStopsCleanlyOnSigterm() async throws {
+        let scratch = Scratch("notify")
+        let socketPath = scratch.file("notify.sock")
+        let socket = try DatagramSocket(path: socketPath)
+        try FileManager.default.createDirectory(atPath: scratch.file("pods"), withIntermediateDirectories: true)
+        let agent = ServiceProcess(
+            executable: ServiceProcess.product("logs-agent"),
+            arguments: ["--node", "n", "--pods-dir", scratch.file("pods"), "--data-dir", scratch.file("data"),
+                        "--listen", "127.0.0.1:0", "--insecure-no-auth"],
+            environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000"],
+            logPath: scratch.file("agent.log"))
+        try agent.start()
+        var seen: [String] = []
+        while seen.count < 10, !(seen.contains("READY=1") && seen.filter({ $0 == "WATCHDOG=1" }).count >= 3) {
+            seen.append(try socket.receive())
+        }
+        #expect(seen.contains("READY=1"))
+        #expect(seen.filter { $0 == "WATCHDOG=1" }.count >= 3)
+        #expect(Set(seen).isSubset(of: ["READY=1", "WATCHDOG=1"]))
+        agent.kill(SIGTERM)
+        var messages: [String] = []
+        while let message = try? socket.receive(), messages.count < 10 {
+            messages.append(message)
+            if message == "STOPPING=1" { break }
+        }
+        #expect(messages.last == "STOPPING=1")
+        #expect(agent.exitStatus == 0)
+    }
+}
+
+/// A bound AF_UNIX datagram socket that receives with a timeout.
+final class DatagramSocket {
+    let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    func receive() throws -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        guard count > 0 else { throw POSIXError(.ETIMEDOUT) }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+}
