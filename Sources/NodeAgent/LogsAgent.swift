@@ -18,6 +18,8 @@ public struct AgentConfiguration: Sendable {
     /// The gateway's bearer token; nil only with `--insecure-no-auth`.
     public var token: String?
     public var podsJSON: String?
+    /// Watch pods through the Kubernetes API instead of a PodList file.
+    public var kubeAPI: KubeAPIConfiguration?
     public var capacities: RingCapacities
     public var retention: RetentionPolicy
     public var limits: IngestLimits
@@ -27,7 +29,8 @@ public struct AgentConfiguration: Sendable {
     public var syncInterval: Duration?
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
-                podsJSON: String?, capacities: RingCapacities, retention: RetentionPolicy, limits: IngestLimits,
+                podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, capacities: RingCapacities,
+                retention: RetentionPolicy, limits: IngestLimits,
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
                 retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5)) {
         self.node = node
@@ -37,6 +40,7 @@ public struct AgentConfiguration: Sendable {
         self.port = port
         self.token = token
         self.podsJSON = podsJSON
+        self.kubeAPI = kubeAPI
         self.capacities = capacities
         self.retention = retention
         self.limits = limits
@@ -60,11 +64,12 @@ public enum LogsAgent {
         let inventory = Inventory(instance: UUID().uuidString.lowercased())
         let health = AgentHealth()
         let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
+        let watcher = try configuration.kubeAPI.map { try KubePodWatcher(configuration: $0, node: configuration.node, logger: logger) }
         let ingestor = try Ingestor(
             configuration: IngestConfiguration(podsDirectory: configuration.podsDirectory, node: configuration.node,
                                                capacities: configuration.capacities, limits: configuration.limits,
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
-            store: store, toolRings: toolRings, inventory: inventory, health: health, logger: logger)
+            store: store, toolRings: toolRings, inventory: inventory, health: health, podSource: watcher, logger: logger)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
                            ingestor: ingestor, health: health, registry: registry, token: configuration.token,
                            heartbeat: configuration.heartbeat, retention: configuration.retention)
@@ -76,7 +81,7 @@ public enum LogsAgent {
                                   onReady(channel.localAddress?.port ?? configuration.port)
                               },
                               logger: logger)
-        let services: [any Service] = [
+        let services: [any Service] = (watcher.map { [$0] } ?? []) + [
             IngestService(ingestor: ingestor),
             RetentionService(store: store, inventory: inventory, policy: configuration.retention,
                              interval: configuration.retentionInterval, logger: logger),

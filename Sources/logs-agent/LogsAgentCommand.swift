@@ -27,6 +27,12 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var insecureNoAuth = env("INSECURE_NO_AUTH") == "1"
     @Option(help: "A `kubectl get pods -o json` file for pod metadata, re-read when it changes (LOGS_AGENT_PODS_JSON).")
     var podsJson = env("PODS_JSON")
+    @Option(help: "Watch this node's pods through the Kubernetes API at this URL (LOGS_AGENT_KUBE_API), e.g. https://kubernetes.default.svc.")
+    var kubeApi = env("KUBE_API")
+    @Option(help: "Bearer token file for the Kubernetes API (LOGS_AGENT_KUBE_TOKEN_FILE; default: the service account's).")
+    var kubeTokenFile = env("KUBE_TOKEN_FILE") ?? "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    @Option(help: "CA bundle for the Kubernetes API (LOGS_AGENT_KUBE_CA_FILE; default: the service account's).")
+    var kubeCaFile = env("KUBE_CA_FILE") ?? "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
     @Option(help: "Bytes kept from the start of each run segment (LOGS_AGENT_PREFIX_BYTES).")
     var prefixBytes = env("PREFIX_BYTES") ?? "1MiB"
     @Option(help: "Newest bytes kept of each run segment (LOGS_AGENT_SUFFIX_BYTES).")
@@ -68,6 +74,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
         let configuration = AgentConfiguration(
             node: node, podsDirectory: podsDir, dataDirectory: dataDir, host: host, port: port, token: token,
             podsJSON: podsJson,
+            kubeAPI: kubeApi.map { KubeAPIConfiguration(url: $0, tokenFile: kubeTokenFile, caFile: kubeCaFile) },
             capacities: RingCapacities(prefix: try Self.size(prefixBytes, "--prefix-bytes", multipleOf: 8),
                                        suffix: try Self.size(suffixBytes, "--suffix-bytes", multipleOf: 8)),
             retention: RetentionPolicy(budgetBytes: try Self.size(budgetBytes, "--budget-bytes"), toolShare: toolShare,

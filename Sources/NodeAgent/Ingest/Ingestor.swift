@@ -52,7 +52,7 @@ final class Ingestor: @unchecked Sendable {
     private let logger: Logger
 
     private let classifier: RingClassifier
-    private let podList: PodListFile?
+    private let podList: (any PodSource)?
     private var inotify: Inotify?
     private var logs: [ContainerKey: ContainerLog] = [:]
     private var dirty: Set<ContainerKey> = []
@@ -63,7 +63,7 @@ final class Ingestor: @unchecked Sendable {
     private var rescanNeeded = true
 
     init(configuration: IngestConfiguration, store: RingDirectory, toolRings: ToolRings, inventory: Inventory,
-         health: AgentHealth, logger: Logger) throws {
+         health: AgentHealth, podSource: (any PodSource)? = nil, logger: Logger) throws {
         self.configuration = configuration
         self.health = health
         self.store = store
@@ -71,7 +71,7 @@ final class Ingestor: @unchecked Sendable {
         self.inventory = inventory
         self.logger = logger
         classifier = RingClassifier(node: configuration.node)
-        podList = configuration.podsJSON.map(PodListFile.init(path:))
+        podList = podSource ?? configuration.podsJSON.map(PodListFile.init(path:))
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw AgentError.system("pipe", errno) }
         for fd in fds { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
@@ -110,7 +110,7 @@ final class Ingestor: @unchecked Sendable {
         var nextScan: Int64 = 0
         while !isStopping {
             let now = NanoTime.now()
-            if podList?.reloadIfChanged() == true { refreshMetadata(now: now) }
+            if podList?.refresh() == true { refreshMetadata(now: now) }
             if rescanNeeded || now >= nextScan {
                 scan(now: now)
                 dirty.formUnion(logs.keys)

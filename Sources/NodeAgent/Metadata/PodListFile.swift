@@ -2,7 +2,8 @@ import Foundation
 
 /// Pods from a `kubectl get pods -o json` file (development, tests, or a sidecar that writes
 /// it), re-read when the file changes.
-final class PodListFile {
+final class PodListFile: PodSource, @unchecked Sendable {
+    // Used by the ingest thread only.
     let path: String
     private var stamp: (modified: timespec, size: Int64)?
     private(set) var pods: [String: Pod] = [:]
@@ -11,7 +12,7 @@ final class PodListFile {
     init(path: String) { self.path = path }
 
     /// Reloads if the file changed since the last look; returns whether the pods changed.
-    func reloadIfChanged() -> Bool {
+    func refresh() -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
         let current = (info.st_mtim, Int64(info.st_size))
