@@ -71,7 +71,8 @@ public enum LogsAgent {
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
             store: store, toolRings: toolRings, inventory: inventory, health: health, podSource: watcher, logger: logger)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
-                           ingestor: ingestor, health: health, registry: registry, token: configuration.token,
+                           ingestor: ingestor, health: health, registry: registry, metrics: AgentMetrics(),
+                           token: configuration.token,
                            heartbeat: configuration.heartbeat, retention: configuration.retention)
         let app = Application(router: api.router(),
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port),

@@ -23,6 +23,8 @@ import TestSupport
         let metrics = try await agent.get("/metrics", headers: [:])
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("http_server_request_duration"))
+        #expect(metrics.text.contains("logs_agent_rings{state=\"live\"}"))
+        #expect(metrics.text.contains("logs_agent_used_bytes"))
     }
 
     @Test func badParametersAreRefusedWithTheirReason() async throws {

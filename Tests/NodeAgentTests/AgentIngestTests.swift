@@ -107,6 +107,44 @@ import TestSupport
         #expect(quiet.first?.type == .heartbeat)
     }
 
+    @Test func overLongLinesAreTruncatedAndFlaggedAndTheNextLineIsIntact() async throws {
+        let agent = try AgentHarness(["--max-line-bytes", "1KiB"])
+        let log = try agent.writer(pod: "wide")
+        try log.write(String(repeating: "a", count: 5000))
+        try log.write("after")
+        try log.write(String(repeating: "b", count: 300_000))  // longer than a read turn
+        try log.write("end")
+        let ring = try await agent.ring(pod: "wide")
+        try await waitUntil("four lines") { try await agent.items(ring).count == 4 }
+        let items = try await agent.items(ring)
+        #expect(items.map { $0.truncated ?? false } == [true, false, true, false])
+        #expect(items[0].message == String(repeating: "a", count: 1024))
+        #expect(items[1].message == "after")
+        #expect(items[2].message?.count == 1024)
+        #expect(items[3].message == "end")
+    }
+
+    @Test func aDeletedPodFinishesItsRunsAndShowsInTheActivity() async throws {
+        let agent = try AgentHarness()
+        let log = try agent.writer(pod: "oneoff-1")
+        try log.write("did the thing")
+        let ring = try await agent.ring(pod: "oneoff-1")
+        try await waitUntil("the line") { try await agent.items(ring).count == 1 }
+        try log.deletePod()
+        let finished = try await eventually("the run to finish") {
+            try await agent.inventory().rings.first { $0.id == ring.id && $0.state == "finished" }
+        }
+        #expect(finished.finishedAt != nil)
+        #expect(try await agent.messages(ring) == ["did the thing"])
+        let activity = try #require(try await agent.inventory("?kind=activity").rings.first)
+        try await waitUntil("the deletion in the activity") {
+            try await agent.messages(activity).contains { $0.contains("oneoff-1 deleted") }
+        }
+        // A follow of a finished run ends by itself.
+        let items = try await TestHTTP.follow(agent.base + "/internal/v1/rings/\(ring.id)/logs?follow=true", headers: agent.auth) { _ in false }
+        #expect(items.compactMap(\.message) == ["did the thing"])
+    }
+
     @Test func aFloodIsRateLimitedWithoutDelayingAQuietContainer() async throws {
         let agent = try AgentHarness(["--rate-bytes", "20KiB", "--burst-bytes", "20KiB"])
         let flood = try agent.writer(pod: "flood")

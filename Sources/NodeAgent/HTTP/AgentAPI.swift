@@ -14,6 +14,7 @@ struct AgentAPI: Sendable {
     let ingestor: Ingestor
     let health: AgentHealth
     let registry: PrometheusCollectorRegistry
+    let metrics: AgentMetrics
     let token: String?
     let heartbeat: Duration
     let retention: RetentionPolicy
@@ -27,7 +28,8 @@ struct AgentAPI: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.get("healthz") { _, _ in try health.response() }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            metrics.update(usage: try store.usage(budgetBytes: retention.budgetBytes), ingest: ingestor.stats.withLock { $0 }, health: health)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         let api = router.group("internal/v1")
@@ -35,7 +37,7 @@ struct AgentAPI: Sendable {
         api.get("rings") { request, _ in try rings(request) }
         api.get("rings/:id/logs") { request, context in
             let ring = try ring(context)
-            return try RingLogStream(ring: ring, query: LogQuery(request, ring: ring.id), heartbeat: heartbeat).response()
+            return try RingLogStream(ring: ring, query: LogQuery(request, ring: ring.id), heartbeat: heartbeat, metrics: metrics).response()
         }
         api.delete("rings/:id") { _, context in try purge(ring(context)) }
         api.get("stats") { _, _ in try stats() }

@@ -11,14 +11,16 @@ struct RingLogStream: Sendable {
     let ring: Ring
     let query: LogQuery
     let heartbeat: Duration
+    let metrics: AgentMetrics
     let metadata: RingMetadata
 
     static let pageItems = 5000
 
-    init(ring: Ring, query: LogQuery, heartbeat: Duration) {
+    init(ring: Ring, query: LogQuery, heartbeat: Duration, metrics: AgentMetrics) {
         self.ring = ring
         self.query = query
         self.heartbeat = heartbeat
+        self.metrics = metrics
         metadata = ring.metadata
     }
 
@@ -33,6 +35,8 @@ struct RingLogStream: Sendable {
                             let done = try await stream.writeAvailable(from: &position, budget: &budget, to: &writer)
                             if stream.query.follow, !done {
                                 let shutdown = ShutdownSignal()
+                                stream.metrics.followStarted()
+                                defer { stream.metrics.followEnded() }
                                 try await withGracefulShutdownHandler {
                                     try await stream.follow(from: position, budget: budget, shutdown: shutdown, to: &writer)
                                 } onGracefulShutdown: {
