@@ -20,6 +20,8 @@ public struct AgentConfiguration: Sendable {
     public var podsJSON: String?
     /// Watch pods through the Kubernetes API instead of a PodList file.
     public var kubeAPI: KubeAPIConfiguration?
+    /// Also ingest a journal directory (libsystemd's sd_journal).
+    public var journal: JournalConfiguration?
     public var capacities: RingCapacities
     public var retention: RetentionPolicy
     public var limits: IngestLimits
@@ -29,7 +31,8 @@ public struct AgentConfiguration: Sendable {
     public var syncInterval: Duration?
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
-                podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, capacities: RingCapacities,
+                podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, journal: JournalConfiguration? = nil,
+                capacities: RingCapacities,
                 retention: RetentionPolicy, limits: IngestLimits,
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
                 retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5)) {
@@ -41,6 +44,7 @@ public struct AgentConfiguration: Sendable {
         self.token = token
         self.podsJSON = podsJSON
         self.kubeAPI = kubeAPI
+        self.journal = journal
         self.capacities = capacities
         self.retention = retention
         self.limits = limits
@@ -82,7 +86,11 @@ public enum LogsAgent {
                                   onReady(channel.localAddress?.port ?? configuration.port)
                               },
                               logger: logger)
-        let services: [any Service] = (watcher.map { [$0] } ?? []) + [
+        let journal = try configuration.journal.map {
+            try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
+                              inventory: inventory, health: health, logger: logger)
+        }
+        let services: [any Service] = (watcher.map { [$0] } ?? []) + (journal.map { [JournalService(journal: $0)] } ?? []) + [
             IngestService(ingestor: ingestor),
             RetentionService(store: store, inventory: inventory, policy: configuration.retention,
                              interval: configuration.retentionInterval, logger: logger),
@@ -106,6 +114,22 @@ struct IngestService: Service {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 ingestor.stop()
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// Runs the journal ingest thread for as long as the service group runs.
+struct JournalService: Service {
+    let journal: JournalIngest
+
+    func run() async throws {
+        journal.start()
+        try? await gracefulShutdown()
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                journal.stop()
                 continuation.resume()
             }
         }

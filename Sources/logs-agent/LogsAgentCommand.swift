@@ -33,6 +33,12 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var kubeTokenFile = env("KUBE_TOKEN_FILE") ?? "/var/run/secrets/kubernetes.io/serviceaccount/token"
     @Option(help: "CA bundle for the Kubernetes API (LOGS_AGENT_KUBE_CA_FILE; default: the service account's).")
     var kubeCaFile = env("KUBE_CA_FILE") ?? "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+    @Option(help: "Also ingest this journal directory, e.g. /var/log/journal (LOGS_AGENT_JOURNAL_DIR).")
+    var journalDir = env("JOURNAL_DIR")
+    @Option(help: "The journal field that names an entry's tool (LOGS_AGENT_JOURNAL_TOOL_FIELD).")
+    var journalToolField = env("JOURNAL_TOOL_FIELD") ?? "TOOLFORGE_TOOL"
+    @Option(help: "Else a regular expression whose one group finds the tool in CONTAINER_NAME (LOGS_AGENT_JOURNAL_TOOL_PATTERN).")
+    var journalToolPattern = env("JOURNAL_TOOL_PATTERN")
     @Option(help: "Bytes kept from the start of each run segment (LOGS_AGENT_PREFIX_BYTES).")
     var prefixBytes = env("PREFIX_BYTES") ?? "1MiB"
     @Option(help: "Newest bytes kept of each run segment (LOGS_AGENT_SUFFIX_BYTES).")
@@ -75,6 +81,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
             node: node, podsDirectory: podsDir, dataDirectory: dataDir, host: host, port: port, token: token,
             podsJSON: podsJson,
             kubeAPI: kubeApi.map { KubeAPIConfiguration(url: $0, tokenFile: kubeTokenFile, caFile: kubeCaFile) },
+            journal: journalDir.map { JournalConfiguration(directory: $0, toolField: journalToolField, toolPattern: journalToolPattern) },
             capacities: RingCapacities(prefix: try Self.size(prefixBytes, "--prefix-bytes", multipleOf: 8),
                                        suffix: try Self.size(suffixBytes, "--suffix-bytes", multipleOf: 8)),
             retention: RetentionPolicy(budgetBytes: try Self.size(budgetBytes, "--budget-bytes"), toolShare: toolShare,

@@ -63,3 +63,20 @@ final class DatagramSocket {
         return String(decoding: buffer[..<count], as: UTF8.self)
     }
 }
+
+/// The agent's `--journal-dir`: journal entries reach rings served by the API like any other.
+@Suite struct AgentJournalTests {
+    @Test func journalEntriesAreServedThroughTheAgent() async throws {
+        let testbed = try JournalTestbed()
+        try testbed.write(JournalLine.mixed(0..<8), file: "first")
+        let agent = try AgentHarness(["--journal-dir", testbed.journalDirectory])
+        let rings = try await eventually("four journal rings") {
+            let rings = try await agent.inventory().rings.filter { $0.tool == "alpha" || $0.tool == "beta" }
+            return rings.count == 4 ? rings : nil
+        }
+        let web = try #require(rings.first { $0.tool == "alpha" && $0.name == "web" })
+        try await waitUntil("alpha's web lines") { try await agent.messages(web).count == 2 }
+        #expect(try await agent.messages(web) == ["alpha web line 0", "alpha web line 4"])
+        #expect(try await agent.items(web).first?.stream == "stderr")  // PRIORITY 3
+    }
+}
