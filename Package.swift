@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "RingStore", targets: ["RingStore"]),
         .executable(name: "ringctl", targets: ["ringctl"]),
         .executable(name: "logs-agent", targets: ["logs-agent"]),
+        .executable(name: "logs-gateway", targets: ["logs-gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -17,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Hardware CRC-32C (SSE 4.2) with a portable fallback: the checksum of every record.
@@ -39,6 +45,28 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The public API: generated from openapi/openapi.yaml (linked into the target) at build time.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "LogModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .executableTarget(
+            name: "logs-gateway",
+            dependencies: ["Gateway", "LogModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "logs-agent",
             dependencies: ["NodeAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -59,5 +87,6 @@ let package = Package(
             dependencies: ["LogModel", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "TestSupport", "logs-agent"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "logs-gateway", "logs-agent"]),
     ]
 )

@@ -19,6 +19,8 @@ public struct LogItem: Codable, Sendable, Equatable {
     public var pod: String?
     public var container: String?
     public var run: String?
+    /// The node that holds it (the gateway adds it).
+    public var node: String?
     public var cursor: String?
     /// Gaps: lines and bytes not kept here, and why (`rolled over`, `rate-limited`, `corrupt`).
     public var records: UInt64?
@@ -30,13 +32,13 @@ public struct LogItem: Codable, Sendable, Equatable {
     public var fields: [String: JSONValue]?
 
     enum CodingKeys: String, CodingKey {
-        case type, datetime, stream, message, partial, truncated, pod, container, run, cursor, records, bytes, reason, level, fields
+        case type, datetime, stream, message, partial, truncated, pod, container, run, node, cursor, records, bytes, reason, level, fields
         case messageBase64 = "message_b64"
     }
 
     public init(type: Kind, datetime: String? = nil, stream: String? = nil, message: String? = nil,
                 messageBase64: String? = nil, partial: Bool? = nil, truncated: Bool? = nil, pod: String? = nil,
-                container: String? = nil, run: String? = nil, cursor: String? = nil, records: UInt64? = nil,
+                container: String? = nil, run: String? = nil, node: String? = nil, cursor: String? = nil, records: UInt64? = nil,
                 bytes: UInt64? = nil, reason: String? = nil, level: String? = nil, fields: [String: JSONValue]? = nil) {
         self.type = type
         self.datetime = datetime
@@ -48,6 +50,7 @@ public struct LogItem: Codable, Sendable, Equatable {
         self.pod = pod
         self.container = container
         self.run = run
+        self.node = node
         self.cursor = cursor
         self.records = records
         self.bytes = bytes
@@ -80,6 +83,7 @@ public struct LogItem: Codable, Sendable, Equatable {
         writer.field("pod", pod)
         writer.field("container", container)
         writer.field("run", run)
+        writer.field("node", node)
         writer.field("cursor", cursor)
         writer.field("records", records)
         writer.field("bytes", bytes)

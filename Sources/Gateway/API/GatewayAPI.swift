@@ -1,0 +1,349 @@
+import Foundation
+import LogModel
+import Logging
+import OpenAPIRuntime
+import Prometheus
+
+/// The public API, as generated from `openapi/openapi.yaml`: authorization first, then the
+/// index says which agents hold what, and reads are pulled (or followed) from them and merged.
+struct GatewayAPI: APIProtocol {
+    let index: AgentIndex
+    let client: AgentClient
+    let merged: MergedLogs
+    let access: AccessPolicy
+    let registry: PrometheusCollectorRegistry
+    let audit: Logger
+
+    static let maxPushLines = 1000
+
+    // MARK: service
+
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(messages: .init(info: [], warning: [], error: []), status: .ok))))
+    }
+
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        .ok(.init(body: .plainText(HTTPBody(registry.emitToString()))))
+    }
+
+    // MARK: inventory
+
+    func getInventory(_ input: Operations.GetInventory.Input) async throws -> Operations.GetInventory.Output {
+        let tool = input.path.toolname
+        try access.requireReader(of: tool)
+        let (rings, unreachable) = index.rings(tool: tool)
+        let rows = rings.map { agent, ring in
+            Components.Schemas.RingRow(kind: .init(rawValue: ring.kind) ?? .custom, name: ring.name, run: ring.run,
+                                       segment: ring.segment, pod: ring.pod, container: ring.container, node: agent.node,
+                                       state: ring.state == "live" ? .live : .finished, started: ring.startedAt,
+                                       finished: ring.finishedAt, exitCode: ring.exitCode.map(Int.init), reason: ring.reason,
+                                       bytesKept: Int(ring.diskBytes), bytesDropped: Int(ring.rolledBytes + ring.droppedBytes),
+                                       available: index.isReachable(agent.node))
+        }
+        return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(rings: rows)))))
+    }
+
+    func getJobRuns(_ input: Operations.GetJobRuns.Input) async throws -> Operations.GetJobRuns.Output {
+        let tool = input.path.toolname
+        try access.requireReader(of: tool)
+        let selection = LogSelection(tool: tool, source: .job(input.path.job))
+        let (rings, unreachable) = try await resolve(selection, all: true)
+        let runs = Dictionary(grouping: rings, by: \.1.run).map { run, segments in
+            let newest = segments.max { $0.1.segment < $1.1.segment }!.1
+            return Components.Schemas.Run(run: run, state: segments.contains { $0.1.state == "live" } ? .live : .finished,
+                                          started: segments.compactMap(\.1.startedAt).min(), finished: newest.finishedAt,
+                                          exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: segments.count,
+                                          bytesKept: segments.reduce(0) { $0 + Int($1.1.diskBytes) },
+                                          available: segments.allSatisfy { index.isReachable($0.0.node) })
+        }.sorted { ($0.started ?? "") > ($1.started ?? "") }
+        return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(runs: runs)))))
+    }
+
+    // MARK: logs
+
+    func getJobLogs(_ input: Operations.GetJobLogs.Input) async throws -> Operations.GetJobLogs.Output {
+        let q = input.query
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, run: q.run,
+                                       stream: q.stream?.rawValue, container: q.container, grep: q.grep, limitBytes: q.limitBytes,
+                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .job(input.path.job), run: q.run ?? "latest",
+                                               container: q.container), parameters))
+    }
+
+    func getWebserviceLogs(_ input: Operations.GetWebserviceLogs.Input) async throws -> Operations.GetWebserviceLogs.Output {
+        let q = input.query
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, run: q.run,
+                                       stream: q.stream?.rawValue, container: q.container, grep: q.grep, limitBytes: q.limitBytes,
+                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .webservice, run: q.run ?? "latest",
+                                               container: q.container), parameters))
+    }
+
+    func getBuildLogs(_ input: Operations.GetBuildLogs.Input) async throws -> Operations.GetBuildLogs.Output {
+        let q = input.query
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow,
+                                       stream: q.stream?.rawValue, container: q.container, grep: q.grep, limitBytes: q.limitBytes,
+                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .build(input.path.build), container: q.container), parameters))
+    }
+
+    func getActivity(_ input: Operations.GetActivity.Input) async throws -> Operations.GetActivity.Output {
+        let q = input.query
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, grep: q.grep,
+                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .activity), parameters, emptyIsFine: true))
+    }
+
+    func getSourceLogs(_ input: Operations.GetSourceLogs.Input) async throws -> Operations.GetSourceLogs.Output {
+        let q = input.query
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, grep: q.grep,
+                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .custom(input.path.source)), parameters))
+    }
+
+    /// The rings of a selection; on a miss the index asks the agents again before answering
+    /// 404, and a miss while some agent is unreachable is a 503, not a 404.
+    private func resolve(_ selection: LogSelection, all: Bool = false, emptyIsFine: Bool = false) async throws
+        -> ([(AgentEndpoint, AgentRing)], [String]) {
+        var lookup = index.rings(tool: selection.tool, where: selection.belongs)
+        var chosen = all ? lookup.rings : selection.choose(lookup.rings)
+        if chosen.isEmpty {
+            await index.refresh()
+            lookup = index.rings(tool: selection.tool, where: selection.belongs)
+            chosen = all ? lookup.rings : selection.choose(lookup.rings)
+        }
+        if chosen.isEmpty, !emptyIsFine {
+            if !lookup.unreachable.isEmpty {
+                throw GatewayError(.serviceUnavailable, "no logs of \(selection.description) found, and \(lookup.unreachable.joined(separator: ", ")) "
+                    + "\(lookup.unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
+            }
+            let which = lookup.rings.isEmpty ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
+            throw GatewayError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)")
+        }
+        return (chosen, lookup.unreachable)
+    }
+
+    private func logs(_ selection: LogSelection, _ parameters: LogParameters, emptyIsFine: Bool = false) async throws -> Components.Responses.Logs {
+        let identity = try access.requireReader(of: selection.tool)
+        let request = try parameters.request(now: NanoTime.now())
+        let (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
+        if let cursor = request.after {
+            // A cursor names rings by id: it may only name rings of what is being read.
+            let known = Set(index.rings(tool: selection.tool, where: selection.belongs).rings.map(\.1.id))
+            guard cursor.positions.keys.allSatisfy(known.contains) else {
+                throw GatewayError(.badRequest, "after: the cursor is not one of \(selection.description) of \(selection.tool)")
+            }
+        }
+        audit.info("read", metadata: ["who": "\(identity)", "tool": "\(selection.tool)", "what": "\(selection.description)",
+                                      "follow": "\(request.follow)"])
+        let notes = messages(unreachable: unreachable)
+        let headers = Components.Responses.Logs.Headers(xAccelBuffering: .no)
+        let format = parameters.format
+        if format == .json, !request.follow {
+            let page = await merged.page(rings, request)
+            var pageNotes = notes
+            pageNotes.warning += page.warnings
+            return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(
+                logs: try page.items.map(LogEncoding.schema), next: page.next.positions.isEmpty ? nil : page.next.text))))
+        }
+        let body = stream(rings, selection, request, format: format, warnings: notes.warning)
+        switch format {
+        case .sse: return .init(headers: headers, body: .textEventStream(body))
+        case .text: return .init(headers: headers, body: .plainText(body))
+        case .json, .ndjson: return .init(headers: headers, body: .applicationXNdjson(body))
+        }
+    }
+
+    /// A streaming response: warnings first, what is there, then (following) what comes.
+    private func stream(_ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection, _ request: LogRequest,
+                        format: LogParameters.Format, warnings: [String]) -> HTTPBody {
+        let merged = merged
+        let index = index
+        let bytes = AsyncThrowingStream<ArraySlice<UInt8>, Error> { continuation in
+            let task = Task {
+                for warning in warnings {
+                    let item = LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")
+                    if let out = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(out)) }
+                }
+                let page = await merged.page(rings, request, limit: request.follow ? nil : 100_000)
+                for warning in page.warnings {
+                    let item = LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")
+                    if let out = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(out)) }
+                }
+                var out: [UInt8] = []
+                for item in page.items {
+                    if let encoded = LogEncoding.encode(item, as: format) { out += encoded }
+                    if out.count > 64 * 1024 {
+                        continuation.yield(ArraySlice(out))
+                        out.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !out.isEmpty { continuation.yield(ArraySlice(out)) }
+                guard request.follow else { return continuation.finish() }
+                let live = merged.follow(rings, from: page.next, request) {
+                    selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
+                }
+                do {
+                    for try await item in live {
+                        if let encoded = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(encoded)) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        return HTTPBody(bytes, length: .unknown, iterationBehavior: .single)
+    }
+
+    private func messages(unreachable: [String]) -> Components.Schemas.Messages {
+        .init(info: [], warning: unreachable.map { "\($0) is unreachable: what it holds is not included" }, error: [])
+    }
+
+    // MARK: push
+
+    func pushSourceLog(_ input: Operations.PushSourceLog.Input) async throws -> Operations.PushSourceLog.Output {
+        let tool = input.path.toolname
+        let source = input.path.source
+        let identity = try access.requireWriter(of: tool, source: source, path: "/v1/tool/\(tool)/source/\(source)/log")
+        guard case let .json(lines) = input.body else { throw GatewayError(.badRequest, "the body must be a JSON array") }
+        guard lines.count <= Self.maxPushLines else {
+            throw GatewayError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(lines.count)")
+        }
+        let agent = index.agents.max { rank(tool, source, $0.node) < rank(tool, source, $1.node) }!
+        guard index.isReachable(agent.node) else {
+            throw GatewayError(.serviceUnavailable, "\(agent.node), which keeps source \(source) of \(tool), is unreachable")
+        }
+        let body = try JSONEncoder().encode(lines)
+        let answer = try await client.json(agent, "/internal/v1/tools/\(tool)/custom/\(source)", method: .POST, body: Array(body),
+                                           as: PushAnswer.self)
+        audit.info("push", metadata: ["who": "\(identity)", "tool": "\(tool)", "source": "\(source)", "lines": "\(answer.lines)"])
+        return .created(.init(body: .json(.init(messages: .init(info: ["\(answer.lines) lines kept"], warning: [], error: []),
+                                                data: .init(lines: answer.lines)))))
+    }
+
+    /// Rendezvous hashing: each (tool, source) goes to the agent that ranks it highest, so that
+    /// adding or removing an agent moves only the sources that agent wins or held.
+    private func rank(_ tool: String, _ source: String, _ node: String) -> UInt64 {
+        "\(tool)/\(source)/\(node)".utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
+    // MARK: purge
+
+    func deleteJobLogs(_ input: Operations.DeleteJobLogs.Input) async throws -> Operations.DeleteJobLogs.Output {
+        let selection = LogSelection(tool: input.path.toolname, source: .job(input.path.job), run: "all")
+        return .ok(try await purge(selection, run: nil))
+    }
+
+    func deleteJobRun(_ input: Operations.DeleteJobRun.Input) async throws -> Operations.DeleteJobRun.Output {
+        let selection = LogSelection(tool: input.path.toolname, source: .job(input.path.job), run: input.path.run)
+        return .ok(try await purge(selection, run: input.path.run))
+    }
+
+    func deleteBuild(_ input: Operations.DeleteBuild.Input) async throws -> Operations.DeleteBuild.Output {
+        .ok(try await purge(LogSelection(tool: input.path.toolname, source: .build(input.path.build)), run: nil))
+    }
+
+    private func purge(_ selection: LogSelection, run: String?) async throws -> Components.Responses.Purged {
+        let identity = try access.requireReader(of: selection.tool)
+        let (rings, _) = try await resolve(selection, all: run == nil)
+        for (agent, ring) in rings {
+            _ = try await client.json(agent, "/internal/v1/rings/\(ring.id)", method: .DELETE, as: PurgeAnswer.self)
+        }
+        await index.refresh()
+        audit.info("purge", metadata: ["who": "\(identity)", "tool": "\(selection.tool)", "what": "\(selection.description)",
+                                       "run": "\(run ?? "all")", "rings": "\(rings.count)"])
+        return .init(body: .json(.init(messages: .init(info: ["purged \(rings.count) rings"], warning: [], error: []),
+                                       data: .init(rings: rings.count))))
+    }
+
+    func purgeTool(_ input: Operations.PurgeTool.Input) async throws -> Operations.PurgeTool.Output {
+        let identity = try access.requireAdmin()
+        let tool = input.path.toolname
+        var purged = 0
+        var warnings: [String] = []
+        for agent in index.agents {
+            do {
+                purged += try await client.json(agent, "/internal/v1/tools/\(tool)", method: .DELETE, as: PurgeAnswer.self).rings
+            } catch {
+                warnings.append("\(agent.node): \(error)")
+            }
+        }
+        await index.refresh()
+        audit.info("purge tool", metadata: ["who": "\(identity)", "tool": "\(tool)", "rings": "\(purged)"])
+        return .ok(.init(body: .json(.init(messages: .init(info: ["purged \(purged) rings"], warning: warnings, error: []),
+                                           data: .init(rings: purged)))))
+    }
+
+    // MARK: admin
+
+    func getNodes(_ input: Operations.GetNodes.Input) async throws -> Operations.GetNodes.Output {
+        try access.requireAdmin()
+        var nodes: [Components.Schemas.NodeUsage] = []
+        for agent in index.agents { nodes.append(await usage(agent)) }
+        return .ok(.init(body: .json(.init(messages: .init(info: [], warning: [], error: []), data: .init(nodes: nodes)))))
+    }
+
+    func getNode(_ input: Operations.GetNode.Input) async throws -> Operations.GetNode.Output {
+        try access.requireAdmin()
+        guard let agent = index.endpoint(node: input.path.node) else { throw GatewayError(.notFound, "no node \(input.path.node)") }
+        return .ok(.init(body: .json(.init(messages: .init(info: [], warning: [], error: []), data: await usage(agent)))))
+    }
+
+    private func usage(_ agent: AgentEndpoint) async -> Components.Schemas.NodeUsage {
+        guard let stats = try? await client.json(agent, "/internal/v1/stats", as: AgentStatsAnswer.self) else {
+            return .init(node: agent.node, available: false)
+        }
+        let usage = stats.usage
+        return .init(node: agent.node, available: true, budgetBytes: usage.budgetBytes.map(Int.init), usedBytes: Int(usage.usedBytes),
+                     liveRings: usage.liveRings, finishedRings: usage.finishedRings, rolledBytes: Int(usage.rolledBytes),
+                     droppedBytes: Int(usage.droppedBytes), ingestedBytes: Int(stats.ingestedBytes), diskFull: stats.diskFull,
+                     tools: usage.tools.map {
+                         .init(tool: $0.tool, bytes: Int($0.bytes), rings: $0.rings, liveRings: $0.liveRings,
+                               rolledBytes: Int($0.rolledBytes), droppedBytes: Int($0.droppedBytes))
+                     })
+    }
+}
+
+private struct PushAnswer: Decodable { var lines: Int }
+private struct PurgeAnswer: Decodable { var rings: Int }
+
+/// The parts of the agent's `/internal/v1/stats` the gateway shows.
+private struct AgentStatsAnswer: Decodable {
+    struct Usage: Decodable {
+        struct Tool: Decodable {
+            var tool: String
+            var bytes: UInt64
+            var rings: Int
+            var liveRings: Int
+            var rolledBytes: UInt64
+            var droppedBytes: UInt64
+            enum CodingKeys: String, CodingKey {
+                case tool, bytes, rings
+                case liveRings = "live_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
+            }
+        }
+
+        var budgetBytes: UInt64?
+        var usedBytes: UInt64
+        var liveRings: Int
+        var finishedRings: Int
+        var rolledBytes: UInt64
+        var droppedBytes: UInt64
+        var tools: [Tool]
+        enum CodingKeys: String, CodingKey {
+            case tools
+            case budgetBytes = "budget_bytes", usedBytes = "used_bytes", liveRings = "live_rings"
+            case finishedRings = "finished_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
+        }
+    }
+
+    var usage: Usage
+    var ingestedBytes: UInt64
+    var diskFull: Bool
+    enum CodingKeys: String, CodingKey {
+        case usage
+        case ingestedBytes = "ingested_bytes", diskFull = "disk_full"
+    }
+}

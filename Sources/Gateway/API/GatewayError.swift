@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import LogModel
+import OpenAPIRuntime
+
+/// A failure the caller is told about, with its HTTP status.
+struct GatewayError: Error, CustomStringConvertible {
+    let status: HTTPResponse.Status
+    let message: String
+    var warnings: [String] = []
+
+    init(_ status: HTTPResponse.Status, _ message: String, warnings: [String] = []) {
+        self.status = status
+        self.message = message
+        self.warnings = warnings
+    }
+
+    var description: String { message }
+}
+
+/// Every failure becomes the JSON envelope with the right status: ours, the generated code's
+/// (a parameter that does not decode is the caller's mistake: 400), and the framework's.
+struct EnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let (status, message, warnings) = Self.describe(error)
+            let body = ErrorBody(messages: Messages(warning: warnings, error: [message]))
+            return Response(status: status, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
+        }
+    }
+
+    static func describe(_ error: Error) -> (HTTPResponse.Status, String, [String]) {
+        switch error {
+        case let error as GatewayError:
+            return (error.status, error.message, error.warnings)
+        case let error as ServerError:
+            if let inner = error.underlyingError as? GatewayError { return (inner.status, inner.message, inner.warnings) }
+            if error.underlyingError is DecodingError || "\(error.underlyingError)".contains("decod") {
+                return (.badRequest, "invalid request: \(Self.reason(error.underlyingError))", [])
+            }
+            return (.badRequest, "invalid request: \(error.causeDescription)", [])
+        case let error as HTTPError:
+            return (error.status, error.body ?? error.status.reasonPhrase, [])
+        case let error as HTTPResponseError:
+            return (error.status, error.status.reasonPhrase, [])
+        default:
+            return (.internalServerError, "internal error: \(error)", [])
+        }
+    }
+
+    private static func reason(_ error: Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case let .dataCorrupted(context), let .typeMismatch(_, context), let .valueNotFound(_, context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        case let .keyNotFound(key, _):
+            return "\(key.stringValue) is missing"
+        @unknown default:
+            return "\(decoding)"
+        }
+    }
+}
+
+private struct ErrorBody: Encodable {
+    var messages: Messages
+}

@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import Foundation
+import LogModel
+import NIOCore
+import NIOHTTP1
+
+/// One node agent as the gateway calls it: the internal API, with the shared token.
+public struct AgentEndpoint: Sendable, Hashable {
+    public var node: String
+    public var url: String
+
+    public init(node: String, url: String) {
+        self.node = node
+        self.url = url
+    }
+}
+
+/// Calls agents. One HTTP client for all, with many connections per agent: follows hold theirs
+/// open, and must never queue the other reads behind them.
+final class AgentClient: Sendable {
+    let http: HTTPClient
+    let token: String?
+
+    init(token: String?) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
+        configuration.timeout = .init(connect: .seconds(3), read: .seconds(60))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.token = token
+    }
+
+    func shutdown() async { try? await http.shutdown() }
+
+    private func request(_ agent: AgentEndpoint, _ path: String, method: HTTPMethod = .GET) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: agent.url + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
+    }
+
+    func inventory(_ agent: AgentEndpoint, since: UInt64?) async throws -> AgentInventory {
+        let query = since.map { "?since_version=\($0)" } ?? ""
+        return try await json(agent, "/internal/v1/rings" + query, as: AgentInventory.self)
+    }
+
+    func json<T: Decodable>(_ agent: AgentEndpoint, _ path: String, method: HTTPMethod = .GET, body: [UInt8]? = nil, as type: T.Type) async throws -> T {
+        var request = request(agent, path, method: method)
+        if let body {
+            request.body = .bytes(body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        guard response.status.code < 300 else {
+            let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: bytes))
+            throw AgentCallError(node: agent.node, status: Int(response.status.code), message: envelope?.messages.error.first ?? "\(response.status)")
+        }
+        return try JSONDecoder().decode(T.self, from: Data(buffer: bytes))
+    }
+
+    /// The log items of a ring, as the agent streams them (NDJSON), one at a time.
+    func items(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<LogItem, Error> {
+        let request = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")
+        let http = http
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await http.execute(request, timeout: .hours(24))
+                    guard response.status == .ok else {
+                        let bytes = try await response.body.collect(upTo: 1 << 20)
+                        let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: bytes))
+                        throw AgentCallError(node: agent.node, status: Int(response.status.code), message: envelope?.messages.error.first ?? "\(response.status)")
+                    }
+                    var pending: [UInt8] = []
+                    for try await chunk in response.body {
+                        pending.append(contentsOf: chunk.readableBytesView)
+                        var start = 0
+                        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                            continuation.yield(try JSONDecoder().decode(LogItem.self, from: Data(pending[start..<newline])))
+                            start = newline + 1
+                        }
+                        pending.removeFirst(start)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+struct ErrorEnvelope: Decodable {
+    var messages: Messages
+}
+
+struct AgentCallError: Error, CustomStringConvertible {
+    var node: String
+    var status: Int
+    var message: String
+    var description: String { "\(node) answered \(status): \(message)" }
+}

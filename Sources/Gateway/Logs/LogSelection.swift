@@ -1,0 +1,61 @@
+import LogModel
+
+/// Which rings a read covers: a job's, the webservice's, a build's, the activity or a custom
+/// source, narrowed by `run` and `container`.
+struct LogSelection: Sendable {
+    enum Source: Sendable {
+        case job(String)
+        case webservice
+        case build(String)
+        case activity
+        case custom(String)
+    }
+
+    var tool: String
+    var source: Source
+    /// `latest`, `all`, or a run id.
+    var run: String = "latest"
+    var container: String?
+
+    var description: String {
+        switch source {
+        case let .job(name): "job \(name)"
+        case .webservice: "webservice"
+        case let .build(name): "build \(name)"
+        case .activity: "activity"
+        case let .custom(name): "source \(name)"
+        }
+    }
+
+    func belongs(_ ring: AgentRing) -> Bool {
+        switch source {
+        case let .job(name): ["continuous", "scheduled", "oneoff"].contains(ring.kind) && ring.name == name
+        case .webservice: ring.kind == "webservice"
+        case let .build(name): ring.kind == "build" && ring.name == name
+        case .activity: ring.kind == "activity"
+        case let .custom(name): ring.kind == "custom" && ring.name == name
+        }
+    }
+
+    /// Narrows a source's rings to the runs asked for: `all`; a run id; or `latest`, which for
+    /// continuous jobs and the webservice means the live pods (else the newest run), and for
+    /// other kinds the newest run with all its segments.
+    func choose(_ rings: [(AgentEndpoint, AgentRing)]) -> [(AgentEndpoint, AgentRing)] {
+        let inContainer = rings.filter { container == nil || $0.1.container == container }
+        switch source {
+        case .activity, .custom, .build: return inContainer
+        case .job, .webservice: break
+        }
+        switch run {
+        case "all": return inContainer
+        case "latest":
+            let live = inContainer.filter { $0.1.state == "live" && ($0.1.kind == "continuous" || $0.1.kind == "webservice") }
+            if !live.isEmpty { return live }
+            guard let newest = inContainer.max(by: { ($0.1.startedAt ?? $0.1.firstTime ?? "") < ($1.1.startedAt ?? $1.1.firstTime ?? "") })
+            else { return [] }
+            return inContainer.filter { $0.1.run == newest.1.run }
+        default:
+            return inContainer.filter { $0.1.run == run }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import LogModel
+import Synchronization
+
+/// What a read asks for, with times already absolute.
+struct LogRequest: Sendable {
+    var lines: Int?
+    var since: Int64?
+    var until: Int64?
+    var after: CompositeCursor?
+    var follow = false
+    var stream: String?
+    var grep: String?
+    var limitBytes: Int?
+
+    /// The agent query for one ring, starting where the composite cursor says (or as asked).
+    func agentQuery(ring: String, from position: CompositeCursor.Position?, follow: Bool) -> String {
+        var query: [String] = []
+        switch position {
+        case let .after(seq)?: query.append("after=r1.\(ring).\(seq)")
+        case let .since(time)?: query.append("since=\(time)")
+        case nil:
+            if after == nil {
+                if let since { query.append("since=\(since)") }
+                if let lines { query.append("lines=\(lines)") }
+            }
+        }
+        if let until { query.append("until=\(until)") }
+        if let stream, stream != "all" { query.append("stream=\(stream)") }
+        if let grep { query.append("grep=\(grep.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? grep)") }
+        if let limitBytes { query.append("limit_bytes=\(limitBytes)") }
+        if follow { query.append("follow=true") }
+        return query.joined(separator: "&")
+    }
+}
+
+/// Reads several rings through their agents and merges them by time. Each item handed out
+/// carries a composite cursor: every ring's position right after it, so that a client that
+/// resumes from it gets every line exactly once.
+struct MergedLogs: Sendable {
+    let client: AgentClient
+    let heartbeat: Duration
+    static let pageItems = 5000
+
+    struct Page {
+        var items: [LogItem]
+        var next: CompositeCursor
+        var warnings: [String]
+        /// Whether the page holds everything there was (no page limit cut it).
+        var complete: Bool
+    }
+
+    func page(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int? = MergedLogs.pageItems) async -> Page {
+        let fetched = await withTaskGroup(of: (Int, [LogItem], String?).self) { group in
+            for (index, (agent, ring)) in rings.enumerated() {
+                let query = request.agentQuery(ring: ring.id, from: request.after?.positions[ring.id], follow: false)
+                group.addTask {
+                    var items: [LogItem] = []
+                    do {
+                        for try await item in client.items(agent, ring: ring.id, query: query) {
+                            items.append(item)
+                            if let limit, items.count > limit { break }
+                        }
+                        return (index, items, nil)
+                    } catch {
+                        return (index, items, "\(agent.node) is unreachable: \(error)")
+                    }
+                }
+            }
+            var all = [(Int, [LogItem], String?)]()
+            for await result in group { all.append(result) }
+            return all.sorted { $0.0 < $1.0 }
+        }
+        var merged: [(time: String, ring: Int, order: Int, item: LogItem)] = []
+        for (ring, items, _) in fetched {
+            var last = ""
+            for (order, item) in items.enumerated() {
+                last = item.datetime ?? last
+                merged.append((last, ring, order, item))
+            }
+        }
+        merged.sort { ($0.time, $0.ring, $0.order) < ($1.time, $1.ring, $1.order) }
+        if request.after == nil, request.since == nil, let lines = request.lines, merged.count > lines {
+            merged.removeFirst(merged.count - lines)
+        }
+        let complete = limit.map { merged.count <= $0 } ?? true
+        if let limit, merged.count > limit { merged.removeLast(merged.count - limit) }
+
+        var positions = request.after?.positions ?? [:]
+        for (index, items, _) in fetched where positions[rings[index].1.id] == nil {
+            let ring = rings[index].1
+            if let first = items.first?.datetime.flatMap(NanoTime.parse) {
+                positions[ring.id] = .since(first)
+            } else if let end = CompositeCursor.seq(ofAgentCursor: ring.endCursor) {
+                positions[ring.id] = .after(end)
+            }
+        }
+        var out: [LogItem] = []
+        out.reserveCapacity(merged.count)
+        for entry in merged {
+            var item = entry.item
+            let (agent, ring) = rings[entry.ring]
+            if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring.id] = .after(seq) }
+            item.cursor = CompositeCursor(positions: positions).text
+            item.node = agent.node
+            out.append(item)
+        }
+        return Page(items: out, next: CompositeCursor(positions: positions), warnings: fetched.compactMap(\.2), complete: complete)
+    }
+
+    /// Follows rings live after `page`: items are handed out as the agents send them, with a
+    /// heartbeat while all is quiet. `more()` is asked now and then for rings that appeared
+    /// since (new pods of a continuous job or webservice); they are followed from their start.
+    func follow(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest,
+                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> AsyncThrowingStream<LogItem, Error> {
+        let (events, sink) = AsyncStream<(String, AgentEndpoint, LogItem?)>.makeStream()
+        let client = client
+        let heartbeat = heartbeat
+        let followed = RingSet(rings.map(\.1.id))
+        @Sendable func upstream(_ agent: AgentEndpoint, _ ring: AgentRing, from position: CompositeCursor.Position?) -> Task<Void, Never> {
+            var query = request
+            query.after = position == nil ? nil : start
+            query.lines = nil
+            query.since = nil
+            let text = query.agentQuery(ring: ring.id, from: position, follow: true)
+            return Task {
+                do {
+                    for try await item in client.items(agent, ring: ring.id, query: text) where item.type != .heartbeat {
+                        sink.yield((ring.id, agent, item))
+                    }
+                } catch {
+                    if !Task.isCancelled {
+                        sink.yield((ring.id, agent, LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
+                                                            message: "\(agent.node) is unreachable: \(error)", level: "warning")))
+                    }
+                }
+            }
+        }
+        return AsyncThrowingStream { continuation in
+            let tasks = TaskBag()
+            for (agent, ring) in rings { tasks.add(upstream(agent, ring, from: start.positions[ring.id])) }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: heartbeat)
+                    if Task.isCancelled { break }
+                    sink.yield(("", AgentEndpoint(node: "", url: ""), nil))
+                    for (agent, ring) in await more() where followed.insert(ring.id) {
+                        tasks.add(upstream(agent, ring, from: nil))
+                    }
+                }
+            }
+            let pump = Task {
+                var positions = start.positions
+                for await (ring, agent, item) in events {
+                    guard var item else {
+                        continuation.yield(LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now())))
+                        continue
+                    }
+                    if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring] = .after(seq) }
+                    if item.type != .message { item.cursor = CompositeCursor(positions: positions).text }
+                    item.node = agent.node
+                    continuation.yield(item)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                ticker.cancel()
+                pump.cancel()
+                tasks.cancelAll()
+                sink.finish()
+            }
+        }
+    }
+}
+
+/// The upstream tasks of one follow, cancelled together when the client goes.
+private final class TaskBag: Sendable {
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    func add(_ task: Task<Void, Never>) { tasks.withLock { $0.append(task) } }
+    func cancelAll() { tasks.withLock { $0.forEach { $0.cancel() } } }
+}
+
+/// The rings a follow already has an upstream for.
+private final class RingSet: Sendable {
+    private let ids: Mutex<Set<String>>
+    init(_ ids: [String]) { self.ids = Mutex(Set(ids)) }
+    func insert(_ id: String) -> Bool { ids.withLock { $0.insert(id).inserted } }
+}

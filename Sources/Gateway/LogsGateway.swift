@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import LogModel
+import Logging
+import Metrics
+import OpenAPIHummingbird
+import Prometheus
+import ServiceLifecycle
+import Yams
+
+/// Everything the gateway is told at start.
+public struct GatewayConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var agents: [AgentEndpoint]
+    public var agentToken: String?
+    public var trustedProxies: [CIDR]
+    public var access: AccessPolicy
+    public var heartbeat: Duration
+    public var indexInterval: Duration
+    /// The spec served at `/openapi.json`.
+    public var specPath: String?
+
+    public init(host: String, port: Int, agents: [AgentEndpoint], agentToken: String?, trustedProxies: [CIDR],
+                access: AccessPolicy, heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
+        self.host = host
+        self.port = port
+        self.agents = agents
+        self.agentToken = agentToken
+        self.trustedProxies = trustedProxies
+        self.access = access
+        self.heartbeat = heartbeat
+        self.indexInterval = indexInterval
+        self.specPath = specPath
+    }
+}
+
+/// The gateway: the public API over the agents. Stateless: the index is rebuilt from the agents.
+public enum LogsGateway {
+    static let maxBodyBytes = 1 << 20
+
+    public static func run(_ configuration: GatewayConfiguration, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let client = AgentClient(token: configuration.agentToken)
+        let index = AgentIndex(agents: configuration.agents, client: client, interval: configuration.indexInterval, logger: logger)
+        await index.refresh()
+        var audit = logger
+        audit[metadataKey: "audit"] = "true"
+        let api = GatewayAPI(index: index, client: client, merged: MergedLogs(client: client, heartbeat: configuration.heartbeat),
+                             access: configuration.access, registry: registry, audit: audit)
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: EnvelopeMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
+        router.add(middleware: ProxyIdentityMiddleware(trustedProxies: configuration.trustedProxies))
+        let spec = try configuration.specPath.map(specJSON)
+        router.get("openapi.json") { _, _ in
+            guard let spec else { throw GatewayError(.notFound, "the spec was not configured") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
+        }
+        try api.registerHandlers(on: router)
+        let app = Application(router: router,
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
+                              onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
+                              logger: logger)
+        var group = ServiceGroupConfiguration(services: [.init(service: index), .init(service: app)],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: group).run()
+        await client.shutdown()
+    }
+
+    /// The YAML spec as JSON, once.
+    static func specJSON(_ path: String) throws -> [UInt8] {
+        let object = try Yams.load(yaml: String(contentsOfFile: path, encoding: .utf8))
+        return try Array(JSONSerialization.data(withJSONObject: object as Any, options: [.sortedKeys]))
+    }
+}
+
+/// Request bodies are collected up to a limit: past it the answer is 413, before any handler runs.
+struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post else { return try await next(request, context) }
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: limit)
+        } catch {
+            throw GatewayError(.contentTooLarge, "the request body is larger than \(limit) bytes")
+        }
+        return try await next(request, context)
+    }
+}

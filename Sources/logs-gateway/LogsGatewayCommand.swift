@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import LogModel
+import Logging
+
+/// `logs-gateway`: the public logs API. Every flag can also be set by an environment variable
+/// named in its help (repeatable flags: comma-separated).
+@main
+struct LogsGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs-gateway",
+        abstract: "Serve the public logs API over the node agents.")
+
+    @Option(help: "Address to serve on, HOST:PORT (LOGS_GATEWAY_LISTEN).")
+    var listen = env("LISTEN") ?? "0.0.0.0:8443"
+    @Option(help: "An agent, NODE=URL; repeatable (LOGS_GATEWAY_AGENTS, comma-separated).")
+    var agent: [String] = list("AGENTS")
+    @Option(help: "File with the bearer token presented to the agents (LOGS_GATEWAY_AGENT_TOKEN_FILE).")
+    var agentTokenFile = env("AGENT_TOKEN_FILE")
+    @Option(help: "A front proxy's address range whose identity headers are believed; repeatable (LOGS_GATEWAY_TRUSTED_PROXIES).")
+    var trustedProxy: [String] = list("TRUSTED_PROXIES")
+    @Option(help: "YAML file of tool: [members] (LOGS_GATEWAY_MEMBERS_FILE), re-read when it changes.")
+    var membersFile = env("MEMBERS_FILE")
+    @Option(help: "An operator's user name; repeatable (LOGS_GATEWAY_ADMINS).")
+    var admin: [String] = list("ADMINS")
+    @Option(help: "A service identity and the path pattern it may write, NAME=REGEX; repeatable (LOGS_GATEWAY_SERVICES).")
+    var service: [String] = list("SERVICES")
+    @Option(help: "A custom source name only services may write; repeatable (LOGS_GATEWAY_RESERVED_SOURCES).")
+    var reservedSource: [String] = list("RESERVED_SOURCES", default: ["jobs-api", "deployments"])
+    @Option(help: "Heartbeat interval of follows (LOGS_GATEWAY_HEARTBEAT).")
+    var heartbeat = env("HEARTBEAT") ?? "15s"
+    @Option(help: "The OpenAPI spec served at /openapi.json (LOGS_GATEWAY_SPEC).")
+    var spec = env("SPEC") ?? "openapi/openapi.yaml"
+
+    static func env(_ name: String) -> String? { ProcessInfo.processInfo.environment["LOGS_GATEWAY_" + name] }
+    static func list(_ name: String, default fallback: [String] = []) -> [String] {
+        env(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? fallback
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "logs-gateway")
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ValidationError("--listen: expected HOST:PORT, not \(listen)")
+        }
+        let agents = try agent.map { text -> AgentEndpoint in
+            let pair = text.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, !pair[0].isEmpty, pair[1].hasPrefix("http") else { throw ValidationError("--agent: expected NODE=URL, not \(text)") }
+            return AgentEndpoint(node: String(pair[0]), url: String(pair[1]))
+        }
+        guard !agents.isEmpty else { throw ValidationError("at least one --agent NODE=URL is needed") }
+        let proxies = try trustedProxy.map { text -> CIDR in
+            guard let cidr = CIDR(text) else { throw ValidationError("--trusted-proxy: not an address range: \(text)") }
+            return cidr
+        }
+        let services = try Dictionary(service.map { text -> (String, String) in
+            let pair = text.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, (try? NSRegularExpression(pattern: String(pair[1]))) != nil else {
+                throw ValidationError("--service: expected NAME=REGEX, not \(text)")
+            }
+            return (String(pair[0]), String(pair[1]))
+        }, uniquingKeysWith: { $1 })
+        let token = try agentTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard let nanos = TimeSpec.duration(heartbeat), nanos > 0 else { throw ValidationError("--heartbeat: expected a duration such as 15s") }
+        let configuration = GatewayConfiguration(
+            host: String(listen[..<colon]), port: port, agents: agents, agentToken: token, trustedProxies: proxies,
+            access: AccessPolicy(members: Members(path: membersFile), admins: Set(admin), services: services,
+                                 reservedSources: Set(reservedSource)),
+            heartbeat: .nanoseconds(nanos), specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
+        let host = configuration.host
+        try await LogsGateway.run(configuration, logger: logger) { port in
+            logger.info("logs-gateway ready on \(host):\(port)")
+            FileHandle.standardOutput.write(Data("logs-gateway ready on \(host):\(port)\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import LogModel
+import Testing
+import TestSupport
+
+/// The gateway in front of three real agents.
+@Suite(.serialized) struct GatewayTests {
+    /// Who may read what: each denial with its status and its message.
+    @Test func authorizationMatrix() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "worker-1")
+        try log.write("secret of demo")
+        let path = "/v1/tool/demo/jobs/worker-1/logs"
+        _ = try await eventually("the job") { try await gw.logs(path).items.first }
+
+        #expect(try await gw.get(path, as: GatewayHarness.tool("demo")).status == 200)
+        #expect(try await gw.get(path, as: GatewayHarness.user("alice")).status == 200)
+        let cases: [([String: String], Int, String)] = [
+            ([:], 401, "no identity: present a tool or user certificate through the API gateway"),
+            (GatewayHarness.tool("other"), 403, "tool certificates may read only their own tool's logs, not demo's"),
+            (GatewayHarness.user("bob"), 403, "bob is not a member of demo"),
+            (GatewayHarness.user("ops"), 403, "ops is not a member of demo"),
+            (GatewayHarness.user("service:jobs-api"), 403, "service jobs-api may not read logs"),
+            (["x-toolforge-tool": "other", "ssl-client-subject-dn": "CN=demo,O=toolforge"], 400,
+             "conflicting identity headers: tool:other, tool:demo"),
+            (["ssl-client-subject-dn": "CN=demo,O=evil"], 401, "the client certificate's subject is not a tool's or a user's: CN=demo,O=evil"),
+        ]
+        for (headers, status, message) in cases {
+            let response = try await gw.get(path, as: headers)
+            #expect(response.status == status, "\(headers)")
+            #expect(response.errors == [message], "\(headers)")
+        }
+        #expect(try await gw.get(path, as: ["ssl-client-subject-dn": "CN=demo,O=toolforge"]).status == 200)
+        // Path tricks never reach another tool's data.
+        for trick in ["/v1/tool/demo/jobs/..%2Fother/logs", "/v1/tool/Demo/jobs/worker-1/logs", "/v1/tool/demo/../other/inventory",
+                      "/v1/tool/demo%2F..%2Fother/inventory"] {
+            let response = try await gw.get(trick, as: GatewayHarness.tool("demo"))
+            #expect([400, 403, 404].contains(response.status), "\(trick)")
+            #expect(!response.text.contains("secret"), "\(trick)")
+        }
+        // Operators see usage, not content.
+        #expect(try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("ops")).status == 200)
+        let notAdmin = try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("alice"))
+        #expect(notAdmin.status == 403)
+        #expect(notAdmin.errors == ["user:alice is not an operator"])
+    }
+
+    /// Identity headers from a peer that is not a trusted proxy are ignored: 401.
+    @Test func headersFromAnUntrustedAddressAreIgnored() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        // The gateway listens on 127.0.0.1; this connection comes from 127.0.0.2.
+        curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.2",
+                          "-H", "x-toolforge-tool: demo", gw.base + "/v1/tool/demo/inventory"]
+        let output = Pipe()
+        curl.standardOutput = output
+        try curl.run()
+        curl.waitUntilExit()
+        let code = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(code == "401")
+    }
+
+    /// Two webservice replicas on two nodes: one read, merged by time; a cursor resumes exactly.
+    @Test func mergesReplicasByTimeAndResumesByCursor() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
+        let a = try PodLogWriter(podsDirectory: gw.pods("node-1"), namespace: "tool-demo", pod: "demo-web-a", container: "webservice")
+        let b = try PodLogWriter(podsDirectory: gw.pods("node-2"), namespace: "tool-demo", pod: "demo-web-b", container: "webservice")
+        let start: Int64 = 1_795_341_600_000_000_000
+        for index in 0..<10 {
+            try (index % 2 == 0 ? a : b).write("request \(index)", time: start + Int64(index) * 1_000_000)
+        }
+        let podList = { (name: String, uid: String) in
+            """
+            {"metadata": {"name": "\(name)", "namespace": "tool-demo", "uid": "\(uid)", "labels": {"app.kubernetes.io/component": "web"}}}
+            """
+        }
+        for (node, writer) in [("node-1", a), ("node-2", b)] {
+            try "{\"items\": [\(podList(writer.pod, writer.uid))]}".write(toFile: gw.scratch.file("pods-\(node).json"), atomically: true, encoding: .utf8)
+        }
+        // The agents learn the webservice label from the paths' namespace only once metadata arrives;
+        // without it, each pod is its own continuous job: read them as the job they are.
+        _ = try await eventually("both replicas") {
+            let inventory = try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("demo"))
+            return inventory.text.contains("demo-web-a") && inventory.text.contains("demo-web-b") ? true : nil
+        }
+        let pageA = try await gw.logs("/v1/tool/demo/jobs/demo-web-a/logs")
+        #expect(pageA.items.compactMap(\.message) == ["request 0", "request 2", "request 4", "request 6", "request 8"])
+        #expect(pageA.items.allSatisfy { $0.node == "node-1" })
+        // Resume from the third item: the rest, exactly once.
+        let cursor = try #require(pageA.items[2].cursor)
+        let rest = try await gw.logs("/v1/tool/demo/jobs/demo-web-a/logs?after=\(cursor)")
+        #expect(rest.items.compactMap(\.message) == ["request 6", "request 8"])
+        // Someone else's cursor is refused, not served.
+        let pageB = try await gw.logs("/v1/tool/demo/jobs/demo-web-b/logs")
+        let foreign = try await gw.get("/v1/tool/demo/jobs/demo-web-a/logs?after=\(pageB.next!)", as: GatewayHarness.tool("demo"))
+        #expect(foreign.status == 400)
+        #expect(foreign.errors == ["after: the cursor is not one of job demo-web-a of demo"])
+        let garbage = try await gw.get("/v1/tool/demo/jobs/demo-web-a/logs?after=zzz", as: GatewayHarness.tool("demo"))
+        #expect(garbage.status == 400)
+    }
+
+    /// Follow streams new lines; the stream's cursors resume after a cut with no duplicate.
+    @Test func followStreamsNewLinesAndResumes() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "tail-me")
+        try log.write("first")
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/tail-me/logs").items.first }
+        let url = gw.base + "/v1/tool/demo/jobs/tail-me/logs?follow=true"
+        let follow = Task {
+            try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { items in
+                items.contains { $0.message == "third" }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        try log.write("second")
+        try log.write("third")
+        let items = try await follow.value.filter { $0.type == .log }
+        #expect(items.compactMap(\.message) == ["first", "second", "third"])
+        // The connection is gone; more lines come; resuming from the last cursor gets them once.
+        try log.write("fourth")
+        try log.write("fifth")
+        let resumed = try await TestHTTP.follow(url + "&after=\(items.last!.cursor!)", headers: GatewayHarness.tool("demo")) { items in
+            items.contains { $0.message == "fifth" }
+        }
+        #expect(resumed.filter { $0.type == .log }.compactMap(\.message) == ["fourth", "fifth"])
+        // SSE: each event's id is the cursor.
+        let sse = try await TestHTTP.request(gw.base + "/v1/tool/demo/jobs/tail-me/logs?lines=1",
+                                             headers: GatewayHarness.tool("demo").merging(["Accept": "text/event-stream"]) { $1 })
+        #expect(sse.text.hasPrefix("id: c1."))
+        #expect(sse.text.contains("data: {\"type\":\"log\""))
+    }
+
+    /// A node that is down: a read that needs only it is 503; the inventory says it is unavailable.
+    @Test func anUnreachableNodeIsSaidNotHidden() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
+        let log = try gw.writer(node: "node-2", pod: "on-two")
+        try log.write("here")
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/on-two/logs").items.first }
+        gw.agents["node-2"]!.kill()
+        let inventory = try await eventually("node-2 marked unavailable") {
+            let response = try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("demo"))
+            return response.text.contains("\"available\" : false") ? response : nil
+        }
+        #expect(inventory.text.contains("node-2 is unreachable"))
+        let missing = try await gw.get("/v1/tool/demo/jobs/never-was/logs", as: GatewayHarness.tool("demo"))
+        #expect(missing.status == 503)
+        #expect(missing.errors.first?.contains("node-2") == true)
+    }
+
+    /// Pushed lines land on one agent and read back; reserved sources are the services' own.
+    @Test func pushReadAndPurge() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
+        let body = Array(#"[{"message": "deployed v2", "user": "alice"}]"#.utf8)
+        let pushed = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/deploys/log", method: .POST,
+                                                headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 }, body: body)
+        #expect(pushed.status == 201)
+        let read = try await eventually("the pushed line") { try await gw.logs("/v1/tool/demo/source/deploys/logs").items.first }
+        #expect(read.message == "deployed v2")
+        #expect(read.fields?["user"] == .string("alice"))
+        let reserved = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/jobs-api/log", method: .POST,
+                                                  headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 }, body: body)
+        #expect(reserved.status == 403)
+        #expect(reserved.errors == ["jobs-api is reserved for the platform's services"])
+        let service = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/jobs-api/log", method: .POST,
+                                                 headers: GatewayHarness.user("service:jobs-api").merging(["Content-Type": "application/json"]) { $1 }, body: body)
+        #expect(service.status == 201)
+        let tooMany = Array(("[" + Array(repeating: #"{"message": "x"}"#, count: 1001).joined(separator: ",") + "]").utf8)
+        let refused = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/deploys/log", method: .POST,
+                                                 headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 }, body: tooMany)
+        #expect(refused.status == 413)
+
+        let log = try gw.writer(node: "node-1", pod: "leaky")
+        try log.write("password=hunter2")
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/leaky/logs").items.first }
+        let purge = try await TestHTTP.request(gw.base + "/v1/tool/demo/jobs/leaky/runs/leaky", method: .DELETE,
+                                               headers: GatewayHarness.tool("demo"))
+        #expect(purge.status == 200)
+        let gone = try await gw.get("/v1/tool/demo/jobs/leaky/logs", as: GatewayHarness.tool("demo"))
+        #expect(gone.status == 404)
+    }
+}
