@@ -86,7 +86,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["LogModel", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "TestSupport", "logs-agent"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "LogModel", "TestSupport", "logs-agent"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "logs-gateway", "logs-agent"]),
     ]
 )

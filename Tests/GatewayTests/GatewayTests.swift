@@ -45,6 +45,42 @@ import TestSupport
         #expect(notAdmin.errors == ["user:alice is not an operator"])
     }
 
+    /// Every parameter is checked, and the error says which and why.
+    @Test func badParametersAreRefusedWithTheirReason() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "p")
+        try log.write("x")
+        let path = "/v1/tool/demo/jobs/p/logs"
+        _ = try await eventually("the job") { try await gw.logs(path).items.first }
+        let cases: [(String, String)] = [
+            ("?lines=abc", "lines: must be a whole number, not abc"),
+            ("?lines=100001", "lines: must be from 0 to 100000, not 100001"),
+            ("?limit_bytes=0", "limit_bytes: must be at least 1, not 0"),
+            ("?follow=maybe", "follow: must be true or false, not maybe"),
+            ("?stream=both", "stream: must be all, stdout or stderr, not both"),
+            ("?since=yesterday", "since: expected an RFC 3339 time or a duration such as 90s, 10m, 2h or 3d, not yesterday"),
+            ("?since=1h&until=2h", "since must be before until"),
+            ("?container=Bad_Name", "container: not a container name: Bad_Name"),
+            ("?after=c1.nonsense", "after: not a cursor of this API: c1.nonsense"),
+        ]
+        for (query, message) in cases {
+            let response = try await gw.get(path + query, as: GatewayHarness.tool("demo"))
+            #expect(response.status == 400, "\(query)")
+            #expect(response.errors == [message], "\(query)")
+        }
+        let badName = try await gw.get("/v1/tool/demo/jobs/Not_A_Job/logs", as: GatewayHarness.tool("demo"))
+        #expect(badName.status == 400)
+        #expect(badName.errors == ["not a job name: Not_A_Job"])
+        let unknown = try await gw.get("/v1/tool/demo/jobs/nope/logs", as: GatewayHarness.tool("demo"))
+        #expect(unknown.status == 404)
+        #expect(unknown.errors == ["no logs of job nope for tool demo"])
+        let spec = try await TestHTTP.request(gw.base + "/openapi.json")
+        #expect(spec.status == 200)
+        #expect(spec.text.contains("\"openapi\":\"3.1.0\""))
+        #expect(try await TestHTTP.request(gw.base + "/v1/healthz").status == 200)
+        #expect(try await TestHTTP.request(gw.base + "/v1/metrics").text.contains("http_server_request_duration"))
+    }
+
     /// Identity headers from a peer that is not a trusted proxy are ignored: 401.
     @Test func headersFromAnUntrustedAddressAreIgnored() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])

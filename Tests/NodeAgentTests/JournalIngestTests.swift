@@ -1,4 +1,5 @@
 import Foundation
+import LogModel
 import Logging
 @testable import NodeAgent
 import RingStore

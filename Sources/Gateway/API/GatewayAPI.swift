@@ -30,6 +30,7 @@ struct GatewayAPI: APIProtocol {
 
     func getInventory(_ input: Operations.GetInventory.Input) async throws -> Operations.GetInventory.Output {
         let tool = input.path.toolname
+        try LogSelection(tool: tool, source: .activity).validate()
         try access.requireReader(of: tool)
         let (rings, unreachable) = index.rings(tool: tool)
         let rows = rings.map { agent, ring in
@@ -45,8 +46,9 @@ struct GatewayAPI: APIProtocol {
 
     func getJobRuns(_ input: Operations.GetJobRuns.Input) async throws -> Operations.GetJobRuns.Output {
         let tool = input.path.toolname
-        try access.requireReader(of: tool)
         let selection = LogSelection(tool: tool, source: .job(input.path.job))
+        try selection.validate()
+        try access.requireReader(of: tool)
         let (rings, unreachable) = try await resolve(selection, all: true)
         let runs = Dictionary(grouping: rings, by: \.1.run).map { run, segments in
             let newest = segments.max { $0.1.segment < $1.1.segment }!.1
@@ -124,6 +126,7 @@ struct GatewayAPI: APIProtocol {
     }
 
     private func logs(_ selection: LogSelection, _ parameters: LogParameters, emptyIsFine: Bool = false) async throws -> Components.Responses.Logs {
+        try selection.validate()
         let identity = try access.requireReader(of: selection.tool)
         let request = try parameters.request(now: NanoTime.now())
         let (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
@@ -206,6 +209,7 @@ struct GatewayAPI: APIProtocol {
     func pushSourceLog(_ input: Operations.PushSourceLog.Input) async throws -> Operations.PushSourceLog.Output {
         let tool = input.path.toolname
         let source = input.path.source
+        try LogSelection(tool: tool, source: .custom(source)).validate()
         let identity = try access.requireWriter(of: tool, source: source, path: "/v1/tool/\(tool)/source/\(source)/log")
         guard case let .json(lines) = input.body else { throw GatewayError(.badRequest, "the body must be a JSON array") }
         guard lines.count <= Self.maxPushLines else {
@@ -246,6 +250,7 @@ struct GatewayAPI: APIProtocol {
     }
 
     private func purge(_ selection: LogSelection, run: String?) async throws -> Components.Responses.Purged {
+        try selection.validate()
         let identity = try access.requireReader(of: selection.tool)
         let (rings, _) = try await resolve(selection, all: run == nil)
         for (agent, ring) in rings {
@@ -261,6 +266,7 @@ struct GatewayAPI: APIProtocol {
     func purgeTool(_ input: Operations.PurgeTool.Input) async throws -> Operations.PurgeTool.Output {
         let identity = try access.requireAdmin()
         let tool = input.path.toolname
+        try LogSelection(tool: tool, source: .activity).validate()
         var purged = 0
         var warnings: [String] = []
         for agent in index.agents {

@@ -38,6 +38,9 @@ struct EnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             return (error.status, error.message, error.warnings)
         case let error as ServerError:
             if let inner = error.underlyingError as? GatewayError { return (inner.status, inner.message, inner.warnings) }
+            if let parameter = Self.invalidTypedParameter(in: error.request.path ?? "") {
+                return (.badRequest, parameter, [])
+            }
             if error.underlyingError is DecodingError || "\(error.underlyingError)".contains("decod") {
                 return (.badRequest, "invalid request: \(Self.reason(error.underlyingError))", [])
             }
@@ -49,6 +52,26 @@ struct EnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return (.internalServerError, "internal error: \(error)", [])
         }
+    }
+
+    /// The generated decoder does not say which query parameter failed; the typed ones are few.
+    static func invalidTypedParameter(in path: String) -> String? {
+        guard let query = path.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "lines" where Int(parts[1]) == nil, "limit_bytes" where Int(parts[1]) == nil:
+                return "\(parts[0]): must be a whole number, not \(parts[1].removingPercentEncoding ?? parts[1])"
+            case "follow" where !["true", "false"].contains(parts[1]):
+                return "follow: must be true or false, not \(parts[1].removingPercentEncoding ?? parts[1])"
+            case "stream" where !["all", "stdout", "stderr"].contains(parts[1]):
+                return "stream: must be all, stdout or stderr, not \(parts[1].removingPercentEncoding ?? parts[1])"
+            default:
+                continue
+            }
+        }
+        return nil
     }
 
     private static func reason(_ error: Error) -> String {

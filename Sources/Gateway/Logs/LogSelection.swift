@@ -17,6 +17,26 @@ struct LogSelection: Sendable {
     var run: String = "latest"
     var container: String?
 
+    /// Names are RFC 1123 labels (the spec's pattern, which the generated code does not check).
+    func validate() throws {
+        guard NameRules.isLabel(tool) else { throw GatewayError(.badRequest, "toolname: not a tool name: \(tool)") }
+        switch source {
+        case let .job(name), let .build(name), let .custom(name):
+            guard NameRules.isLabel(name) else { throw GatewayError(.badRequest, "not a \(kindWord) name: \(name)") }
+        case .webservice, .activity:
+            break
+        }
+    }
+
+    private var kindWord: String {
+        switch source {
+        case .job: "job"
+        case .build: "build"
+        case .custom: "source"
+        case .webservice, .activity: "tool"
+        }
+    }
+
     var description: String {
         switch source {
         case let .job(name): "job \(name)"

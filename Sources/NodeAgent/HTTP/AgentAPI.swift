@@ -173,15 +173,6 @@ struct AgentStats: Encodable {
     }
 }
 
-enum NameRules {
-    /// RFC 1123 label: lowercase letters, digits and `-`, not at either end, at most 63.
-    static func isLabel(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
-        return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
-    }
-}
-
 enum InventoryRow {
     static func make(_ info: RingInfo, node: String) -> AgentRing {
         let meta = info.metadata

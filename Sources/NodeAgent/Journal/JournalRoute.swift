@@ -1,3 +1,4 @@
+import LogModel
 import RingStore
 import SystemdSupport
 
