@@ -16,19 +16,21 @@ public struct GatewayConfiguration: Sendable {
     public var agentToken: String?
     public var trustedProxies: [CIDR]
     public var access: AccessPolicy
+    public var limits: GatewayLimits
     public var heartbeat: Duration
     public var indexInterval: Duration
     /// The spec served at `/openapi.json`.
     public var specPath: String?
 
     public init(host: String, port: Int, agents: [AgentEndpoint], agentToken: String?, trustedProxies: [CIDR],
-                access: AccessPolicy, heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
+                access: AccessPolicy, limits: GatewayLimits = GatewayLimits(), heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
         self.host = host
         self.port = port
         self.agents = agents
         self.agentToken = agentToken
         self.trustedProxies = trustedProxies
         self.access = access
+        self.limits = limits
         self.heartbeat = heartbeat
         self.indexInterval = indexInterval
         self.specPath = specPath
@@ -48,12 +50,14 @@ public enum LogsGateway {
         var audit = logger
         audit[metadataKey: "audit"] = "true"
         let api = GatewayAPI(index: index, client: client, merged: MergedLogs(client: client, heartbeat: configuration.heartbeat),
-                             access: configuration.access, registry: registry, audit: audit)
+                             access: configuration.access, registry: registry,
+                             follows: FollowSlots(limit: configuration.limits.followsPerTool), audit: audit)
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: EnvelopeMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
         router.add(middleware: ProxyIdentityMiddleware(trustedProxies: configuration.trustedProxies))
+        router.add(middleware: RateLimitMiddleware(limits: configuration.limits))
         let spec = try configuration.specPath.map(specJSON)
         router.get("openapi.json") { _, _ in
             guard let spec else { throw GatewayError(.notFound, "the spec was not configured") }

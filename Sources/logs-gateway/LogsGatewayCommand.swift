@@ -28,6 +28,10 @@ struct LogsGatewayCommand: AsyncParsableCommand {
     var service: [String] = list("SERVICES")
     @Option(help: "A custom source name only services may write; repeatable (LOGS_GATEWAY_RESERVED_SOURCES).")
     var reservedSource: [String] = list("RESERVED_SOURCES", default: ["jobs-api", "deployments"])
+    @Option(help: "Requests a second per identity, with a burst of 5x (LOGS_GATEWAY_RATE_LIMIT).")
+    var rateLimit = UInt64(env("RATE_LIMIT") ?? "") ?? 20
+    @Option(help: "Open follows per tool (LOGS_GATEWAY_FOLLOWS_PER_TOOL).")
+    var followsPerTool = Int(env("FOLLOWS_PER_TOOL") ?? "") ?? 20
     @Option(help: "Heartbeat interval of follows (LOGS_GATEWAY_HEARTBEAT).")
     var heartbeat = env("HEARTBEAT") ?? "15s"
     @Option(help: "The OpenAPI spec served at /openapi.json (LOGS_GATEWAY_SPEC).")
@@ -66,6 +70,7 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             host: String(listen[..<colon]), port: port, agents: agents, agentToken: token, trustedProxies: proxies,
             access: AccessPolicy(members: Members(path: membersFile), admins: Set(admin), services: services,
                                  reservedSources: Set(reservedSource)),
+            limits: GatewayLimits(requestsPerSecond: rateLimit, burst: rateLimit * 5, followsPerTool: followsPerTool),
             heartbeat: .nanoseconds(nanos), specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
         let host = configuration.host
         try await LogsGateway.run(configuration, logger: logger) { port in

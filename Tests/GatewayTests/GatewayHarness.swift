@@ -10,9 +10,11 @@ final class GatewayHarness: @unchecked Sendable {
     var agents: [String: ServiceProcess] = [:]
     var gateway: ServiceProcess!
     let nodes: [String]
+    let gatewayArguments: [String]
 
-    init(nodes: [String] = ["node-1", "node-2", "node-3"]) throws {
+    init(nodes: [String] = ["node-1", "node-2", "node-3"], gatewayArguments: [String] = []) throws {
         self.nodes = nodes
+        self.gatewayArguments = gatewayArguments
         try token.write(toFile: scratch.file("token"), atomically: true, encoding: .utf8)
         try "demo: [alice]\nother: [bob]\n".write(toFile: scratch.file("members.yaml"), atomically: true, encoding: .utf8)
         for node in nodes { try startAgent(node) }
@@ -43,7 +45,7 @@ final class GatewayHarness: @unchecked Sendable {
                         "--trusted-proxy", "127.0.0.1/32", "--members-file", scratch.file("members.yaml"),
                         "--admin", "ops", "--service", "jobs-api=^/v1/tool/[^/]+/source/jobs-api/log$",
                         "--heartbeat", "1s", "--spec", specPath]
-                + nodes.flatMap { ["--agent", "\($0)=http://127.0.0.1:\(agents[$0]!.port)"] },
+                + nodes.flatMap { ["--agent", "\($0)=http://127.0.0.1:\(agents[$0]!.port)"] } + gatewayArguments,
             logPath: scratch.file("gateway.log"))
         try gateway.start()
     }

@@ -81,6 +81,28 @@ import TestSupport
         #expect(try await TestHTTP.request(gw.base + "/v1/metrics").text.contains("http_server_request_duration"))
     }
 
+    /// Past the request rate or the follows a tool may hold open: 429, per identity and per tool.
+    @Test func tooManyRequestsAndFollowsAre429() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], gatewayArguments: ["--rate-limit", "2", "--follows-per-tool", "1"])
+        let log = try gw.writer(node: "node-1", pod: "busy")
+        try log.write("x")
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/busy/logs", as: GatewayHarness.user("alice")).items.first }
+        let url = gw.base + "/v1/tool/demo/jobs/busy/logs?follow=true"
+        let first = Task { try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { $0.contains { $0.type == .heartbeat } } }
+        try await Task.sleep(for: .milliseconds(300))
+        let second = try await gw.get("/v1/tool/demo/jobs/busy/logs?follow=true", as: GatewayHarness.tool("demo"))
+        #expect(second.status == 429)
+        #expect(second.errors == ["demo already has 1 open follows"])
+        _ = try await first.value
+        var statuses: [Int] = []
+        for _ in 0..<15 { statuses.append(try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("other")).status) }
+        #expect(statuses.contains(429))
+        #expect(statuses.first == 403)  // denied, and counted
+        // Another identity has its own budget (alice's polling above may have spent hers: let it refill).
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.user("alice")).status == 200)
+    }
+
     /// Identity headers from a peer that is not a trusted proxy are ignored: 401.
     @Test func headersFromAnUntrustedAddressAreIgnored() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])

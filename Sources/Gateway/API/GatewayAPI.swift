@@ -12,6 +12,7 @@ struct GatewayAPI: APIProtocol {
     let merged: MergedLogs
     let access: AccessPolicy
     let registry: PrometheusCollectorRegistry
+    let follows: FollowSlots
     let audit: Logger
 
     static let maxPushLines = 1000
@@ -149,6 +150,7 @@ struct GatewayAPI: APIProtocol {
             return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(
                 logs: try page.items.map(LogEncoding.schema), next: page.next.positions.isEmpty ? nil : page.next.text))))
         }
+        if request.follow { try follows.acquire(selection.tool) }
         let body = stream(rings, selection, request, format: format, warnings: notes.warning)
         switch format {
         case .sse: return .init(headers: headers, body: .textEventStream(body))
@@ -162,6 +164,7 @@ struct GatewayAPI: APIProtocol {
                         format: LogParameters.Format, warnings: [String]) -> HTTPBody {
         let merged = merged
         let index = index
+        let follows = follows
         let bytes = AsyncThrowingStream<ArraySlice<UInt8>, Error> { continuation in
             let task = Task {
                 for warning in warnings {
@@ -195,7 +198,10 @@ struct GatewayAPI: APIProtocol {
                     continuation.finish(throwing: error)
                 }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in
+                task.cancel()
+                if request.follow { follows.release(selection.tool) }
+            }
         }
         return HTTPBody(bytes, length: .unknown, iterationBehavior: .single)
     }

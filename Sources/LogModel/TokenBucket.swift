@@ -1,11 +1,11 @@
 /// A byte rate limit with a burst: `rate` bytes a second on average, up to `burst` at once.
-struct TokenBucket {
+public struct TokenBucket: Sendable {
     let rate: Double
     let burst: Double
     private var tokens: Double
     private var updatedAt: Int64
 
-    init(rate: UInt64, burst: UInt64, now: Int64) {
+    public init(rate: UInt64, burst: UInt64, now: Int64) {
         self.rate = Double(rate)
         self.burst = Double(max(burst, 1))
         tokens = self.burst
@@ -13,7 +13,7 @@ struct TokenBucket {
     }
 
     /// Takes `cost` tokens if there are enough; `now` in nanoseconds.
-    mutating func take(_ cost: Int, now: Int64) -> Bool {
+    public mutating func take(_ cost: Int, now: Int64) -> Bool {
         if now > updatedAt {
             tokens = min(burst, tokens + Double(now - updatedAt) / 1e9 * rate)
             updatedAt = now
