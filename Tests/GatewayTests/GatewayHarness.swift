@@ -29,7 +29,8 @@ final class GatewayHarness: @unchecked Sendable {
         let agent = ServiceProcess(
             executable: ServiceProcess.product("logs-agent"),
             arguments: ["--node", node, "--pods-dir", pods(node), "--data-dir", scratch.file("data-\(node)"),
-                        "--listen", "127.0.0.1:\(port)", "--token-file", scratch.file("token"), "--rescan", "1s", "--heartbeat", "1s"],
+                        "--listen", "127.0.0.1:\(port)", "--token-file", scratch.file("token"), "--rescan", "1s", "--heartbeat", "1s",
+                        "--pods-json", scratch.file("pods-\(node).json")],
             logPath: scratch.file("agent-\(node).log"))
         try agent.start()
         agents[node] = agent

@@ -136,25 +136,28 @@ import TestSupport
         for (node, writer) in [("node-1", a), ("node-2", b)] {
             try "{\"items\": [\(podList(writer.pod, writer.uid))]}".write(toFile: gw.scratch.file("pods-\(node).json"), atomically: true, encoding: .utf8)
         }
-        // The agents learn the webservice label from the paths' namespace only once metadata arrives;
-        // without it, each pod is its own continuous job: read them as the job they are.
-        _ = try await eventually("both replicas") {
-            let inventory = try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("demo"))
-            return inventory.text.contains("demo-web-a") && inventory.text.contains("demo-web-b") ? true : nil
+        let merged = try await eventually("both replicas as the webservice") {
+            let page = try await gw.logs("/v1/tool/demo/webservice/logs")
+            return page.items.count == 10 ? page : nil
         }
-        let pageA = try await gw.logs("/v1/tool/demo/jobs/demo-web-a/logs")
-        #expect(pageA.items.compactMap(\.message) == ["request 0", "request 2", "request 4", "request 6", "request 8"])
-        #expect(pageA.items.allSatisfy { $0.node == "node-1" })
-        // Resume from the third item: the rest, exactly once.
-        let cursor = try #require(pageA.items[2].cursor)
-        let rest = try await gw.logs("/v1/tool/demo/jobs/demo-web-a/logs?after=\(cursor)")
-        #expect(rest.items.compactMap(\.message) == ["request 6", "request 8"])
-        // Someone else's cursor is refused, not served.
-        let pageB = try await gw.logs("/v1/tool/demo/jobs/demo-web-b/logs")
-        let foreign = try await gw.get("/v1/tool/demo/jobs/demo-web-a/logs?after=\(pageB.next!)", as: GatewayHarness.tool("demo"))
+        #expect(merged.items.compactMap(\.message) == (0..<10).map { "request \($0)" })
+        #expect(merged.items.map(\.node) == (0..<10).map { $0 % 2 == 0 ? "node-1" : "node-2" })
+        // Resume from the fourth item: the rest, exactly once, still in order across nodes.
+        let cursor = try #require(merged.items[3].cursor)
+        let rest = try await gw.logs("/v1/tool/demo/webservice/logs?after=\(cursor)")
+        #expect(rest.items.compactMap(\.message) == (4..<10).map { "request \($0)" })
+        let pageA = try await gw.logs("/v1/tool/demo/webservice/logs?container=webservice&lines=3")
+        #expect(pageA.items.compactMap(\.message) == ["request 7", "request 8", "request 9"])
+        let activity = try await gw.logs("/v1/tool/demo/activity")
+        #expect(activity.items.contains { $0.message?.contains("demo-web-a") == true })
+        // Another job's cursor is refused, not served.
+        let other = try gw.writer(node: "node-1", pod: "batch")
+        try other.write("elsewhere")
+        let otherPage = try await eventually("the other job") { try await gw.logs("/v1/tool/demo/jobs/batch/logs").items.isEmpty ? nil : try await gw.logs("/v1/tool/demo/jobs/batch/logs") }
+        let foreign = try await gw.get("/v1/tool/demo/webservice/logs?after=\(otherPage.next!)", as: GatewayHarness.tool("demo"))
         #expect(foreign.status == 400)
-        #expect(foreign.errors == ["after: the cursor is not one of job demo-web-a of demo"])
-        let garbage = try await gw.get("/v1/tool/demo/jobs/demo-web-a/logs?after=zzz", as: GatewayHarness.tool("demo"))
+        #expect(foreign.errors == ["after: the cursor is not one of webservice of demo"])
+        let garbage = try await gw.get("/v1/tool/demo/webservice/logs?after=zzz", as: GatewayHarness.tool("demo"))
         #expect(garbage.status == 400)
     }
 
