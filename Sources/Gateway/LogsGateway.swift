@@ -53,12 +53,15 @@ public enum LogsGateway {
                              access: configuration.access, registry: registry,
                              follows: FollowSlots(limit: configuration.limits.followsPerTool), audit: audit)
         let router = Router(context: GatewayRequestContext.self)
+        let spec = try configuration.specPath.map(specJSON)
         router.add(middleware: EnvelopeMiddleware())
         router.add(middleware: MetricsMiddleware())
+        if let spec, let object = try JSONSerialization.jsonObject(with: Data(spec)) as? [String: Any] {
+            router.add(middleware: MethodNotAllowedMiddleware(spec: object))
+        }
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
         router.add(middleware: ProxyIdentityMiddleware(trustedProxies: configuration.trustedProxies))
         router.add(middleware: RateLimitMiddleware(limits: configuration.limits))
-        let spec = try configuration.specPath.map(specJSON)
         router.get("openapi.json") { _, _ in
             guard let spec else { throw GatewayError(.notFound, "the spec was not configured") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))

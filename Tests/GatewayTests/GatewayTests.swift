@@ -55,7 +55,7 @@ import TestSupport
         let cases: [(String, String)] = [
             ("?lines=abc", "lines: must be a whole number, not abc"),
             ("?lines=100001", "lines: must be from 0 to 100000, not 100001"),
-            ("?limit_bytes=0", "limit_bytes: must be at least 1, not 0"),
+            ("?limit_bytes=0", "limit_bytes: must be from 1 to 1073741824, not 0"),
             ("?follow=maybe", "follow: must be true or false, not maybe"),
             ("?stream=both", "stream: must be all, stdout or stderr, not both"),
             ("?since=yesterday", "since: expected an RFC 3339 time or a duration such as 90s, 10m, 2h or 3d, not yesterday"),
@@ -78,6 +78,9 @@ import TestSupport
         #expect(spec.status == 200)
         #expect(spec.text.contains("\"openapi\":\"3.1.0\""))
         #expect(try await TestHTTP.request(gw.base + "/v1/healthz").status == 200)
+        let wrongMethod = try await TestHTTP.request(gw.base + "/v1/healthz", method: .DELETE)
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers.contains { $0.0.lowercased() == "allow" && $0.1 == "GET" })
         #expect(try await TestHTTP.request(gw.base + "/v1/metrics").text.contains("http_server_request_duration"))
     }
 

@@ -8,11 +8,14 @@ struct GatewayError: Error, CustomStringConvertible {
     let status: HTTPResponse.Status
     let message: String
     var warnings: [String] = []
+    /// For 405: the methods the path has.
+    var allow: String?
 
-    init(_ status: HTTPResponse.Status, _ message: String, warnings: [String] = []) {
+    init(_ status: HTTPResponse.Status, _ message: String, warnings: [String] = [], allow: String? = nil) {
         self.status = status
         self.message = message
         self.warnings = warnings
+        self.allow = allow
     }
 
     var description: String { message }
@@ -27,7 +30,9 @@ struct EnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let (status, message, warnings) = Self.describe(error)
             let body = ErrorBody(messages: Messages(warning: warnings, error: [message]))
-            return Response(status: status, headers: [.contentType: "application/json"],
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let allow = (error as? GatewayError)?.allow { headers[.allow] = allow }
+            return Response(status: status, headers: headers,
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
         }
     }

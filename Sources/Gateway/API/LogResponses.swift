@@ -24,7 +24,9 @@ struct LogParameters: Sendable {
     func request(now: Int64) throws -> LogRequest {
         // The generated code checks types, not ranges: the spec's bounds are enforced here.
         if let lines, !(0...100_000).contains(lines) { throw GatewayError(.badRequest, "lines: must be from 0 to 100000, not \(lines)") }
-        if let limitBytes, limitBytes < 1 { throw GatewayError(.badRequest, "limit_bytes: must be at least 1, not \(limitBytes)") }
+        if let limitBytes, !(1...(1 << 30)).contains(limitBytes) {
+            throw GatewayError(.badRequest, "limit_bytes: must be from 1 to 1073741824, not \(limitBytes)")
+        }
         if let grep, grep.isEmpty || grep.utf8.count > 1024 { throw GatewayError(.badRequest, "grep: must be 1 to 1024 bytes") }
         if let container, !NameRules.isLabel(container) { throw GatewayError(.badRequest, "container: not a container name: \(container)") }
         if let run, run != "latest", run != "all", run.isEmpty || run.utf8.count > 253 || run.contains("/") {
