@@ -80,7 +80,7 @@ let package = Package(
         // ringctl writes the files that the crash test kills it over.
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
-        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "TestSupport"]),
         // What the integration tests share: a kubelet-like pod log writer, a process launcher.
         .target(
             name: "TestSupport",

@@ -5,6 +5,7 @@ import Logging
 import RingStore
 import SystemdSupport
 import Testing
+import TestSupport
 
 @Suite struct JournalIngestTests {
     @Test func entriesLandInOneRingPerToolContainerAndRun() throws {
@@ -248,10 +249,8 @@ struct JournalLine {
         return "\(tool)/\(name)/\(run ?? name)"
     }
 
-    /// The journal export format: printable fields as `NAME=value`; anything else as `NAME`, a
-    /// little-endian 64-bit length and the raw bytes. A blank line ends the entry.
-    var exported: [UInt8] {
-        var fields: [(String, [UInt8])] = [
+    var exported: JournalExportEntry {
+        var fields: [(name: String, value: [UInt8])] = [
             ("__REALTIME_TIMESTAMP", Array("\(JournalLine.realtime(index))".utf8)),
             ("__MONOTONIC_TIMESTAMP", Array("\(5_000_000 + index * 1_000_000)".utf8)),
             ("_BOOT_ID", Array("0123456789abcdef0123456789abcdef".utf8)),
@@ -261,18 +260,7 @@ struct JournalLine {
         if let tool { fields.append(("TOOLFORGE_TOOL", Array(tool.utf8))) }
         if let container { fields.append(("CONTAINER_NAME", Array(container.utf8))) }
         if let run { fields.append(("CONTAINER_ID", Array(run.utf8))) }
-        var bytes: [UInt8] = []
-        for (name, value) in fields {
-            bytes += name.utf8
-            if value.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
-                bytes += "=".utf8
-            } else {
-                bytes += "\n".utf8
-                withUnsafeBytes(of: UInt64(value.count).littleEndian) { bytes += $0 }
-            }
-            bytes += value + "\n".utf8
-        }
-        return bytes + "\n".utf8
+        return JournalExportEntry(fields)
     }
 }
 
@@ -302,17 +290,7 @@ final class JournalTestbed {
     /// in, so that a running reader never sees it half written).
     func write(_ lines: [JournalLine], file: String) throws {
         let temporary = root + "/\(file).journal"
-        let remote = Process()
-        remote.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journal-remote")
-        remote.arguments = ["--output=" + temporary, "-"]
-        let input = Pipe()
-        remote.standardInput = input
-        remote.standardError = FileHandle.nullDevice
-        try remote.run()
-        try input.fileHandleForWriting.write(contentsOf: lines.flatMap(\.exported))
-        try input.fileHandleForWriting.close()
-        remote.waitUntilExit()
-        try #require(remote.terminationStatus == 0, "systemd-journal-remote (package systemd-journal-remote) failed")
+        try JournalExport.write(lines.map(\.exported), to: temporary)
         try FileManager.default.moveItem(atPath: temporary, toPath: journalDirectory + "/\(file).journal")
     }
 

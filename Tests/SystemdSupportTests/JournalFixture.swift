@@ -1,32 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
-/// One entry as written to a test journal: its fields in order.
-struct ExportEntry {
-    var fields: [(name: String, value: [UInt8])]
+/// One entry as written to a test journal (the export format lives in TestSupport).
+typealias ExportEntry = JournalExportEntry
 
-    init(_ fields: [(name: String, value: [UInt8])]) { self.fields = fields }
-
-    func value(_ name: String) -> [UInt8]? { fields.first { $0.name == name }?.value }
-
+extension JournalExportEntry {
     var realtime: UInt64 { UInt64(String(decoding: value("__REALTIME_TIMESTAMP")!, as: UTF8.self))! }
-
-    /// The journal export format: printable fields as `NAME=value`; anything else as `NAME`, a
-    /// little-endian 64-bit length and the raw bytes. A blank line ends the entry.
-    var exported: [UInt8] {
-        var bytes: [UInt8] = []
-        for (name, value) in fields {
-            bytes += name.utf8
-            if value.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
-                bytes += "=".utf8
-            } else {
-                bytes += "\n".utf8
-                withUnsafeBytes(of: UInt64(value.count).littleEndian) { bytes += $0 }
-            }
-            bytes += value + "\n".utf8
-        }
-        return bytes + "\n".utf8
-    }
 }
 
 enum JournalFixture {
@@ -54,16 +34,6 @@ enum JournalFixture {
 
     /// Writes `entries` into a real journal file at `path`, whose name must end in `.journal`.
     static func writeJournal(_ entries: [ExportEntry] = entries, to path: String) throws {
-        let remote = Process()
-        remote.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journal-remote")
-        remote.arguments = ["--output=" + path, "-"]
-        let input = Pipe()
-        remote.standardInput = input
-        remote.standardError = FileHandle.nullDevice
-        try remote.run()
-        try input.fileHandleForWriting.write(contentsOf: entries.flatMap(\.exported))
-        try input.fileHandleForWriting.close()
-        remote.waitUntilExit()
-        try #require(remote.terminationStatus == 0, "systemd-journal-remote (package systemd-journal-remote) failed")
+        try JournalExport.write(entries, to: path)
     }
 }
