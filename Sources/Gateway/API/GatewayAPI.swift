@@ -20,7 +20,8 @@ struct GatewayAPI: APIProtocol {
     // MARK: service
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
-        .ok(.init(body: .json(.init(messages: .init(info: [], warning: [], error: []), status: .ok))))
+        let warnings = access.members.lastError.map { ["the members file is unreadable, the last good one is used: \($0)"] } ?? []
+        return .ok(.init(body: .json(.init(messages: .init(info: [], warning: warnings, error: []), status: .ok))))
     }
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {

@@ -88,5 +88,4 @@ final class AgentIndex: Service, Sendable {
 
     func endpoint(node: String) -> AgentEndpoint? { agents.first { $0.node == node } }
 
-    var ringCount: Int { state.withLock { $0.values.reduce(0) { $0 + $1.rings.count } } }
 }

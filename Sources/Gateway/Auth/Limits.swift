@@ -69,6 +69,4 @@ final class FollowSlots: Sendable {
             if open[tool] == 0 { open[tool] = nil }
         }
     }
-
-    var total: Int { open.withLock { $0.values.reduce(0, +) } }
 }

@@ -17,6 +17,7 @@ public final class Members: Sendable {
         return state.withLock { $0.members[tool]?.contains(user) ?? false }
     }
 
+    /// Why the file could not be read, if it could not (the last good list stays in force).
     var lastError: String? { state.withLock { $0.error } }
 
     private func reloadIfChanged() {

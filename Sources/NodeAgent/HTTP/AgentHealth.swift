@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LogModel
+import RingStore
 import Synchronization
 
 /// Whether the agent can do its job, for `/healthz`, `/internal/v1/stats` and metrics. A full
@@ -42,4 +43,3 @@ private struct HealthBody: Encodable {
     var messages: Messages
 }
 
-import RingStore

@@ -83,12 +83,10 @@ final class Inotify {
 
 enum AgentError: Error, CustomStringConvertible {
     case system(String, Int32)
-    case configuration(String)
 
     var description: String {
         switch self {
         case let .system(call, code): "\(call): \(String(cString: strerror(code)))"
-        case let .configuration(text): text
         }
     }
 }
