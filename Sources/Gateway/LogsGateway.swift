@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import LogModel
 import Logging
 import Metrics
@@ -14,7 +16,8 @@ public struct GatewayConfiguration: Sendable {
     public var port: Int
     public var agents: [AgentEndpoint]
     public var agentToken: String?
-    public var trustedProxies: [CIDR]
+    public var authentication: Authentication
+    public var organizations: SubjectOrganizations
     public var access: AccessPolicy
     public var limits: GatewayLimits
     public var heartbeat: Duration
@@ -22,13 +25,14 @@ public struct GatewayConfiguration: Sendable {
     /// The spec served at `/openapi.json`.
     public var specPath: String?
 
-    public init(host: String, port: Int, agents: [AgentEndpoint], agentToken: String?, trustedProxies: [CIDR],
-                access: AccessPolicy, limits: GatewayLimits = GatewayLimits(), heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
+    public init(host: String, port: Int, agents: [AgentEndpoint], agentToken: String?, authentication: Authentication,
+                organizations: SubjectOrganizations = SubjectOrganizations(), access: AccessPolicy, limits: GatewayLimits = GatewayLimits(), heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
         self.host = host
         self.port = port
         self.agents = agents
         self.agentToken = agentToken
-        self.trustedProxies = trustedProxies
+        self.authentication = authentication
+        self.organizations = organizations
         self.access = access
         self.limits = limits
         self.heartbeat = heartbeat
@@ -60,14 +64,22 @@ public enum LogsGateway {
             router.add(middleware: MethodNotAllowedMiddleware(spec: object))
         }
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
-        router.add(middleware: ProxyIdentityMiddleware(trustedProxies: configuration.trustedProxies))
+        let server: HTTPServerBuilder
+        switch configuration.authentication {
+        case let .proxy(trustedProxies):
+            router.add(middleware: ProxyIdentityMiddleware(trustedProxies: trustedProxies, organizations: configuration.organizations))
+            server = .http1()
+        case let .mutualTLS(files):
+            router.add(middleware: CertificateIdentityMiddleware(organizations: configuration.organizations))
+            server = try .tls(.http1(), tlsConfiguration: files.serverConfiguration())
+        }
         router.add(middleware: RateLimitMiddleware(limits: configuration.limits))
         router.get("openapi.json") { _, _ in
             guard let spec else { throw GatewayError(.notFound, "the spec was not configured") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
         }
         try api.registerHandlers(on: router)
-        let app = Application(router: router,
+        let app = Application(router: router, server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
                               logger: logger)

@@ -18,8 +18,20 @@ struct LogsGatewayCommand: AsyncParsableCommand {
     var agent: [String] = list("AGENTS")
     @Option(help: "File with the bearer token presented to the agents (LOGS_GATEWAY_AGENT_TOKEN_FILE).")
     var agentTokenFile = env("AGENT_TOKEN_FILE")
+    @Option(help: "Who says who calls: proxy (identity headers from --trusted-proxy) or mtls (client certificates) (LOGS_GATEWAY_AUTH).")
+    var auth = env("AUTH") ?? "proxy"
     @Option(help: "A front proxy's address range whose identity headers are believed; repeatable (LOGS_GATEWAY_TRUSTED_PROXIES).")
     var trustedProxy: [String] = list("TRUSTED_PROXIES")
+    @Option(help: "mtls: the server certificate chain, PEM (LOGS_GATEWAY_TLS_CERT).")
+    var tlsCert = env("TLS_CERT")
+    @Option(help: "mtls: the server's private key, PEM (LOGS_GATEWAY_TLS_KEY).")
+    var tlsKey = env("TLS_KEY")
+    @Option(help: "mtls: the CA that signs tool and user certificates, PEM (LOGS_GATEWAY_CLIENT_CA).")
+    var clientCA = env("CLIENT_CA")
+    @Option(help: "The subject organisation of tool certificates (LOGS_GATEWAY_TOOL_ORGANIZATION).")
+    var toolOrganization = env("TOOL_ORGANIZATION") ?? "toolforge"
+    @Option(help: "The subject organisation of user certificates (LOGS_GATEWAY_USER_ORGANIZATION).")
+    var userOrganization = env("USER_ORGANIZATION") ?? "toolforge-users"
     @Option(help: "YAML file of tool: [members] (LOGS_GATEWAY_MEMBERS_FILE), re-read when it changes.")
     var membersFile = env("MEMBERS_FILE")
     @Option(help: "An operator's user name; repeatable (LOGS_GATEWAY_ADMINS).")
@@ -42,6 +54,22 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         env(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? fallback
     }
 
+    func authentication() throws -> Authentication {
+        switch auth {
+        case "proxy":
+            return .proxy(trustedProxies: try trustedProxy.map { text -> CIDR in
+                guard let cidr = CIDR(text) else { throw ValidationError("--trusted-proxy: not an address range: \(text)") }
+                return cidr
+            })
+        case "mtls":
+            guard let tlsCert, let tlsKey, let clientCA else { throw ValidationError("--auth mtls needs --tls-cert, --tls-key and --client-ca") }
+            guard trustedProxy.isEmpty else { throw ValidationError("--trusted-proxy is for --auth proxy; with mtls identity headers are never believed") }
+            return .mutualTLS(MutualTLSFiles(certificate: tlsCert, key: tlsKey, clientCA: clientCA))
+        default:
+            throw ValidationError("--auth: expected proxy or mtls, not \(auth)")
+        }
+    }
+
     func run() async throws {
         let logger = Logger(label: "logs-gateway")
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
@@ -53,10 +81,7 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             return AgentEndpoint(node: String(pair[0]), url: String(pair[1]))
         }
         guard !agents.isEmpty else { throw ValidationError("at least one --agent NODE=URL is needed") }
-        let proxies = try trustedProxy.map { text -> CIDR in
-            guard let cidr = CIDR(text) else { throw ValidationError("--trusted-proxy: not an address range: \(text)") }
-            return cidr
-        }
+        let authentication = try authentication()
         let services = try Dictionary(service.map { text -> (String, String) in
             let pair = text.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, (try? NSRegularExpression(pattern: String(pair[1]))) != nil else {
@@ -67,7 +92,8 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         let token = try agentTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let nanos = TimeSpec.duration(heartbeat), nanos > 0 else { throw ValidationError("--heartbeat: expected a duration such as 15s") }
         let configuration = GatewayConfiguration(
-            host: String(listen[..<colon]), port: port, agents: agents, agentToken: token, trustedProxies: proxies,
+            host: String(listen[..<colon]), port: port, agents: agents, agentToken: token, authentication: authentication,
+            organizations: SubjectOrganizations(tool: toolOrganization, user: userOrganization),
             access: AccessPolicy(members: Members(path: membersFile), admins: Set(admin), services: services,
                                  reservedSources: Set(reservedSource)),
             limits: GatewayLimits(requestsPerSecond: rateLimit, burst: rateLimit * 5, followsPerTool: followsPerTool),

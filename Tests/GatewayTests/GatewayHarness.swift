@@ -11,10 +11,19 @@ final class GatewayHarness: @unchecked Sendable {
     var gateway: ServiceProcess!
     let nodes: [String]
     let gatewayArguments: [String]
+    /// With `--auth mtls`: the certificates from `scripts/make-certs`.
+    private(set) var certificates: String?
 
-    init(nodes: [String] = ["node-1", "node-2", "node-3"], gatewayArguments: [String] = []) throws {
+    /// The identities `mutualTLS` makes certificates for.
+    static let certificateIdentities = ["tool:demo", "tool:other", "user:alice", "user:bob", "user:ops", "evil:mallory"]
+
+    init(nodes: [String] = ["node-1", "node-2", "node-3"], gatewayArguments: [String] = [], mutualTLS: Bool = false) throws {
         self.nodes = nodes
         self.gatewayArguments = gatewayArguments
+        if mutualTLS {
+            certificates = scratch.file("certs")
+            try Self.makeCertificates(in: scratch.file("certs"), for: Self.certificateIdentities)
+        }
         try token.write(toFile: scratch.file("token"), atomically: true, encoding: .utf8)
         try "demo: [alice]\nother: [bob]\n".write(toFile: scratch.file("members.yaml"), atomically: true, encoding: .utf8)
         for node in nodes { try startAgent(node) }
@@ -36,22 +45,35 @@ final class GatewayHarness: @unchecked Sendable {
         agents[node] = agent
     }
 
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static func makeCertificates(in directory: String, for identities: [String]) throws {
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: repository + "/scripts/make-certs")
+        script.arguments = [directory] + identities
+        try script.run()
+        script.waitUntilExit()
+        guard script.terminationStatus == 0 else { throw HarnessError(text: "scripts/make-certs failed") }
+    }
+
     func startGateway() throws {
         let port = gateway?.port ?? 0
-        let specPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("openapi/openapi.yaml").path
+        let authentication = certificates.map {
+            ["--auth", "mtls", "--tls-cert", "\($0)/server.crt", "--tls-key", "\($0)/server.key", "--client-ca", "\($0)/ca.crt"]
+        } ?? ["--trusted-proxy", "127.0.0.1/32"]
         gateway = ServiceProcess(
             executable: ServiceProcess.product("logs-gateway"),
-            arguments: ["--listen", "127.0.0.1:\(port)", "--agent-token-file", scratch.file("token"),
-                        "--trusted-proxy", "127.0.0.1/32", "--members-file", scratch.file("members.yaml"),
+            arguments: ["--listen", "127.0.0.1:\(port)", "--agent-token-file", scratch.file("token")] + authentication + [
+                        "--members-file", scratch.file("members.yaml"),
                         "--admin", "ops", "--service", "jobs-api=^/v1/tool/[^/]+/source/jobs-api/log$",
-                        "--heartbeat", "1s", "--spec", specPath]
+                        "--heartbeat", "1s", "--spec", Self.repository + "/openapi/openapi.yaml"]
                 + nodes.flatMap { ["--agent", "\($0)=http://127.0.0.1:\(agents[$0]!.port)"] } + gatewayArguments,
             logPath: scratch.file("gateway.log"))
         try gateway.start()
     }
 
-    var base: String { "http://127.0.0.1:\(gateway.port)" }
+    var base: String { "\(certificates == nil ? "http" : "https")://127.0.0.1:\(gateway.port)" }
 
     func writer(node: String, tool: String = "demo", pod: String, container: String = "job") throws -> PodLogWriter {
         try PodLogWriter(podsDirectory: pods(node), namespace: "tool-\(tool)", pod: pod, container: container)
@@ -82,6 +104,21 @@ final class GatewayHarness: @unchecked Sendable {
 
         var data: Data
     }
+}
+
+/// The curl tool, for what the tests' HTTP client does not do: another source address, client
+/// certificates. Answers the status (0 when no HTTP answer came) and the body.
+func curl(_ arguments: [String]) throws -> (status: Int, body: String) {
+    let curl = Process()
+    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    curl.arguments = ["-s", "-w", "\n%{http_code}", "--max-time", "20"] + arguments
+    let output = Pipe()
+    curl.standardOutput = output
+    try curl.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    curl.waitUntilExit()
+    let status = text.split(separator: "\n").last.flatMap { Int($0) } ?? 0
+    return (status, String(text[..<(text.lastIndex(of: "\n") ?? text.endIndex)]))
 }
 
 struct HarnessError: Error, CustomStringConvertible {

@@ -109,17 +109,47 @@ import TestSupport
     /// Identity headers from a peer that is not a trusted proxy are ignored: 401.
     @Test func headersFromAnUntrustedAddressAreIgnored() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         // The gateway listens on 127.0.0.1; this connection comes from 127.0.0.2.
-        curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.2",
-                          "-H", "x-toolforge-tool: demo", gw.base + "/v1/tool/demo/inventory"]
-        let output = Pipe()
-        curl.standardOutput = output
-        try curl.run()
-        curl.waitUntilExit()
-        let code = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(code == "401")
+        let answer = try curl(["--interface", "127.0.0.2", "-H", "x-toolforge-tool: demo", gw.base + "/v1/tool/demo/inventory"])
+        #expect(answer.status == 401)
+    }
+
+    /// `--auth mtls`: the identity is the verified client certificate's subject, and nothing else.
+    @Test func mutualTLSTakesTheIdentityFromTheCertificate() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], mutualTLS: true)
+        let certificates = try #require(gw.certificates)
+        let log = try gw.writer(node: "node-1", pod: "worker-1")
+        try log.write("secret of demo")
+        let path = gw.base + "/v1/tool/demo/jobs/worker-1/logs"
+        func get(_ url: String, as name: String?, ca: String = certificates, headers: [String] = []) throws -> (status: Int, body: String) {
+            let identity = name.map { ["--cert", "\(ca)/\($0).crt", "--key", "\(ca)/\($0).key"] } ?? []
+            return try curl(["--cacert", "\(certificates)/ca.crt"] + identity + headers.flatMap { ["-H", $0] } + [url])
+        }
+        _ = try await eventually("the job") { try get(path, as: "demo").body.contains("secret of demo") ? true : nil }
+
+        #expect(try get(path, as: "alice").status == 200)
+        let denied: [(String?, [String], Int, String)] = [
+            ("other", [], 403, "tool certificates may read only their own tool's logs, not demo's"),
+            ("bob", [], 403, "bob is not a member of demo"),
+            ("mallory", [], 401, "the client certificate's subject is not a tool's or a user's: CN=mallory,O=evil"),
+            (nil, [], 401, "no identity"),
+            // Identity headers mean nothing here, from any address.
+            (nil, ["x-toolforge-tool: demo"], 401, "no identity"),
+            ("bob", ["x-toolforge-user: alice"], 403, "bob is not a member of demo"),
+        ]
+        for (name, headers, status, message) in denied {
+            let answer = try get(path, as: name, headers: headers)
+            #expect(answer.status == status, "\(name ?? "no certificate") \(headers)")
+            #expect(answer.body.contains(message), "\(answer.body)")
+            #expect(!answer.body.contains("secret"))
+        }
+        // Health needs no certificate; a certificate from another CA ends the handshake.
+        #expect(try get(gw.base + "/v1/healthz", as: nil).status == 200)
+        let forged = gw.scratch.file("forged")
+        try GatewayHarness.makeCertificates(in: forged, for: ["tool:demo"])
+        #expect(try get(path, as: "demo", ca: forged).status == 0)
+        // Plain HTTP to the TLS port gets no log.
+        #expect(try !curl([path.replacingOccurrences(of: "https:", with: "http:")]).body.contains("secret"))
     }
 
     /// Two webservice replicas on two nodes: one read, merged by time; a cursor resumes exactly.

@@ -2,18 +2,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The gateway's request context: Hummingbird's, plus the peer address that decides whether
-/// identity headers are believed.
-public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
-
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
-    }
-}
-
 /// Takes the caller's identity from the platform's front proxy (`x-toolforge-tool`,
 /// `x-toolforge-user`, or `ssl-client-subject-dn` in older deployments), believed only from
 /// peers in the trusted ranges: from anywhere else the headers are ignored, so the request has
@@ -22,6 +10,7 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
 struct ProxyIdentityMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let trustedProxies: [CIDR]
+    let organizations: SubjectOrganizations
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let identity = try trusted(context.remoteAddress) ? identity(from: request.headers) : nil
@@ -42,7 +31,7 @@ struct ProxyIdentityMiddleware: RouterMiddleware {
         let tool = try single("x-toolforge-tool")
         let user = try single("x-toolforge-user")
         let subject = try single("ssl-client-subject-dn").map { dn -> Identity in
-            guard let identity = Identity.fromSubject(dn) else { throw GatewayError(.unauthorized, "the client certificate's subject is not a tool's or a user's: \(dn)") }
+            guard let identity = Identity.fromSubject(dn, organizations: organizations) else { throw GatewayError(.unauthorized, "the client certificate's subject is not a tool's or a user's: \(dn)") }
             return identity
         }
         var found: [Identity] = []
