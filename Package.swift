@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "ringctl", targets: ["ringctl"]),
         .executable(name: "logs-agent", targets: ["logs-agent"]),
         .executable(name: "logs-gateway", targets: ["logs-gateway"]),
+        .executable(name: "toolforge-logs", targets: ["toolforge-logs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -72,6 +73,23 @@ let package = Package(
             name: "logs-gateway",
             dependencies: ["Gateway", "LogModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // libcurl: typed wrappers over its variadic setopt and getinfo, which Swift cannot call.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // The CLI's workings: the HTTP transfer, configuration, output; types generated from the spec.
+        .target(
+            name: "LogsCLI",
+            dependencies: [
+                "CCurl",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .executableTarget(
+            name: "toolforge-logs",
+            dependencies: ["LogsCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "logs-agent",
             dependencies: ["NodeAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -92,6 +110,7 @@ let package = Package(
             dependencies: ["LogModel", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "LogModel", "TestSupport", "logs-agent"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "logs-gateway", "logs-agent"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "logs-gateway", "logs-agent", "toolforge-logs"]),
+        .testTarget(name: "LogsCLITests", dependencies: ["LogsCLI"]),
     ]
 )

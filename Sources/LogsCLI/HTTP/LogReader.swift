@@ -1,0 +1,105 @@
+import Foundation
+
+/// Reads a log endpoint as NDJSON and prints each item as it arrives. With `follow` it never
+/// gives up on the server: a dropped connection or a restarted gateway is retried with backoff
+/// and resumed from the last cursor, so every line is printed exactly once.
+package final class LogReader {
+    let client: APIClient
+    var printer: LogPrinter
+    let errors: StandardStream
+    let errorPalette: Palette
+    /// The cursor of the last item printed: where a reconnect resumes.
+    package private(set) var cursor: String?
+
+    package init(client: APIClient, printer: LogPrinter, errors: StandardStream, errorPalette: Palette) {
+        self.client = client
+        self.printer = printer
+        self.errors = errors
+        self.errorPalette = errorPalette
+    }
+
+    /// `parameters` select what to read (`lines`, `since`, `run`, …); `filters` are the ones that
+    /// still apply when a follow resumes from a cursor (`run`, `stream`, `container`, `grep`).
+    package func read(_ path: String, parameters: [(String, String)], filters: [(String, String)], follow: Bool,
+                               maxAttempts: Int = .max) throws(CLIFailure) {
+        var backoff = 0.25
+        var attempt = 0
+        var lastFailure: String?
+        while true {
+            attempt += 1
+            let query = cursor.map { filters + [("after", $0)] } ?? parameters + filters
+            let failure: String
+            do {
+                let status = try once(path + APIClient.query(query + (follow ? [("follow", "true")] : [])), follow: follow) {
+                    // Connected: the next failure is a new outage.
+                    backoff = 0.25
+                    lastFailure = nil
+                }
+                if !follow { return }
+                failure = status == 0 ? "the server ended the stream" : "the server answered HTTP \(status)"
+            } catch let error as TransferError {
+                guard follow else { throw .connection("\(client.transfer.baseURL): \(error)") }
+                failure = error.description
+            } catch let error as CLIFailure {
+                // Refusals do not heal by retrying; an unavailable server may.
+                guard follow, error.exitCode == 3 else { throw error }
+                failure = error.description
+            } catch {
+                throw .connection("\(error)")
+            }
+            guard attempt < maxAttempts else { throw .connection(failure) }
+            printer.closeLine()
+            printer.flush()
+            // Said once per outage and cause, not at every retry.
+            if failure != lastFailure {
+                errors.line(errorPalette.warning("Warning: \(failure); reconnecting until it answers (Ctrl-C ends)"))
+                errors.flush()
+                lastFailure = failure
+            }
+            Thread.sleep(forTimeInterval: backoff)
+            backoff = min(backoff * 2, 5)
+        }
+    }
+
+    /// One request. Returns 0 when the stream ended after a success, or the status of an error
+    /// answer that may heal (5xx); throws what will not.
+    private func once(_ target: String, follow: Bool, connected: @escaping () -> Void) throws -> Int {
+        var pending: [UInt8] = []
+        var errorBody: [UInt8] = []
+        var decodeFailure: String?
+        let decoder = JSONDecoder()
+        let receiver = CurlTransfer.Receiver { [self] chunk, status in
+            guard (200..<300).contains(status) else {
+                errorBody.append(contentsOf: chunk.prefix(1 << 20 - errorBody.count))
+                return true
+            }
+            if pending.isEmpty, !chunk.isEmpty { connected() }
+            pending.append(contentsOf: chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending[start..<newline]
+                start = newline + 1
+                do {
+                    let item = try decoder.decode(Components.Schemas.LogItem.self, from: Data(line))
+                    self.printer.print(item, json: line)
+                    if let cursor = item.cursor, item._type != .message { self.cursor = cursor }
+                } catch {
+                    decodeFailure = "an item the API does not describe: \(String(decoding: line.prefix(200), as: UTF8.self))"
+                    return false
+                }
+            }
+            pending.removeSubrange(..<start)
+            if !follow || pending.count < 1 << 20 { self.printer.flush() }
+            return true
+        }
+        try client.transfer.perform("GET", target, headers: ["Accept: application/x-ndjson"], streaming: follow, into: receiver)
+        printer.flush()
+        if let decodeFailure { throw CLIFailure.connection(decodeFailure) }
+        guard (200..<300).contains(receiver.status) else {
+            let failure = CLIFailure.answer(status: receiver.status, errors: APIClient.errors(in: errorBody))
+            if follow, failure.exitCode == 3 { return receiver.status }
+            throw failure
+        }
+        return 0
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// Prints log items as they arrive. Text: `[pod/container] message` (with `-t`, the time first),
+/// stderr lines marked, gaps as a visible line, messages as `Warning: …` on standard error.
+/// JSON: the items themselves, one per line, for `jq` and friends; messages to standard error.
+package struct LogPrinter {
+    package enum Format: String, CaseIterable, Sendable { case text, json }
+
+    package struct Options: Sendable {
+        package var format: Format = .text
+        package var timestamps = false
+        /// Bytes as they are, even on a terminal.
+        package var raw = false
+
+        package init(format: Format = .text, timestamps: Bool = false, raw: Bool = false) {
+            self.format = format
+            self.timestamps = timestamps
+            self.raw = raw
+        }
+    }
+
+    let options: Options
+    let output: StandardStream
+    let errors: StandardStream
+    let outputPalette: Palette
+    let errorPalette: Palette
+    /// The source of a partial line still being printed: its continuation gets no prefix.
+    private var openLine: String?
+
+    package init(options: Options, output: StandardStream, errors: StandardStream, outputPalette: Palette, errorPalette: Palette) {
+        self.options = options
+        self.output = output
+        self.errors = errors
+        self.outputPalette = outputPalette
+        self.errorPalette = errorPalette
+    }
+
+    /// One NDJSON line from the server, decoded as `item`.
+    package mutating func print(_ item: Components.Schemas.LogItem, json line: ArraySlice<UInt8>) {
+        switch (item._type, options.format) {
+        case (.heartbeat, _):
+            return
+        case (.message, _):
+            closeLine()
+            message(level: item.level?.rawValue ?? "info", item.message ?? "")
+        case (_, .json):
+            output.write(line)
+            output.write("\n")
+        case (.gap, .text):
+            closeLine()
+            output.line(outputPalette.warning(prefix(item) + Self.gapText(item)))
+        case (.log, .text):
+            text(item)
+        }
+    }
+
+    private mutating func text(_ item: Components.Schemas.LogItem) {
+        let source = "\(item.pod ?? "")/\(item.container ?? "")"
+        if openLine != source {
+            closeLine()
+            let marker = item.stream == .stderr ? outputPalette.error(" stderr") : ""
+            output.write(outputPalette.dim(prefix(item)) + "[" + source + marker + "] ")
+        }
+        var message = item.message ?? ""
+        if options.raw, let base64 = item.messageB64, let bytes = Data(base64Encoded: base64) {
+            output.write(bytes)
+            message = ""
+        }
+        output.write(output.isTerminal && !options.raw ? TerminalText.neutralised(message) : message)
+        if item.partial == true {
+            openLine = source
+        } else {
+            output.write("\n")
+            openLine = nil
+        }
+    }
+
+    private func prefix(_ item: Components.Schemas.LogItem) -> String {
+        guard options.timestamps, let datetime = item.datetime else { return "" }
+        return Self.milliseconds(datetime) + " "
+    }
+
+    /// A partial line cut short (by a gap, a message or the end) still ends with a newline.
+    package mutating func closeLine() {
+        if openLine != nil { output.write("\n") }
+        openLine = nil
+    }
+
+    package func flush() {
+        output.flush()
+        errors.flush()
+    }
+
+    /// The envelope's and the stream's messages: info on standard output, the rest on error.
+    package func message(level: String, _ text: String) {
+        switch level {
+        case "error": errors.line(errorPalette.error("Error: " + text))
+        case "warning": errors.line(errorPalette.warning("Warning: " + text))
+        default:
+            if options.format == .json { errors.line(text) } else { output.line(outputPalette.info(text)) }
+        }
+    }
+
+    /// `… 12,345 lines (3.2 MB) not kept (rolled over) …`
+    package static func gapText(_ item: Components.Schemas.LogItem) -> String {
+        var text = "… \(grouped(item.records ?? 0)) line\(item.records == 1 ? "" : "s")"
+        if let bytes = item.bytes, bytes > 0 { text += " (\(ByteCount.text(bytes)))" }
+        text += " not kept"
+        if let reason = item.reason { text += " (\(reason))" }
+        return text + " …"
+    }
+
+    package static func grouped(_ number: Int) -> String {
+        let digits = Array(String(number))
+        return String(digits.enumerated().flatMap { index, digit in
+            index > 0 && (digits.count - index) % 3 == 0 ? [",", digit] : [digit]
+        })
+    }
+
+    /// `2026-11-22T10:00:00.123456789Z` as `2026-11-22T10:00:00.123Z`.
+    package static func milliseconds(_ datetime: String) -> String {
+        guard let dot = datetime.firstIndex(of: "."), datetime.hasSuffix("Z") else { return datetime }
+        let fraction = datetime[datetime.index(after: dot)...].dropLast()
+        return datetime[..<dot] + "." + (fraction + "000").prefix(3) + "Z"
+    }
+}
+
+/// Byte counts as people read them: decimal units, one decimal place.
+package enum ByteCount {
+    package static func text(_ bytes: Int) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}

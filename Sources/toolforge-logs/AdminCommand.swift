@@ -1,0 +1,45 @@
+import ArgumentParser
+import LogsCLI
+
+struct AdminCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "admin", abstract: "For operators.", subcommands: [NodesCommand.self])
+}
+
+struct NodesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Log buffer use per node (and per tool on one node).")
+    @Argument(help: "One node, with its tools.") var node: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try global.run { session throws(CLIFailure) in
+            let messages: Components.Schemas.Messages
+            let nodes: [Components.Schemas.NodeUsage]
+            if let node {
+                let answer = try session.client.json("GET", "/v1/admin/nodes/\(APIClient.escaped(node))", as: Components.Schemas.NodeResponse.self)
+                (messages, nodes) = (answer.messages, [answer.data])
+            } else {
+                let answer = try session.client.json("GET", "/v1/admin/nodes", as: Components.Schemas.NodesResponse.self)
+                (messages, nodes) = (answer.messages, answer.data.nodes)
+            }
+            try session.present(messages, nodes) {
+                var table = Table("NODE", "USED", "BUDGET", "LIVE", "FINISHED", "ROLLED", "DROPPED", "INGESTED", "STATE")
+                for usage in nodes {
+                    let state = !usage.available ? "unreachable" : usage.diskFull == true ? "disk full" : "ok"
+                    table.add(usage.node, ByteCount.text(usage.usedBytes ?? 0), ByteCount.text(usage.budgetBytes ?? 0),
+                              String(usage.liveRings ?? 0), String(usage.finishedRings ?? 0), ByteCount.text(usage.rolledBytes ?? 0),
+                              ByteCount.text(usage.droppedBytes ?? 0), ByteCount.text(usage.ingestedBytes ?? 0), state)
+                }
+                return table
+            }
+            if session.format == .text, node != nil, let tools = nodes.first?.tools, !tools.isEmpty {
+                var perTool = Table("TOOL", "BYTES", "RINGS", "LIVE", "ROLLED", "DROPPED")
+                for tool in tools {
+                    perTool.add(tool.tool, ByteCount.text(tool.bytes), String(tool.rings), String(tool.liveRings ?? 0),
+                                ByteCount.text(tool.rolledBytes ?? 0), ByteCount.text(tool.droppedBytes ?? 0))
+                }
+                session.output.write("\n" + perTool.render())
+                session.output.flush()
+            }
+        }
+    }
+}

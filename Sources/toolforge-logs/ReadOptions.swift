@@ -1,0 +1,56 @@
+import ArgumentParser
+import LogsCLI
+
+/// What to read and how, with the habits of kubectl, journalctl and `toolforge jobs logs`.
+struct ReadOptions: ParsableArguments {
+    @Flag(name: [.short, .long], help: "Keep printing new lines as they come.")
+    var follow = false
+    @Option(name: [.customShort("n"), .long], help: "The last N lines (default 500 without --since).")
+    var lines: Int?
+    @Option(name: [.customShort("l"), .long], help: "The same as --lines.")
+    var last: Int?
+    @Option(help: "From this time: RFC 3339 or a duration ago (90s, 10m, 2h, 3d).")
+    var since: String?
+    @Option(help: "Up to this time: RFC 3339 or a duration ago.")
+    var until: String?
+    @Option(help: "latest, all, or a run id.")
+    var run: String?
+    @Option(help: "all, stdout or stderr.")
+    var stream: String?
+    @Flag(name: [.short, .long], help: "Show each line's time.")
+    var timestamps = false
+    @Option(help: "Only this container.")
+    var container: String?
+    @Option(help: "Only lines that contain this text.")
+    var grep: String?
+    @Flag(help: "Print lines' bytes as they are, even on a terminal (control sequences included).")
+    var raw = false
+
+    func validate() throws {
+        if lines != nil, last != nil { throw ValidationError("--lines and --last say the same: give one") }
+        if let count = lines ?? last, !(0...100_000).contains(count) { throw ValidationError("--lines: must be from 0 to 100000") }
+        if let stream, !["all", "stdout", "stderr"].contains(stream) { throw ValidationError("--stream: all, stdout or stderr, not \(stream)") }
+        if let since, let until, since == until { throw ValidationError("--since and --until are the same time") }
+    }
+
+    /// Where a read starts; `lines` defaults to 500 on the server.
+    var start: [(String, String)] {
+        [("lines", (lines ?? last).map(String.init)), ("since", since), ("until", until)].compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    /// What still applies when a follow resumes from a cursor.
+    var filters: [(String, String)] {
+        [("run", run), ("stream", stream), ("container", container), ("grep", grep), ("until", until)]
+            .compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    /// Reads `path` (under the tool) and prints it.
+    func read(_ path: String, _ global: GlobalOptions) throws {
+        try global.run { session throws(CLIFailure) in
+            let printer = session.printer(LogPrinter.Options(format: session.format, timestamps: timestamps, raw: raw))
+            let reader = LogReader(client: session.client, printer: printer, errors: session.errors, errorPalette: session.errorPalette)
+            try reader.read(APIClient.toolPath(try session.requireTool()) + path,
+                            parameters: start.filter { $0.0 != "until" }, filters: filters, follow: follow)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+/// `toolforge-logs`, run by the platform as `toolforge logs …`.
+@main
+struct ToolforgeLogs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "toolforge-logs",
+        abstract: "Read and follow the logs of a tool's jobs, webservice and builds.",
+        discussion: """
+            Exit status: 0 ok, 1 not found or not allowed, 3 server or connection failure, 64 bad usage.
+            The API address comes from --url, TOOL_TOOLFORGE_API_URL or api_gateway.url in
+            /etc/toolforge/common.yaml, ~/.toolforge.yaml or ~/.config/toolforge.yaml (plus /logs).
+            """,
+        subcommands: [JobCommand.self, RunsCommand.self, WebserviceCommand.self, BuildCommand.self, ActivityCommand.self,
+                      SourceCommand.self, ListCommand.self, PushCommand.self, PurgeCommand.self, AdminCommand.self])
+
+    static func main() {
+        // A closed pipe (`| head`) is an EPIPE that ends the output quietly, not a signal.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import LogModel
+import Testing
+import TestSupport
+
+/// The real `toolforge-logs` binary, over libcurl with client certificates, against real agents
+/// and a gateway in `--auth mtls` mode.
+@Suite(.serialized) struct CLIEndToEndTests {
+    struct Answer {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// Runs the CLI as `identity` (a certificate from the harness's CA; nil: none) to its end.
+    static func cli(_ gw: GatewayHarness, as identity: String?, _ arguments: [String], input: String? = nil) throws -> Answer {
+        let process = try launch(gw, as: identity, arguments, output: gw.scratch.file("cli.out"), input: input)
+        process.waitUntilExit()
+        return Answer(status: process.terminationStatus, output: try String(contentsOfFile: gw.scratch.file("cli.out"), encoding: .utf8),
+                      errors: try String(contentsOfFile: gw.scratch.file("cli.out.err"), encoding: .utf8))
+    }
+
+    static func launch(_ gw: GatewayHarness, as identity: String?, _ arguments: [String], output: String, input: String? = nil) throws -> Process {
+        let certificates = try #require(gw.certificates)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServiceProcess.product("toolforge-logs"))
+        var environment = ["HOME": gw.scratch.path, "PATH": "/usr/bin:/bin", "TOOLFORGE_LOGS_URL": gw.base,
+                           "TOOLFORGE_LOGS_CA_FILE": certificates + "/ca.crt"]
+        if let identity {
+            environment["TOOLFORGE_LOGS_CERT"] = "\(certificates)/\(identity).crt"
+            environment["TOOLFORGE_LOGS_KEY"] = "\(certificates)/\(identity).key"
+        }
+        process.environment = environment
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output + ".err", contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output + ".err"))
+        if let input {
+            let pipe = Pipe()
+            process.standardInput = pipe
+            try process.run()
+            pipe.fileHandleForWriting.write(Data(input.utf8))
+            try pipe.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+        return process
+    }
+
+    @Test func everyCommandAgainstTheStack() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1", "node-2"], mutualTLS: true)
+        let worker = try gw.writer(node: "node-1", pod: "worker-1")
+        try worker.write("first line")
+        try worker.write("an error", stream: "stderr")
+        try worker.write("third line")
+        _ = try await eventually("the job") {
+            try Self.cli(gw, as: "demo", ["job", "worker-1"]).output.contains("third line") ? true : nil
+        }
+
+        // Text, piped: no colour, stderr marked, and the tool is the certificate's.
+        let job = try Self.cli(gw, as: "demo", ["job", "worker-1"])
+        #expect(job.status == 0)
+        #expect(job.output == "[worker-1/job] first line\n[worker-1/job stderr] an error\n[worker-1/job] third line\n")
+        #expect(try Self.cli(gw, as: "demo", ["job", "worker-1", "-n", "1", "-t"]).output.hasSuffix("Z [worker-1/job] third line\n"))
+        #expect(try Self.cli(gw, as: "demo", ["job", "worker-1", "--stream", "stderr"]).output == "[worker-1/job stderr] an error\n")
+        #expect(try Self.cli(gw, as: "alice", ["job", "worker-1", "--tool", "demo", "--grep", "third"]).output == "[worker-1/job] third line\n")
+
+        // JSON: log items, one per line, parsed back.
+        let json = try Self.cli(gw, as: "demo", ["job", "worker-1", "-o", "json"])
+        let items = try json.output.split(separator: "\n").map { try JSONDecoder().decode(LogItem.self, from: Data($0.utf8)) }
+        #expect(items.map(\.message) == ["first line", "an error", "third line"])
+        #expect(items.allSatisfy { $0.cursor != nil && $0.node == "node-1" })
+
+        // The inventory and the runs.
+        let list = try Self.cli(gw, as: "demo", ["list"])
+        #expect(list.output.hasPrefix("KIND"))
+        #expect(list.output.contains("worker-1"))
+        let runs = try Self.cli(gw, as: "demo", ["runs", "worker-1", "-o", "json"])
+        #expect(runs.output.contains("\"run\" : \"worker-1\""))
+
+        // A custom source: pushed from standard input and from arguments, read back.
+        let push = try Self.cli(gw, as: "demo", ["push", "deploys"], input: "deployed v1\ndeployed v2\n")
+        #expect(push.status == 0)
+        #expect(push.output == "2 lines pushed to deploys\n")
+        #expect(try Self.cli(gw, as: "demo", ["push", "deploys", "rolled back"]).status == 0)
+        let source = try Self.cli(gw, as: "demo", ["source", "deploys"])
+        #expect(source.output.contains("deployed v1\n") && source.output.hasSuffix("rolled back\n"))
+
+        // Operators see usage; members do not.
+        let nodes = try Self.cli(gw, as: "ops", ["admin", "nodes"])
+        #expect(nodes.status == 0)
+        #expect(nodes.output.contains("node-1") && nodes.output.contains("node-2"))
+        #expect(try Self.cli(gw, as: "ops", ["admin", "nodes", "node-1"]).output.contains("TOOL"))
+        #expect(try Self.cli(gw, as: "alice", ["admin", "nodes"]).status == 1)
+
+        // Purge a run, then it is gone.
+        let purge = try Self.cli(gw, as: "demo", ["purge", "job", "worker-1", "--run", "worker-1"])
+        #expect(purge.status == 0, "\(purge.errors)")
+        let gone = try Self.cli(gw, as: "demo", ["job", "worker-1"])
+        #expect(gone.status == 1)
+        #expect(gone.errors.hasPrefix("Error: "))
+    }
+
+    /// Denials and bad usage: the envelope's error on standard error, nothing on standard output,
+    /// and the exit status that says which.
+    @Test func denialsAndUsageErrorsExitWithTheirStatus() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], mutualTLS: true)
+        let log = try gw.writer(node: "node-1", pod: "secret", container: "job")
+        try log.write("secret of demo")
+        _ = try await eventually("the job") { try Self.cli(gw, as: "demo", ["job", "secret"]).status == 0 ? true : nil }
+
+        let cases: [(String?, [String], Int32, String)] = [
+            ("other", ["job", "secret", "--tool", "demo"], 1, "Error: tool certificates may read only their own tool's logs, not demo's"),
+            ("bob", ["job", "secret", "--tool", "demo"], 1, "Error: bob is not a member of demo"),
+            (nil, ["job", "secret", "--tool", "demo"], 1, "Error: no identity"),
+            ("alice", ["job", "secret"], 64, "Error: which tool? Pass --tool NAME"),
+            ("demo", ["job", "secret", "--since", "yesterday"], 64, "Error: since: expected an RFC 3339 time or a duration"),
+            ("demo", ["job", "secret", "--stream", "both"], 64, "--stream: all, stdout or stderr, not both"),
+            ("demo", ["job", "nothing-here"], 1, "Error: "),
+        ]
+        for (identity, arguments, status, message) in cases {
+            let answer = try Self.cli(gw, as: identity, arguments)
+            #expect(answer.status == status, "\(arguments): \(answer.errors)")
+            #expect(answer.errors.contains(message), "\(arguments): \(answer.errors)")
+            #expect(answer.output.isEmpty)
+        }
+        gw.gateway.kill()
+        let down = try Self.cli(gw, as: "demo", ["job", "secret"])
+        #expect(down.status == 3)
+        #expect(down.errors.contains("Error: \(gw.base)"))
+    }
+
+    /// `--follow` through a gateway killed with SIGKILL and started again: every line once.
+    @Test func followSurvivesAGatewayRestart() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], mutualTLS: true)
+        let log = try gw.writer(node: "node-1", pod: "worker-1")
+        try log.write("line 0")
+        _ = try await eventually("the job") { try Self.cli(gw, as: "demo", ["job", "worker-1"]).status == 0 ? true : nil }
+        let output = gw.scratch.file("follow.out")
+        let follower = try Self.launch(gw, as: "demo", ["job", "worker-1", "-f", "-o", "json"], output: output)
+        defer { follower.terminate() }
+        func seen() throws -> [String] {
+            try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+                .compactMap { try JSONDecoder().decode(LogItem.self, from: Data($0.utf8)).message }
+        }
+        for i in 1...20 { try log.write("line \(i)") }
+        _ = try await eventually("the first lines") { try seen().count == 21 ? true : nil }
+        gw.gateway.kill()
+        for i in 21...40 { try log.write("line \(i)") }
+        try await Task.sleep(for: .milliseconds(500))
+        try gw.startGateway()
+        for i in 41...60 { try log.write("line \(i)") }
+        _ = try await eventually("every line") { try seen().count >= 61 ? true : nil }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try seen() == (0...60).map { "line \($0)" })
+        #expect(try String(contentsOfFile: output + ".err", encoding: .utf8).contains("Warning: "))
+    }
+
+    /// On a terminal, a line's escape sequences are shown, not obeyed; `--raw` passes them.
+    @Test func escapeSequencesAreNeutralisedOnATerminal() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], mutualTLS: true)
+        let log = try gw.writer(node: "node-1", pod: "hostile")
+        try log.write("copy \u{1B}]52;c;ZXZpbA==\u{07} title \u{1B}[2J done")
+        _ = try await eventually("the job") { try Self.cli(gw, as: "demo", ["job", "hostile"]).status == 0 ? true : nil }
+        let certificates = try #require(gw.certificates)
+        func onTerminal(_ extra: String) throws -> String {
+            // script(1) gives the CLI a pseudo-terminal as its standard output.
+            let command = "TOOLFORGE_LOGS_URL=\(gw.base) TOOLFORGE_LOGS_CA_FILE=\(certificates)/ca.crt TOOLFORGE_LOGS_CERT=\(certificates)/demo.crt "
+                + "TOOLFORGE_LOGS_KEY=\(certificates)/demo.key NO_COLOR=1 \(ServiceProcess.product("toolforge-logs")) job hostile \(extra)"
+            let script = Process()
+            script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            script.arguments = ["-qec", command, "/dev/null"]
+            let pipe = Pipe()
+            script.standardOutput = pipe
+            script.standardInput = FileHandle.nullDevice
+            try script.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            script.waitUntilExit()
+            return text
+        }
+        let shown = try onTerminal("")
+        #expect(shown.contains(#"copy \e]52;c;ZXZpbA==\x07 title \e[2J done"#), "\(shown)")
+        #expect(!shown.contains("\u{1B}]52"))
+        #expect(try onTerminal("--raw").contains("\u{1B}]52;c;ZXZpbA==\u{07}"))
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import LogsCLI
+import Testing
+
+@Suite struct TerminalTextTests {
+    @Test func controlSequencesBecomeVisible() {
+        #expect(TerminalText.neutralised("plain\ttext é") == "plain\ttext é")
+        #expect(TerminalText.neutralised("\u{1B}]52;c;ZXZpbA==\u{07}") == #"\e]52;c;ZXZpbA==\x07"#)
+        #expect(TerminalText.neutralised("a\rb\u{08}c\u{7F}") == #"a\x0db\x08c\x7f"#)
+        // A one-byte CSI and a right-to-left override.
+        #expect(TerminalText.neutralised("x\u{9B}2Jy\u{202E}z") == #"x\u{9b}2Jy\u{202e}z"#)
+    }
+}
+
+@Suite struct ConfigurationTests {
+    let scratch = NSTemporaryDirectory() + "cli-config-" + UUID().uuidString
+
+    func file(_ name: String, _ text: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let path = scratch + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func laterFilesThenTheEnvironmentThenTheFlagWin() throws {
+        let common = try file("common.yaml", "api_gateway:\n  url: https://api.example.org:30003\n")
+        let home = try file("home.yaml", "api_gateway:\n  url: https://home.example.org/\nother: 1\n")
+        let files = [common, scratch + "/missing.yaml", home]
+        let loaded = try ToolforgeConfiguration.load(files: files, environment: [:])
+        #expect(try loaded.logsURL(flag: nil) == "https://home.example.org/logs")
+        #expect(try ToolforgeConfiguration.load(files: [common], environment: [:]).logsURL(flag: nil) == "https://api.example.org:30003/logs")
+        let environment = try ToolforgeConfiguration.load(files: files, environment: ["TOOL_TOOLFORGE_API_URL": "https://env.example.org"])
+        #expect(try environment.logsURL(flag: nil) == "https://env.example.org/logs")
+        #expect(try environment.logsURL(flag: "https://127.0.0.1:8443/") == "https://127.0.0.1:8443")
+    }
+
+    @Test func badConfigurationIsSaid() throws {
+        #expect(throws: ConfigurationError.self) { try ToolforgeConfiguration().logsURL(flag: nil) }
+        #expect(throws: ConfigurationError.self) { try ToolforgeConfiguration().logsURL(flag: "ftp://x") }
+        let broken = try file("broken.yaml", "api_gateway: [unclosed\n")
+        #expect(throws: ConfigurationError.self) { try ToolforgeConfiguration.load(files: [broken], environment: [:]) }
+        let notString = try file("number.yaml", "api_gateway:\n  url: [1]\n")
+        #expect(throws: ConfigurationError.self) { try ToolforgeConfiguration.load(files: [notString], environment: [:]) }
+    }
+}
+
+@Suite struct OutputTests {
+    @Test func byteCountsAndTables() {
+        #expect(ByteCount.text(999) == "999 bytes")
+        #expect(ByteCount.text(3_200_000) == "3.2 MB")
+        var table = Table("NAME", "SIZE")
+        table.add("a-long-name", "1")
+        table.add("b\u{1B}[2J", "22")
+        #expect(table.render() == "NAME         SIZE\na-long-name  1\nb\\e[2J       22\n")
+    }
+
+    @Test func gapsAndTimes() {
+        let gap = Components.Schemas.LogItem(_type: .gap, records: 12345, bytes: 3_200_000, reason: "rolled over")
+        #expect(LogPrinter.gapText(gap) == "… 12,345 lines (3.2 MB) not kept (rolled over) …")
+        #expect(LogPrinter.gapText(.init(_type: .gap, records: 1)) == "… 1 line not kept …")
+        #expect(LogPrinter.grouped(1_234_567) == "1,234,567")
+        #expect(LogPrinter.grouped(999) == "999")
+        #expect(LogPrinter.milliseconds("2026-11-22T10:00:00.123456789Z") == "2026-11-22T10:00:00.123Z")
+        #expect(LogPrinter.milliseconds("2026-11-22T10:00:00.1Z") == "2026-11-22T10:00:00.100Z")
+    }
+
+    @Test func coloursOnlyWhenAsked() {
+        #expect(Palette(.never, fileDescriptor: 1).warning("w") == "w")
+        #expect(Palette(.always, fileDescriptor: 1).warning("w") == "\u{1B}[33mw\u{1B}[0m")
+        // A pipe is not a terminal; NO_COLOR wins over auto.
+        var pipe: [Int32] = [0, 0]
+        _ = pipe.withUnsafeMutableBufferPointer { Foundation.pipe($0.baseAddress!) }
+        #expect(!Palette(.auto, fileDescriptor: pipe[1], environment: [:]).enabled)
+        #expect(!Palette(.auto, fileDescriptor: pipe[1], environment: ["NO_COLOR": "1"]).enabled)
+        close(pipe[0])
+        close(pipe[1])
+    }
+}
