@@ -14,7 +14,7 @@ import Yams
 public struct GatewayConfiguration: Sendable {
     public var host: String
     public var port: Int
-    public var agents: [AgentEndpoint]
+    public var agents: AgentDiscovery
     public var agentToken: String?
     public var authentication: Authentication
     public var organizations: SubjectOrganizations
@@ -25,7 +25,7 @@ public struct GatewayConfiguration: Sendable {
     /// The spec served at `/openapi.json`.
     public var specPath: String?
 
-    public init(host: String, port: Int, agents: [AgentEndpoint], agentToken: String?, authentication: Authentication,
+    public init(host: String, port: Int, agents: AgentDiscovery, agentToken: String?, authentication: Authentication,
                 organizations: SubjectOrganizations = SubjectOrganizations(), access: AccessPolicy, limits: GatewayLimits = GatewayLimits(), heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
         self.host = host
         self.port = port
@@ -49,7 +49,7 @@ public enum LogsGateway {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let client = AgentClient(token: configuration.agentToken)
-        let index = AgentIndex(agents: configuration.agents, client: client, interval: configuration.indexInterval, logger: logger)
+        let index = AgentIndex(discovery: configuration.agents, client: client, interval: configuration.indexInterval, logger: logger)
         await index.refresh()
         var audit = logger
         audit[metadataKey: "audit"] = "true"

@@ -16,6 +16,8 @@ struct LogsGatewayCommand: AsyncParsableCommand {
     var listen = env("LISTEN") ?? "0.0.0.0:8443"
     @Option(help: "An agent, NODE=URL; repeatable (LOGS_GATEWAY_AGENTS, comma-separated).")
     var agent: [String] = list("AGENTS")
+    @Option(help: "Instead of --agent: HOST:PORT, every address of HOST is an agent, re-resolved at each index refresh (LOGS_GATEWAY_AGENTS_DNS).")
+    var agentsDns = env("AGENTS_DNS") ?? ""
     @Option(help: "File with the bearer token presented to the agents (LOGS_GATEWAY_AGENT_TOKEN_FILE).")
     var agentTokenFile = env("AGENT_TOKEN_FILE")
     @Option(help: "Who says who calls: proxy (identity headers from --trusted-proxy) or mtls (client certificates) (LOGS_GATEWAY_AUTH).")
@@ -54,6 +56,24 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         env(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? fallback
     }
 
+    func discovery() throws -> AgentDiscovery {
+        if !agentsDns.isEmpty {
+            guard agent.isEmpty else { throw ValidationError("--agent and --agents-dns exclude each other") }
+            guard let colon = agentsDns.lastIndex(of: ":"), let port = Int(agentsDns[agentsDns.index(after: colon)...]),
+                  colon > agentsDns.startIndex, (1...65535).contains(port) else {
+                throw ValidationError("--agents-dns: expected HOST:PORT, not \(agentsDns)")
+            }
+            return .dns(host: String(agentsDns[..<colon]), port: port)
+        }
+        let agents = try agent.map { text -> AgentEndpoint in
+            let pair = text.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, !pair[0].isEmpty, pair[1].hasPrefix("http") else { throw ValidationError("--agent: expected NODE=URL, not \(text)") }
+            return AgentEndpoint(node: String(pair[0]), url: String(pair[1]))
+        }
+        guard !agents.isEmpty else { throw ValidationError("at least one --agent NODE=URL, or --agents-dns HOST:PORT, is needed") }
+        return .fixed(agents)
+    }
+
     func authentication() throws -> Authentication {
         switch auth {
         case "proxy":
@@ -75,12 +95,7 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
             throw ValidationError("--listen: expected HOST:PORT, not \(listen)")
         }
-        let agents = try agent.map { text -> AgentEndpoint in
-            let pair = text.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, !pair[0].isEmpty, pair[1].hasPrefix("http") else { throw ValidationError("--agent: expected NODE=URL, not \(text)") }
-            return AgentEndpoint(node: String(pair[0]), url: String(pair[1]))
-        }
-        guard !agents.isEmpty else { throw ValidationError("at least one --agent NODE=URL is needed") }
+        let agents = try discovery()
         let authentication = try authentication()
         let services = try Dictionary(service.map { text -> (String, String) in
             let pair = text.split(separator: "=", maxSplits: 1)

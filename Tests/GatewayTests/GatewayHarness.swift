@@ -17,9 +17,14 @@ final class GatewayHarness: @unchecked Sendable {
     /// The identities `mutualTLS` makes certificates for.
     static let certificateIdentities = ["tool:demo", "tool:other", "user:alice", "user:bob", "user:ops", "evil:mallory"]
 
-    init(nodes: [String] = ["node-1", "node-2", "node-3"], gatewayArguments: [String] = [], mutualTLS: Bool = false) throws {
+    /// The gateway finds the (one) agent through `--agents-dns localhost:PORT`.
+    let agentsDNS: Bool
+
+    init(nodes: [String] = ["node-1", "node-2", "node-3"], gatewayArguments: [String] = [], mutualTLS: Bool = false,
+         agentsDNS: Bool = false) throws {
         self.nodes = nodes
         self.gatewayArguments = gatewayArguments
+        self.agentsDNS = agentsDNS
         if mutualTLS {
             certificates = scratch.file("certs")
             try Self.makeCertificates(in: scratch.file("certs"), for: Self.certificateIdentities)
@@ -68,7 +73,8 @@ final class GatewayHarness: @unchecked Sendable {
                         "--members-file", scratch.file("members.yaml"),
                         "--admin", "ops", "--service", "jobs-api=^/v1/tool/[^/]+/source/jobs-api/log$",
                         "--heartbeat", "1s", "--spec", Self.repository + "/openapi/openapi.yaml"]
-                + nodes.flatMap { ["--agent", "\($0)=http://127.0.0.1:\(agents[$0]!.port)"] } + gatewayArguments,
+                + (agentsDNS ? ["--agents-dns", "localhost:\(agents[nodes[0]]!.port)"]
+                    : nodes.flatMap { ["--agent", "\($0)=http://127.0.0.1:\(agents[$0]!.port)"] }) + gatewayArguments,
             logPath: scratch.file("gateway.log"))
         try gateway.start()
     }

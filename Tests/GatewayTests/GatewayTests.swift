@@ -152,6 +152,29 @@ import TestSupport
         #expect(try !curl([path.replacingOccurrences(of: "https:", with: "http:")]).body.contains("secret"))
     }
 
+    /// `--agents-dns`: the agent is found by name, asked which node it is, and followed through
+    /// a restart; while it is down it is said to be unreachable, not forgotten.
+    @Test func agentsAreFoundThroughDNS() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], agentsDNS: true)
+        let log = try gw.writer(node: "node-1", pod: "worker-1")
+        try log.write("found by name")
+        let item = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/worker-1/logs").items.first }
+        #expect(item.message == "found by name")
+        #expect(item.node == "node-1")
+        func nodes() async throws -> String {
+            try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("ops")).text.replacingOccurrences(of: " ", with: "")
+        }
+        #expect(try await nodes().contains(#""node":"node-1""#))
+
+        gw.agents["node-1"]!.kill()
+        _ = try await eventually("node-1 unreachable") { try await nodes().contains(#""available":false"#) ? true : nil }
+        try gw.startAgent("node-1")
+        try log.write("after the restart")
+        _ = try await eventually("the new line") {
+            try await gw.logs("/v1/tool/demo/jobs/worker-1/logs").items.contains { $0.message == "after the restart" } ? true : nil
+        }
+    }
+
     /// Two webservice replicas on two nodes: one read, merged by time; a cursor resumes exactly.
     @Test func mergesReplicasByTimeAndResumesByCursor() async throws {
         let gw = try GatewayHarness(nodes: ["node-1", "node-2"])

@@ -222,7 +222,9 @@ struct GatewayAPI: APIProtocol {
         guard lines.count <= Self.maxPushLines else {
             throw GatewayError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(lines.count)")
         }
-        let agent = index.agents.max { rank(tool, source, $0.node) < rank(tool, source, $1.node) }!
+        guard let agent = index.agents.max(by: { rank(tool, source, $0.node) < rank(tool, source, $1.node) }) else {
+            throw GatewayError(.serviceUnavailable, "no agent is known yet to keep source \(source) of \(tool)")
+        }
         guard index.isReachable(agent.node) else {
             throw GatewayError(.serviceUnavailable, "\(agent.node), which keeps source \(source) of \(tool), is unreachable")
         }

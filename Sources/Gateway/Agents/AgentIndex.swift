@@ -9,6 +9,7 @@ import Synchronization
 /// rebuilds it from the agents; nothing of it is persisted.
 final class AgentIndex: Service, Sendable {
     struct AgentState {
+        var endpoint: AgentEndpoint
         var instance: String?
         var version: UInt64 = 0
         var rings: [String: AgentRing] = [:]
@@ -16,19 +17,27 @@ final class AgentIndex: Service, Sendable {
         var lastError: String?
     }
 
-    let agents: [AgentEndpoint]
+    let discovery: AgentDiscovery
     let client: AgentClient
     let interval: Duration
     let logger: Logger
+    /// By node. A node once seen stays, reachable or not, so that its absence is said.
     private let state: Mutex<[String: AgentState]>
 
-    init(agents: [AgentEndpoint], client: AgentClient, interval: Duration = .seconds(2), logger: Logger) {
-        self.agents = agents
+    init(discovery: AgentDiscovery, client: AgentClient, interval: Duration = .seconds(2), logger: Logger) {
+        self.discovery = discovery
         self.client = client
         self.interval = interval
         self.logger = logger
-        state = Mutex(Dictionary(agents.map { ($0.node, AgentState()) }, uniquingKeysWith: { $1 }))
+        var known: [String: AgentState] = [:]
+        if case let .fixed(agents) = discovery {
+            for agent in agents { known[agent.node] = AgentState(endpoint: agent) }
+        }
+        state = Mutex(known)
     }
+
+    /// The agents known now, by node name.
+    var agents: [AgentEndpoint] { state.withLock { $0.values.map(\.endpoint) }.sorted { $0.node < $1.node } }
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {
@@ -37,19 +46,29 @@ final class AgentIndex: Service, Sendable {
         }
     }
 
-    /// Asks every agent what changed, concurrently.
+    /// Asks every agent what changed, concurrently; and every address DNS gives that is not a
+    /// known agent's, which node it is.
     func refresh() async {
+        var targets = agents
+        let known = Set(targets.map(\.url))
+        targets += await discovery.addresses().filter { !known.contains($0) }.map { AgentEndpoint(node: "", url: $0) }
         await withTaskGroup(of: Void.self) { group in
-            for agent in agents { group.addTask { await self.refresh(agent) } }
+            for agent in targets { group.addTask { await self.refresh(agent) } }
         }
     }
 
+    /// `agent.node` is empty for an address not yet known.
     private func refresh(_ agent: AgentEndpoint) async {
-        let known = state.withLock { ($0[agent.node]?.instance, $0[agent.node]?.version ?? 0) }
+        let known = state.withLock { $0[agent.node].map { ($0.instance, $0.version) } }
         do {
-            let inventory = try await client.inventory(agent, since: known.0 == nil ? nil : known.1)
+            let inventory = try await client.inventory(agent, since: known?.0 == nil ? nil : known?.1)
+            if !agent.node.isEmpty, inventory.node != agent.node {
+                throw AgentCallError(node: agent.node, status: 200, message: "\(agent.url) answers as node \(inventory.node)")
+            }
             state.withLock { all in
-                var current = all[agent.node] ?? AgentState()
+                // A node seen at a new address (its pod restarted) moves there.
+                var current = all[inventory.node] ?? AgentState(endpoint: AgentEndpoint(node: inventory.node, url: agent.url))
+                current.endpoint.url = agent.url
                 if inventory.full || inventory.instance != current.instance {
                     current.rings = [:]
                 }
@@ -59,9 +78,10 @@ final class AgentIndex: Service, Sendable {
                 current.version = inventory.version
                 current.reachable = true
                 current.lastError = nil
-                all[agent.node] = current
+                all[inventory.node] = current
             }
         } catch {
+            guard !agent.node.isEmpty else { return }
             state.withLock {
                 $0[agent.node]?.reachable = false
                 $0[agent.node]?.lastError = "\(error)"
@@ -75,17 +95,15 @@ final class AgentIndex: Service, Sendable {
         state.withLock { all in
             var found: [(AgentEndpoint, AgentRing)] = []
             var unreachable: [String] = []
-            for agent in agents {
-                guard let agentState = all[agent.node] else { continue }
-                if !agentState.reachable { unreachable.append(agent.node) }
-                found += agentState.rings.values.filter { $0.tool == tool && matches($0) }.map { (agent, $0) }
+            for agentState in all.values {
+                if !agentState.reachable { unreachable.append(agentState.endpoint.node) }
+                found += agentState.rings.values.filter { $0.tool == tool && matches($0) }.map { (agentState.endpoint, $0) }
             }
-            return (found.sorted { ($0.1.startedAt ?? "", $0.1.id) < ($1.1.startedAt ?? "", $1.1.id) }, unreachable)
+            return (found.sorted { ($0.1.startedAt ?? "", $0.1.id) < ($1.1.startedAt ?? "", $1.1.id) }, unreachable.sorted())
         }
     }
 
     func isReachable(_ node: String) -> Bool { state.withLock { $0[node]?.reachable ?? false } }
 
-    func endpoint(node: String) -> AgentEndpoint? { agents.first { $0.node == node } }
-
+    func endpoint(node: String) -> AgentEndpoint? { state.withLock { $0[node]?.endpoint } }
 }
