@@ -53,7 +53,7 @@ public enum LogsGateway {
         await index.refresh()
         var audit = logger
         audit[metadataKey: "audit"] = "true"
-        let api = GatewayAPI(index: index, client: client, merged: MergedLogs(client: client, heartbeat: configuration.heartbeat),
+        let api = GatewayAPI(index: index, client: client, merged: MergedLogs(client: client, shared: SharedFollows(client: client), heartbeat: configuration.heartbeat),
                              access: configuration.access, registry: registry,
                              follows: FollowSlots(limit: configuration.limits.followsPerTool), audit: audit)
         let router = Router(context: GatewayRequestContext.self)

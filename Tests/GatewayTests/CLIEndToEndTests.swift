@@ -132,7 +132,8 @@ import TestSupport
         #expect(down.errors.contains("Error: \(gw.base)"))
     }
 
-    /// `--follow` through a gateway killed with SIGKILL and started again: every line once.
+    /// `--follow` through a gateway killed with SIGKILL, and stopped with SIGTERM, and started
+    /// again each time: every line once.
     @Test func followSurvivesAGatewayRestart() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"], mutualTLS: true)
         let log = try gw.writer(node: "node-1", pod: "worker-1")
@@ -153,8 +154,14 @@ import TestSupport
         try gw.startGateway()
         for i in 41...60 { try log.write("line \(i)") }
         _ = try await eventually("every line") { try seen().count >= 61 ? true : nil }
+        // A graceful stop (SIGTERM) cuts the follow too; it is not taken for the end.
+        gw.gateway.kill(SIGTERM)
+        for i in 61...80 { try log.write("line \(i)") }
+        try gw.startGateway()
+        _ = try await eventually("the lines after the stop") { try seen().count >= 81 ? true : nil }
         try await Task.sleep(for: .milliseconds(500))
-        #expect(try seen() == (0...60).map { "line \($0)" })
+        #expect(try seen() == (0...80).map { "line \($0)" })
+        #expect(follower.isRunning)
         #expect(try String(contentsOfFile: output + ".err", encoding: .utf8).contains("Warning: "))
     }
 

@@ -248,6 +248,84 @@ import TestSupport
         #expect(sse.text.contains("data: {\"type\":\"log\""))
     }
 
+    /// Five followers of one ring: the agent serves one follow, and every line reaches every follower.
+    @Test func manyFollowersShareOnePull() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "busy")
+        try log.write("line 0")
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/busy/logs").items.first }
+        let url = gw.base + "/v1/tool/demo/jobs/busy/logs?follow=true"
+        let followers = (0..<5).map { _ in
+            Task {
+                try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { items in items.contains { $0.message == "line 10" } }
+            }
+        }
+        func agentFollows() async throws -> Double? {
+            metric("logs_agent_follows", in: try await TestHTTP.request("http://127.0.0.1:\(gw.agents["node-1"]!.port)/metrics").text)
+        }
+        _ = try await eventually("the followers' one pull") { try await agentFollows() == 1 ? true : nil }
+        let gateway = try await TestHTTP.request(gw.base + "/v1/metrics").text
+        #expect(metric("logs_gateway_follows", in: gateway) == 5)
+        #expect(metric("logs_gateway_upstream_pulls", in: gateway) == 1)
+        #expect(metric(#"logs_gateway_agents{state="reachable"}"#, in: gateway) == 1)
+        #expect(metric("logs_gateway_index_rings", in: gateway).map { $0 >= 1 } == true)
+        for i in 1...10 { try log.write("line \(i)") }
+        for follower in followers {
+            let lines = try await follower.value.filter { $0.type == .log }.compactMap(\.message)
+            #expect(lines == (0...10).map { "line \($0)" })
+        }
+        #expect(try await agentFollows() == 1)
+    }
+
+    /// An agent stopped under a follow: the follower is told, and gets the lines written while it
+    /// was down once it is back, each once.
+    @Test func aFollowResumesWhenItsAgentReturns() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "steady")
+        try log.write("before")
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/steady/logs").items.first }
+        let follower = Task {
+            try await TestHTTP.follow(gw.base + "/v1/tool/demo/jobs/steady/logs?follow=true", headers: GatewayHarness.tool("demo"),
+                                      timeout: .seconds(30)) { items in items.contains { $0.message == "after" } }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        gw.agents["node-1"]!.kill(SIGTERM)
+        try log.write("while down")
+        try await Task.sleep(for: .seconds(1))
+        try gw.startAgent("node-1")
+        try log.write("after")
+        let items = try await follower.value
+        #expect(items.filter { $0.type == .log }.compactMap(\.message) == ["before", "while down", "after"])
+        #expect(items.contains { $0.type == .message && $0.message?.contains("node-1 is unreachable") == true })
+    }
+
+    /// Following one run that has finished ends at its end, as `kubectl logs -f` does.
+    @Test func followingAFinishedRunEndsAtItsEnd() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "backup-28971234-x7k2p")
+        try log.write("backing up")
+        try log.write("done")
+        let podList = """
+        {"kind": "PodList", "items": [{
+          "metadata": {"name": "backup-28971234-x7k2p", "namespace": "tool-demo", "uid": "\(log.uid)",
+                       "labels": {"app.kubernetes.io/component": "cronjobs", "app.kubernetes.io/name": "backup"},
+                       "ownerReferences": [{"kind": "Job", "name": "backup-28971234"}]},
+          "spec": {"nodeName": "node-1", "containers": [{"name": "job"}]},
+          "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated":
+                     {"exitCode": 0, "reason": "Completed", "startedAt": "2026-11-22T10:00:00Z", "finishedAt": "2026-11-22T10:05:00Z"}}}]}
+        }]}
+        """
+        try podList.write(toFile: gw.scratch.file("pods-node-1.json"), atomically: true, encoding: .utf8)
+        _ = try await eventually("the finished run") {
+            try await gw.get("/v1/tool/demo/jobs/backup/runs", as: GatewayHarness.tool("demo")).text.contains("finished") ? true : nil
+        }
+        let started = ContinuousClock.now
+        let items = try await TestHTTP.follow(gw.base + "/v1/tool/demo/jobs/backup/logs?follow=true&run=backup-28971234",
+                                              headers: GatewayHarness.tool("demo")) { _ in false }
+        #expect(items.filter { $0.type == .log }.compactMap(\.message) == ["backing up", "done"])
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     /// A node that is down: a read that needs only it is 503; the inventory says it is unavailable.
     @Test func anUnreachableNodeIsSaidNotHidden() async throws {
         let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
@@ -296,4 +374,9 @@ import TestSupport
         let gone = try await gw.get("/v1/tool/demo/jobs/leaky/logs", as: GatewayHarness.tool("demo"))
         #expect(gone.status == 404)
     }
+}
+
+/// One sample of a Prometheus text exposition.
+func metric(_ name: String, in text: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
 }

@@ -3,6 +3,7 @@ import LogModel
 import Logging
 import OpenAPIRuntime
 import Prometheus
+import ServiceLifecycle
 
 /// The public API, as generated from `openapi/openapi.yaml`: authorization first, then the
 /// index says which agents hold what, and reads are pulled (or followed) from them and merged.
@@ -13,6 +14,7 @@ struct GatewayAPI: APIProtocol {
     let access: AccessPolicy
     let registry: PrometheusCollectorRegistry
     let follows: FollowSlots
+    let metrics = GatewayMetrics()
     let audit: Logger
 
     static let maxPushLines = 1000
@@ -25,7 +27,8 @@ struct GatewayAPI: APIProtocol {
     }
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
-        .ok(.init(body: .plainText(HTTPBody(registry.emitToString()))))
+        metrics.update(follows: follows.total, pulls: merged.shared.activePulls, index: index.size)
+        return .ok(.init(body: .plainText(HTTPBody(registry.emitToString()))))
     }
 
     // MARK: inventory
@@ -187,16 +190,24 @@ struct GatewayAPI: APIProtocol {
                 }
                 if !out.isEmpty { continuation.yield(ArraySlice(out)) }
                 guard request.follow else { return continuation.finish() }
-                let live = merged.follow(rings, from: page.next, request) {
+                let live = merged.follow(rings, from: page.next, request, endsWhenFinished: selection.endsWhenFinished) {
                     selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
                 }
-                do {
-                    for try await item in live {
-                        if let encoded = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(encoded)) }
+                // A follow's clean end says "nothing more will come" (a finished run). Anything
+                // else, this gateway's shutdown included, cuts the connection, so that clients
+                // reconnect, to another replica, and resume from their cursor.
+                await withGracefulShutdownHandler {
+                    do {
+                        for try await item in live {
+                            if let encoded = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(encoded)) }
+                        }
+                        if Task.isCancelled { throw CancellationError() }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
                     }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+                } onGracefulShutdown: {
+                    continuation.finish(throwing: CancellationError())
                 }
             }
             continuation.onTermination = { _ in

@@ -49,9 +49,22 @@ final class AgentClient: Sendable {
             request.body = .bytes(body)
             request.headers.add(name: "Content-Type", value: "application/json")
         }
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = (ContinuousClock.now - started).components
+            GatewayMetrics.upstreamDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .seconds(30))
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            GatewayMetrics.upstreamErrors.increment()
+            throw error
+        }
         guard response.status.code < 300 else {
+            GatewayMetrics.upstreamErrors.increment()
             let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: bytes))
             throw AgentCallError(node: agent.node, status: Int(response.status.code), message: envelope?.messages.error.first ?? "\(response.status)")
         }

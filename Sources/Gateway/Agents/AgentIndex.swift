@@ -103,6 +103,21 @@ final class AgentIndex: Service, Sendable {
         }
     }
 
+    struct Size {
+        var rings = 0
+        var reachable = 0
+        var unreachable = 0
+    }
+
+    var size: Size {
+        state.withLock { all in
+            all.values.reduce(into: Size()) { size, agent in
+                size.rings += agent.rings.count
+                if agent.reachable { size.reachable += 1 } else { size.unreachable += 1 }
+            }
+        }
+    }
+
     func isReachable(_ node: String) -> Bool { state.withLock { $0[node]?.reachable ?? false } }
 
     func endpoint(node: String) -> AgentEndpoint? { state.withLock { $0[node]?.endpoint } }

@@ -63,6 +63,9 @@ final class FollowSlots: Sendable {
         guard granted else { throw GatewayError(.tooManyRequests, "\(tool) already has \(limit) open follows") }
     }
 
+    /// Open follows of all tools.
+    var total: Int { open.withLock { $0.values.reduce(0, +) } }
+
     func release(_ tool: String) {
         open.withLock { open in
             open[tool, default: 1] -= 1

@@ -47,6 +47,15 @@ struct LogSelection: Sendable {
         }
     }
 
+    /// A follow of one given run (or a build) ends with it; other follows wait for new pods and runs.
+    var endsWhenFinished: Bool {
+        switch source {
+        case .build: true
+        case .job: run != "latest" && run != "all"
+        case .webservice, .activity, .custom: false
+        }
+    }
+
     func belongs(_ ring: AgentRing) -> Bool {
         switch source {
         case let .job(name): ["continuous", "scheduled", "oneoff"].contains(ring.kind) && ring.name == name

@@ -25,11 +25,18 @@ struct LogRequest: Sendable {
                 if let lines { query.append("lines=\(lines)") }
             }
         }
+        if !filters.isEmpty { query.append(filters) }
+        if let limitBytes { query.append("limit_bytes=\(limitBytes)") }
+        if follow { query.append("follow=true") }
+        return query.joined(separator: "&")
+    }
+
+    /// The part of an agent query that shapes which items come, not where they start.
+    var filters: String {
+        var query: [String] = []
         if let until { query.append("until=\(until)") }
         if let stream, stream != "all" { query.append("stream=\(stream)") }
         if let grep { query.append("grep=\(grep.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? grep)") }
-        if let limitBytes { query.append("limit_bytes=\(limitBytes)") }
-        if follow { query.append("follow=true") }
         return query.joined(separator: "&")
     }
 }
@@ -39,6 +46,7 @@ struct LogRequest: Sendable {
 /// resumes from it gets every line exactly once.
 struct MergedLogs: Sendable {
     let client: AgentClient
+    let shared: SharedFollows
     let heartbeat: Duration
     static let pageItems = 5000
 
@@ -108,30 +116,49 @@ struct MergedLogs: Sendable {
         return Page(items: out, next: CompositeCursor(positions: positions), warnings: fetched.compactMap(\.2), complete: complete)
     }
 
+    private enum Event: Sendable {
+        case item(ring: String, agent: AgentEndpoint, LogItem)
+        /// The agent said nothing more will come of this ring.
+        case ended(ring: String)
+        case tick
+    }
+
     /// Follows rings live after `page`: items are handed out as the agents send them, with a
     /// heartbeat while all is quiet. `more()` is asked now and then for rings that appeared
     /// since (new pods of a continuous job or webservice); they are followed from their start.
-    func follow(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest,
+    /// With `endsWhenFinished` (a given run, a build) the follow ends when all its rings have.
+    func follow(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest, endsWhenFinished: Bool,
                 more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> AsyncThrowingStream<LogItem, Error> {
-        let (events, sink) = AsyncStream<(String, AgentEndpoint, LogItem?)>.makeStream()
+        let (events, sink) = AsyncStream<Event>.makeStream()
         let client = client
+        let shared = shared
         let heartbeat = heartbeat
         let followed = RingSet(rings.map(\.1.id))
         @Sendable func upstream(_ agent: AgentEndpoint, _ ring: AgentRing, from position: CompositeCursor.Position?) -> Task<Void, Never> {
-            var query = request
-            query.after = position == nil ? nil : start
-            query.lines = nil
-            query.since = nil
-            let text = query.agentQuery(ring: ring.id, from: position, follow: true)
+            let items: AsyncThrowingStream<LogItem, Error>
+            switch position {
+            // From a cursor or the ring's start, without a byte budget of its own: one pull for all.
+            case let .after(seq)? where request.limitBytes == nil:
+                items = shared.follow(agent, ring: ring.id, from: seq, filters: request.filters)
+            case nil where request.limitBytes == nil:
+                items = shared.follow(agent, ring: ring.id, from: 0, filters: request.filters)
+            default:
+                var query = request
+                query.after = position == nil ? nil : start
+                query.lines = nil
+                query.since = nil
+                items = client.items(agent, ring: ring.id, query: query.agentQuery(ring: ring.id, from: position, follow: true))
+            }
             return Task {
                 do {
-                    for try await item in client.items(agent, ring: ring.id, query: text) where item.type != .heartbeat {
-                        sink.yield((ring.id, agent, item))
+                    for try await item in items where item.type != .heartbeat {
+                        sink.yield(.item(ring: ring.id, agent: agent, item))
                     }
+                    sink.yield(.ended(ring: ring.id))
                 } catch {
                     if !Task.isCancelled {
-                        sink.yield((ring.id, agent, LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
-                                                            message: "\(agent.node) is unreachable: \(error)", level: "warning")))
+                        sink.yield(.item(ring: ring.id, agent: agent, LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
+                                                                            message: "\(agent.node) is unreachable: \(error)", level: "warning")))
                     }
                 }
             }
@@ -143,7 +170,7 @@ struct MergedLogs: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: heartbeat)
                     if Task.isCancelled { break }
-                    sink.yield(("", AgentEndpoint(node: "", url: ""), nil))
+                    sink.yield(.tick)
                     for (agent, ring) in await more() where followed.insert(ring.id) {
                         tasks.add(upstream(agent, ring, from: nil))
                     }
@@ -151,15 +178,20 @@ struct MergedLogs: Sendable {
             }
             let pump = Task {
                 var positions = start.positions
-                for await (ring, agent, item) in events {
-                    guard var item else {
+                var ended = Set<String>()
+                for await event in events {
+                    switch event {
+                    case .tick:
                         continuation.yield(LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now())))
-                        continue
+                    case let .ended(ring):
+                        ended.insert(ring)
+                        if endsWhenFinished, followed.all.isSubset(of: ended) { return continuation.finish() }
+                    case .item(let ring, let agent, var item):
+                        if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring] = .after(seq) }
+                        if item.type != .message { item.cursor = CompositeCursor(positions: positions).text }
+                        item.node = agent.node
+                        continuation.yield(item)
                     }
-                    if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring] = .after(seq) }
-                    if item.type != .message { item.cursor = CompositeCursor(positions: positions).text }
-                    item.node = agent.node
-                    continuation.yield(item)
                 }
                 continuation.finish()
             }
@@ -185,4 +217,5 @@ private final class RingSet: Sendable {
     private let ids: Mutex<Set<String>>
     init(_ ids: [String]) { self.ids = Mutex(Set(ids)) }
     func insert(_ id: String) -> Bool { ids.withLock { $0.insert(id).inserted } }
+    var all: Set<String> { ids.withLock { $0 } }
 }

@@ -35,8 +35,9 @@ package final class LogReader {
                     backoff = 0.25
                     lastFailure = nil
                 }
-                if !follow { return }
-                failure = status == 0 ? "the server ended the stream" : "the server answered HTTP \(status)"
+                // A clean end is the server saying nothing more will come (a finished run).
+                if !follow || status == 0 { return }
+                failure = "the server answered HTTP \(status)"
             } catch let error as TransferError {
                 guard follow else { throw .connection("\(client.transfer.baseURL): \(error)") }
                 failure = error.description

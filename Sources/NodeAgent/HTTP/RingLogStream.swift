@@ -133,7 +133,9 @@ struct RingLogStream: Sendable {
                 group.cancelAll()
                 return first
             }
-            if wake == .shutdown { return }
+            // A follow ends cleanly only when nothing more will come (finished, until, budget);
+            // a shutdown cuts it, so that the gateway retries instead of taking it for the end.
+            if wake == .shutdown { throw CancellationError() }
             if wake == .heartbeat, !Task.isCancelled {
                 var out = ByteBuffer()
                 out.writeBytes(LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now())).ndjson())

@@ -1,0 +1,23 @@
+import Metrics
+
+/// The gateway's own figures in `/v1/metrics`, beside Hummingbird's requests by route and
+/// status and their latency. Taken when scraped; labels stay bounded (never per tool or ring).
+struct GatewayMetrics: Sendable {
+    private let follows = Gauge(label: "logs_gateway_follows")
+    private let pulls = Gauge(label: "logs_gateway_upstream_pulls")
+    private let indexRings = Gauge(label: "logs_gateway_index_rings")
+    private let reachableAgents = Gauge(label: "logs_gateway_agents", dimensions: [("state", "reachable")])
+    private let unreachableAgents = Gauge(label: "logs_gateway_agents", dimensions: [("state", "unreachable")])
+
+    /// Calls to agents that failed (refused, cut, or an error answer), and how long calls take.
+    static let upstreamErrors = Counter(label: "logs_gateway_upstream_errors")
+    static let upstreamDuration = Timer(label: "logs_gateway_upstream_duration", preferredDisplayUnit: .seconds)
+
+    func update(follows: Int, pulls: Int, index: AgentIndex.Size) {
+        self.follows.record(follows)
+        self.pulls.record(pulls)
+        indexRings.record(index.rings)
+        reachableAgents.record(index.reachable)
+        unreachableAgents.record(index.unreachable)
+    }
+}

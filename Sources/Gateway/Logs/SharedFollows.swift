@@ -1,0 +1,227 @@
+import Foundation
+import LogModel
+import Synchronization
+
+/// Live follows of one ring share one pull from its agent: the pull appends to a bounded
+/// buffer, and each follower reads it at its own pace. A follower that falls behind the buffer
+/// (or started before it) catches up from the agent by cursor, so a slow reader never slows the
+/// pull or the others. The pull retries an agent that went away, from where it was.
+final class SharedFollows: Sendable {
+    let client: AgentClient
+    /// Items kept per ring for followers to read.
+    let capacity: Int
+    private let pulls = Mutex<[Pull.Key: Pull]>([:])
+
+    init(client: AgentClient, capacity: Int = 4096) {
+        self.client = client
+        self.capacity = capacity
+    }
+
+    /// Pulls running now (a metric, and what the tests check).
+    var activePulls: Int { pulls.withLock { $0.count } }
+
+    /// The items of `ring` from agent sequence `position` on, live; `filters` is the agent query's
+    /// part that shapes the items (stream, grep, until). Finishes when the agent says nothing more
+    /// will come (the ring finished, or `until` passed).
+    func follow(_ agent: AgentEndpoint, ring: String, from position: UInt64, filters: String) -> AsyncThrowingStream<LogItem, Error> {
+        let key = Pull.Key(url: agent.url, ring: ring, filters: filters)
+        let (client, capacity) = (client, capacity)
+        let pull = pulls.withLock { all in
+            let pull = all[key] ?? Pull(client: client, agent: agent, key: key, start: position, capacity: capacity)
+            all[key] = pull
+            pull.retain()
+            return pull
+        }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var position = position
+                var warned = 0
+                while !Task.isCancelled {
+                    let view = pull.read(after: position)
+                    if let warning = view.warning, warning.serial > warned {
+                        warned = warning.serial
+                        continuation.yield(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning.text, level: "warning"))
+                    }
+                    if view.behind {
+                        do {
+                            let query = filters + (filters.isEmpty ? "" : "&") + "after=r1.\(ring).\(position)"
+                            for try await item in client.items(agent, ring: ring, query: query) where item.type != .heartbeat {
+                                guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) else { continue }
+                                continuation.yield(item)
+                                position = seq
+                            }
+                        } catch {
+                            // The pull says so too; wait for it rather than spin.
+                            await pull.waitForChange(after: view.version)
+                        }
+                        continue
+                    }
+                    for (seq, item) in view.items {
+                        continuation.yield(item)
+                        position = seq
+                    }
+                    if view.items.isEmpty {
+                        if view.finished { break }
+                        await pull.waitForChange(after: view.version)
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { [weak self] _ in
+                task.cancel()
+                self?.release(pull)
+            }
+        }
+    }
+
+    private func release(_ pull: Pull) {
+        pulls.withLock { all in
+            if pull.release(), all[pull.key] === pull { all[pull.key] = nil }
+        }
+    }
+}
+
+/// One ring's live pull and its buffer.
+final class Pull: Sendable {
+    struct Key: Hashable, Sendable {
+        var url: String
+        var ring: String
+        var filters: String
+    }
+
+    /// What a follower at some position may take now.
+    struct View {
+        var items: ArraySlice<(UInt64, LogItem)>
+        /// Items between the follower's position and the buffer's start are gone from it.
+        var behind: Bool
+        var finished: Bool
+        var warning: (serial: Int, text: String)?
+        var version: UInt64
+    }
+
+    private struct State {
+        /// (the item's agent cursor sequence, the item), ascending.
+        var entries: [(UInt64, LogItem)] = []
+        /// The buffer holds every item after this sequence.
+        var base: UInt64
+        var finished = false
+        var warning: (serial: Int, text: String)?
+        var version: UInt64 = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+        var followers = 0
+    }
+
+    let key: Key
+    private let state: Mutex<State>
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(client: AgentClient, agent: AgentEndpoint, key: Key, start: UInt64, capacity: Int) {
+        self.key = key
+        state = Mutex(State(base: start))
+        let pullTask = Task { [weak self] in
+            var position = start
+            var backoff = Duration.milliseconds(250)
+            while !Task.isCancelled {
+                let query = key.filters + (key.filters.isEmpty ? "" : "&") + "after=r1.\(key.ring).\(position)&follow=true"
+                do {
+                    for try await item in client.items(agent, ring: key.ring, query: query) where item.type != .heartbeat {
+                        guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor), let self else { continue }
+                        self.append(seq, item, capacity: capacity)
+                        position = seq
+                        backoff = .milliseconds(250)
+                    }
+                    // An agent ends a follow cleanly only when nothing more will come.
+                    self?.update { $0.finished = true }
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    GatewayMetrics.upstreamErrors.increment()
+                    self?.update { state in
+                        let text = "\(agent.node) is unreachable (\(error)); following again when it answers"
+                        if state.warning?.text != text { state.warning = ((state.warning?.serial ?? 0) + 1, text) }
+                    }
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(5))
+                }
+            }
+        }
+        task.withLock { $0 = pullTask }
+    }
+
+    func retain() { state.withLock { $0.followers += 1 } }
+
+    /// True when the last follower left: the pull stops.
+    func release() -> Bool {
+        let last = state.withLock { state -> Bool in
+            state.followers -= 1
+            return state.followers == 0
+        }
+        if last { task.withLock { $0?.cancel() } }
+        return last
+    }
+
+    func read(after position: UInt64) -> View {
+        state.withLock { state in
+            if position < state.base {
+                return View(items: [], behind: true, finished: false, warning: state.warning, version: state.version)
+            }
+            let start = state.entries.partitionPoint { $0.0 <= position }
+            return View(items: state.entries[start...], behind: false, finished: state.finished, warning: state.warning, version: state.version)
+        }
+    }
+
+    /// Returns when something changed after `version`, or the task is cancelled.
+    func waitForChange(after version: UInt64) async {
+        let id = state.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> Bool in
+                    if state.version > version || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private func append(_ seq: UInt64, _ item: LogItem, capacity: Int) {
+        update { state in
+            state.entries.append((seq, item))
+            if state.entries.count > capacity {
+                let dropped = state.entries.count - capacity / 2
+                state.base = state.entries[dropped - 1].0
+                state.entries.removeFirst(dropped)
+            }
+        }
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let waiters = state.withLock { state in
+            change(&state)
+            state.version += 1
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+extension Array {
+    /// The first index whose element `belongsAfter` rejects, in an array partitioned by it.
+    func partitionPoint(_ belongsBefore: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if belongsBefore(self[middle]) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
