@@ -241,6 +241,12 @@ import TestSupport
             items.contains { $0.message == "fifth" }
         }
         #expect(resumed.filter { $0.type == .log }.compactMap(\.message) == ["fourth", "fifth"])
+        // Text: the lines themselves, one ring's passed through from its agent, several merged.
+        let text = try await gw.get("/v1/tool/demo/jobs/tail-me/logs?lines=3", as: GatewayHarness.tool("demo"), accept: "text/plain")
+        #expect(text.text == "third\nfourth\nfifth\n")
+        let after = try await gw.get("/v1/tool/demo/jobs/tail-me/logs?after=\(items[0].cursor!)", as: GatewayHarness.tool("demo"),
+                                     accept: "text/plain")
+        #expect(after.text == "second\nthird\nfourth\nfifth\n")
         // SSE: each event's id is the cursor.
         let sse = try await TestHTTP.request(gw.base + "/v1/tool/demo/jobs/tail-me/logs?lines=1",
                                              headers: GatewayHarness.tool("demo").merging(["Accept": "text/event-stream"]) { $1 })

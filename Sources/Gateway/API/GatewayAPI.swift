@@ -154,6 +154,12 @@ struct GatewayAPI: APIProtocol {
             return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(
                 logs: try page.items.map(LogEncoding.schema), next: page.next.positions.isEmpty ? nil : page.next.text))))
         }
+        if format == .text, !request.follow, rings.count == 1, let (agent, ring) = rings.first {
+            // One ring as text: the agent's bytes pass through, so a download runs at its speed.
+            let query = request.agentQuery(ring: ring.id, from: request.after?.positions[ring.id], follow: false)
+            return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query: query),
+                                                                      length: .unknown, iterationBehavior: .single)))
+        }
         if request.follow { try follows.acquire(selection.tool) }
         let body = stream(rings, selection, request, format: format, warnings: notes.warning)
         switch format {

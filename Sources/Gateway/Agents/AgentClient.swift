@@ -71,6 +71,29 @@ final class AgentClient: Sendable {
         return try JSONDecoder().decode(T.self, from: Data(buffer: bytes))
     }
 
+    /// A ring's lines as the agent writes them in `text/plain`, passed on as they come with
+    /// nothing decoded: the path of big downloads of one ring.
+    func text(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<ArraySlice<UInt8>, Error> {
+        var plain = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")
+        plain.headers.add(name: "Accept", value: "text/plain")
+        let (request, http) = (plain, http)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await http.execute(request, timeout: .hours(1))
+                    guard response.status == .ok else {
+                        throw AgentCallError(node: agent.node, status: Int(response.status.code), message: "\(response.status)")
+                    }
+                    for try await chunk in response.body { continuation.yield(ArraySlice(chunk.readableBytesView)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     /// The log items of a ring, as the agent streams them (NDJSON), one at a time.
     func items(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<LogItem, Error> {
         let request = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Reads through the gateway (issue 6), each side by side with its peers in one run, on the
+peers' 1 M-line, 157 MB CRI data set ingested by a node agent into one ring that holds it all
+(512 MiB suffix: nothing rolls over), behind a gateway in proxy mode (as on the platform):
+
+  last 1,000 lines      a warm keep-alive HTTP client, text/plain | tail -n 1000 | journalctl -n 1000
+  1,000 lines mid-file  since/until (1 s of the data set)          | journalctl --since --until
+  full download         text/plain of the whole run, curl          | nginx serving the same bytes, curl
+
+Median [min–max] of --runs, and ratios. The journal is the peers' own (systemd-journal-remote
+fed the same lines). Markdown table.
+
+  python3 bench/gateway_reads.py [--runs 30] [--bin .build/release]
+
+Loopback only; every process is stopped by its PID; every wait is bounded.
+"""
+import argparse, http.client, json, os, shutil, statistics, subprocess, sys, time, urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "..", "shared", "bench", "peers"))
+import bench as peers  # noqa: E402
+
+ROOT = os.path.join(peers.ROOT, "reads")
+TOKEN = "bench-token"
+
+
+def start(cmd, log):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        if "ready on" in line:
+            return p, line.strip().rsplit(" ", 1)[1]
+        if not line and p.poll() is not None:
+            break
+    peers.stop(p)
+    raise RuntimeError(f"{cmd[0]} did not start: see {log}")
+
+
+def agent_rings(at):
+    request = urllib.request.Request(f"http://{at}/internal/v1/rings", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.load(r)["rings"]
+
+
+def timed_ms(function, runs):
+    function()  # warm
+    values = []
+    for _ in range(runs):
+        started = time.perf_counter_ns()
+        function()
+        values.append((time.perf_counter_ns() - started) / 1e6)
+    return values
+
+
+def command(cmd, want_lines):
+    def run():
+        out = subprocess.run(cmd, capture_output=True, check=True).stdout
+        assert out.count(b"\n") >= want_lines, (cmd, out.count(b"\n"))
+    return run
+
+
+def fmt(values, unit="ms"):
+    return f"{statistics.median(values):,.2f} {unit} [{min(values):,.2f}–{max(values):,.2f}]"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release"))
+    a = ap.parse_args()
+    size = peers.fsize(peers.CRI)
+    if not (os.path.isdir(peers.JDIR) and os.listdir(peers.JDIR)):
+        peers.journal_remote(0, size)  # the peers' journal of the same lines
+    d = peers.fresh(ROOT)
+    container = os.path.join(d, "pods", "tool-demo_cri_0001", "job")
+    os.makedirs(container)
+    os.link(peers.CRI, os.path.join(container, "0.log"))
+    with open(os.path.join(d, "token"), "w") as f:
+        f.write(TOKEN + "\n")
+    procs = []
+    rows = []
+    try:
+        agent, agent_at = start([os.path.join(a.bin, "logs-agent"), "--node", "node-1", "--pods-dir", os.path.join(d, "pods"),
+                                 "--data-dir", os.path.join(d, "data"), "--listen", "127.0.0.1:0", "--token-file",
+                                 os.path.join(d, "token"), "--suffix-bytes", "512MiB", "--rate-bytes", "100GiB",
+                                 "--burst-bytes", "100GiB", "--budget-bytes", "100GiB"], os.path.join(d, "agent.log"))
+        procs.append(agent)
+        assert peers.wait_until(lambda: any(r["records_written"] >= peers.N_LINES for r in agent_rings(agent_at)), 300, 0.05), \
+            "the agent did not ingest the data set"
+        gateway, gateway_at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0", "--agent",
+                                     f"node-1=http://{agent_at}", "--agent-token-file", os.path.join(d, "token"),
+                                     "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000",
+                                     "--spec", os.path.join(REPO, "openapi", "openapi.yaml")], os.path.join(d, "gateway.log"))
+        procs.append(gateway)
+        host, port = gateway_at.rsplit(":", 1)
+        client = http.client.HTTPConnection(host, int(port), timeout=60)
+        headers = {"x-toolforge-tool": "demo", "Accept": "text/plain"}
+
+        def gateway_get(query, want_lines):
+            def run():
+                client.request("GET", "/v1/tool/demo/jobs/cri/logs?" + query, headers=headers)
+                response = client.getresponse()
+                body = response.read()
+                assert response.status == 200 and body.count(b"\n") >= want_lines, (response.status, body[:200])
+            return run
+
+        assert peers.wait_until(lambda: gateway_get("lines=1", 1)() is None, 20, 0.1) is not None
+        since, until = "2026-11-22T10:08:20Z", "2026-11-22T10:08:21Z"
+        last = {"gateway, lines=1000 (keep-alive client)": timed_ms(gateway_get("lines=1000", 1000), a.runs),
+                "tail -n 1000 (the file)": timed_ms(command(["tail", "-n", "1000", peers.CRI], 1000), a.runs),
+                "journalctl -n 1000 (the journal)": timed_ms(command(["journalctl", "-D", peers.JDIR, "-n", "1000", "-o", "cat"], 1000), a.runs)}
+        seek = {"gateway, since/until (keep-alive client)": timed_ms(gateway_get(f"since={since}&until={until}", 1000), a.runs),
+                "journalctl --since --until": timed_ms(command(["journalctl", "-D", peers.JDIR, "--since", peers.MID,
+                                                                "--until", peers.MID_END, "-o", "cat"], 1000), a.runs)}
+        # Full download: the whole run as text/plain, next to nginx serving the same file.
+        # nginx serves the very bytes the gateway sends (the run's messages), saved once.
+        www = peers.fresh(os.path.join(ROOT, "www"))
+        whole = f"http://{gateway_at}/v1/tool/demo/jobs/cri/logs?since=2026-11-22T00:00:00Z"
+        subprocess.run(["curl", "-s", "--max-time", "120", "-o", os.path.join(www, "run.txt"), "-H", "x-toolforge-tool: demo",
+                        "-H", "Accept: text/plain", whole], check=True)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(peers.NGINX_CONF.format(d=d, www=www, port=peers.PORT))
+        nginx = subprocess.Popen(["nginx", "-e", os.path.join(d, "nginx-error.log"), "-p", d, "-c", conf],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(nginx)
+        assert peers.wait_until(lambda: peers._port_open(peers.PORT), 10, 0.02) is not None, "nginx did not come up"
+        rounds = max(3, a.runs // 6)
+        download = {"gateway, text/plain of the whole run": [], "nginx, the same bytes": []}
+        for _ in range(rounds + 1):
+            ours = subprocess.run(["curl", "-s", "--max-time", "120", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}",
+                                   "-H", "x-toolforge-tool: demo", "-H", "Accept: text/plain",
+                                   whole],
+                                  capture_output=True, text=True).stdout.split()
+            theirs = peers._curl(f"http://127.0.0.1:{peers.PORT}/run.txt")
+            download["gateway, text/plain of the whole run"].append(float(ours[1]) / 1e6)
+            download["nginx, the same bytes"].append(theirs["speed"] / 1e6)
+            ours_bytes = int(ours[0])
+        for values in download.values():
+            values.pop(0)  # the warm-up round
+    finally:
+        for p in reversed(procs):
+            peers.stop(p, __import__("signal").SIGQUIT if p.args[0] == "nginx" else __import__("signal").SIGTERM)
+        shutil.rmtree(d, ignore_errors=True)
+
+    print(f"Reads through the gateway, 1 M lines ({size / 1e6:.0f} MB) in one ring; {a.runs} runs (downloads: {rounds}); "
+          "median [min–max]\n")
+    print("| read | ours | peers (same run) | ratio | target |")
+    print("|---|---|---|---|---|")
+    ours = last["gateway, lines=1000 (keep-alive client)"]
+    tail, journal = last["tail -n 1000 (the file)"], last["journalctl -n 1000 (the journal)"]
+    print(f"| last 1,000 lines | {fmt(ours)} | tail -n: {fmt(tail)}; journalctl -n: {fmt(journal)} | "
+          f"{statistics.median(ours) / statistics.median(tail):.2f}x tail; journalctl takes {statistics.median(journal) / statistics.median(ours):.1f}x ours | <= 2x tail; >= 3x faster than journalctl |")
+    ours, theirs = seek["gateway, since/until (keep-alive client)"], seek["journalctl --since --until"]
+    print(f"| since/until, 1,000 lines mid-run | {fmt(ours)} | journalctl: {fmt(theirs)} | "
+          f"{statistics.median(ours) / statistics.median(theirs):.2f}x journalctl | <= 0.5x |")
+    ours, theirs = download["gateway, text/plain of the whole run"], download["nginx, the same bytes"]
+    print(f"| full download, {ours_bytes / 1e6:.0f} MB (the run's 1 M messages) | {fmt(ours, 'MB/s')} | nginx: {fmt(theirs, 'MB/s')} | "
+          f"{100 * statistics.median(ours) / statistics.median(theirs):.0f} % of nginx | >= 50 % |")
+
+
+if __name__ == "__main__":
+    main()
