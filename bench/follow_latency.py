@@ -14,23 +14,10 @@ import argparse, json, os, statistics, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "..", "shared", "bench", "peers"))
-import bench as peers  # noqa: E402  (data set, process control, the journal peer)
+import bench as peers  # noqa: E402
+from stack import start  # noqa: E402  (data set, process control, the journal peer)
 
 ROOT = os.path.join(peers.ROOT, "follow")
-
-
-def start(cmd, log, env=None):
-    """Starts one of our servers on port 0; returns (process, its HOST:PORT)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        if "ready on" in line:
-            return p, line.strip().rsplit(" ", 1)[1]
-        if not line and p.poll() is not None:
-            break
-    peers.stop(p)
-    raise RuntimeError(f"{cmd[0]} did not start: see {log}")
 
 
 def observer(source, expect, duration, label):

@@ -20,22 +20,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "..", "shared", "bench", "peers"))
 import bench as peers  # noqa: E402
+from stack import start  # noqa: E402
 
 ROOT = os.path.join(peers.ROOT, "reads")
 TOKEN = "bench-token"
-
-
-def start(cmd, log):
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        if "ready on" in line:
-            return p, line.strip().rsplit(" ", 1)[1]
-        if not line and p.poll() is not None:
-            break
-    peers.stop(p)
-    raise RuntimeError(f"{cmd[0]} did not start: see {log}")
 
 
 def agent_rings(at):
