@@ -6,6 +6,7 @@ peers' 1 M-line, 157 MB CRI data set ingested by a node agent into one ring that
   last 1,000 lines      a warm keep-alive HTTP client, text/plain | tail -n 1000 | journalctl -n 1000
   1,000 lines mid-file  since/until (1 s of the data set)          | journalctl --since --until
   full download         text/plain of the whole run, curl          | nginx serving the same bytes, curl
+  small reads           lines=10 under wrk -t2 -c64                | nginx serving a 4 KiB file
 
 Median [min–max] of --runs, and ratios. The journal is the peers' own (systemd-journal-remote
 fed the same lines). Markdown table.
@@ -129,6 +130,17 @@ def main():
             ours_bytes = int(ours[0])
         for values in download.values():
             values.pop(0)  # the warm-up round
+        # Small reads under load: lines=10 from 64 connections, next to nginx serving 4 KiB.
+        with open(os.path.join(www, "4k.bin"), "wb") as f:
+            f.write(os.urandom(4096))
+        small = {"gateway, lines=10": [], "nginx, 4 KiB file": []}
+        for _ in range(max(1, rounds // 2)):
+            for label, extra in (("gateway, lines=10", ["-H", "x-toolforge-tool: demo", f"http://{gateway_at}/v1/tool/demo/jobs/cri/logs?lines=10"]),
+                                 ("nginx, 4 KiB file", [f"http://127.0.0.1:{peers.PORT}/4k.bin"])):
+                out = subprocess.run(["timeout", "30", "wrk", "-t2", "-c64", "-d10s"] + extra, capture_output=True, text=True).stdout
+                result = peers._parse_wrk(out)
+                assert "errors" not in result, (label, result)
+                small[label].append(result["req_s"])
     finally:
         for p in reversed(procs):
             peers.stop(p, __import__("signal").SIGQUIT if p.args[0] == "nginx" else __import__("signal").SIGTERM)
@@ -145,6 +157,9 @@ def main():
     ours, theirs = seek["gateway, since/until (keep-alive client)"], seek["journalctl --since --until"]
     print(f"| since/until, 1,000 lines mid-run | {fmt(ours)} | journalctl: {fmt(theirs)} | "
           f"{statistics.median(ours) / statistics.median(theirs):.2f}x journalctl | <= 0.5x |")
+    ours, theirs = small["gateway, lines=10"], small["nginx, 4 KiB file"]
+    print(f"| lines=10, wrk -t2 -c64 -d10s | {fmt(ours, 'req/s')} | nginx, 4 KiB: {fmt(theirs, 'req/s')} | "
+          f"{100 * statistics.median(ours) / statistics.median(theirs):.0f} % of nginx | >= 25 % |")
     ours, theirs = download["gateway, text/plain of the whole run"], download["nginx, the same bytes"]
     print(f"| full download, {ours_bytes / 1e6:.0f} MB (the run's 1 M messages) | {fmt(ours, 'MB/s')} | nginx: {fmt(theirs, 'MB/s')} | "
           f"{100 * statistics.median(ours) / statistics.median(theirs):.0f} % of nginx | >= 50 % |")
