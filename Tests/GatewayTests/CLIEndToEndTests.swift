@@ -73,6 +73,39 @@ import TestSupport
         #expect(items.map(\.message) == ["first line", "an error", "third line"])
         #expect(items.allSatisfy { $0.cursor != nil && $0.node == "node-1" })
 
+        // The webservice's replicas, and the activity: what happened to the pods.
+        let web = try PodLogWriter(podsDirectory: gw.pods("node-2"), namespace: "tool-demo", pod: "demo-web-b", container: "webservice")
+        try web.write("GET / 200")
+        // The pod's labels say it is the webservice (the PodList the kubelet's API would give).
+        try """
+            {"items": [{"metadata": {"name": "demo-web-b", "namespace": "tool-demo", "uid": "\(web.uid)",
+                                     "labels": {"app.kubernetes.io/component": "web"}}}]}
+            """.write(toFile: gw.scratch.file("pods-node-2.json"), atomically: true, encoding: .utf8)
+        _ = try await eventually("the webservice") {
+            try Self.cli(gw, as: "demo", ["webservice"]).output == "[demo-web-b/webservice] GET / 200\n" ? true : nil
+        }
+        #expect(try Self.cli(gw, as: "demo", ["activity"]).output.contains("started"))
+
+        // A reader that goes away (`| head`) while the CLI still writes ends it quietly, status 0.
+        let chatty = try gw.writer(node: "node-1", pod: "chatty")
+        for i in 0..<3000 { try chatty.write("line \(i) " + String(repeating: "x", count: 100)) }
+        _ = try await eventually("the chatty job") {
+            try Self.cli(gw, as: "demo", ["job", "chatty", "-n", "1"]).output.contains("line 2999") ? true : nil
+        }
+        let pipeline = Process()
+        pipeline.executableURL = URL(fileURLWithPath: "/bin/bash")
+        pipeline.arguments = ["-c", "set -o pipefail; '\(ServiceProcess.product("toolforge-logs"))' job chatty -n 3000 | head -c 1 >/dev/null"]
+        pipeline.environment = ["TOOLFORGE_LOGS_URL": gw.base, "TOOLFORGE_LOGS_CA_FILE": "\(gw.certificates!)/ca.crt",
+                                "TOOLFORGE_LOGS_CERT": "\(gw.certificates!)/demo.crt", "TOOLFORGE_LOGS_KEY": "\(gw.certificates!)/demo.key"]
+        let errors = Pipe()
+        pipeline.standardError = errors
+        pipeline.standardOutput = FileHandle.nullDevice
+        try pipeline.run()
+        let said = errors.fileHandleForReading.readDataToEndOfFile()
+        pipeline.waitUntilExit()
+        #expect(pipeline.terminationStatus == 0)
+        #expect(said.isEmpty, "\(String(decoding: said, as: UTF8.self))")
+
         // The inventory and the runs.
         let list = try Self.cli(gw, as: "demo", ["list"])
         #expect(list.output.hasPrefix("KIND"))
