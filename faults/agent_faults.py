@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Fault runs against a real node agent (issue 6), with figures for docs/reliability.md:
+
+  kill     SIGKILL the agent at random moments while a container writes at full speed (its log
+           rotated on the way, as the kubelet does); at the end every line of the source is in
+           the ring once, in order, and no record is corrupt
+  hostile  a quiet container's ingest delay alone, then next to one writing /dev/urandom, one
+           writing 10 MB lines and one writing short lines as fast as it can; the agent's RSS
+  disk     the data directory on a small tmpfs that fills up: the agent keeps serving what it
+           has, says so in /healthz and /metrics, and takes the waiting lines when space returns
+           (needs root for the mount; skipped, and said, otherwise)
+
+  python3 faults/agent_faults.py [--kills 100] [--bin .build/release]   (the CI short form: --kills 10)
+
+Loopback only; every process is stopped by its PID; every loop is bounded in count and time.
+"""
+import argparse, json, os, random, shutil, statistics, subprocess, sys, tempfile, threading, time, urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKEN = "fault-token"
+
+
+class Agent:
+    def __init__(self, binary, root, *extra):
+        self.binary, self.root, self.extra = binary, root, extra
+        self.process, self.at = None, None
+
+    def start(self):
+        cmd = [self.binary, "--node", "node-1", "--pods-dir", os.path.join(self.root, "pods"), "--data-dir",
+               os.path.join(self.root, "data"), "--listen", "127.0.0.1:0", "--token-file", os.path.join(self.root, "token"),
+               "--rescan", "1s", *self.extra]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(self.root, "agent.log"), "a"), text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            if "ready on" in line:
+                self.at = line.strip().rsplit(" ", 1)[1]
+                return
+            if not line and self.process.poll() is not None:
+                break
+        raise RuntimeError("the agent did not start")
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(20)
+
+    def get(self, path, accept="application/x-ndjson", timeout=30):
+        request = urllib.request.Request(f"http://{self.at}{path}", headers={"Authorization": f"Bearer {TOKEN}", "Accept": accept})
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.read()
+
+    def ring(self, pod):
+        rings = json.loads(self.get("/internal/v1/rings", "application/json"))["rings"]
+        return next((r for r in rings if r.get("pod") == pod), None)
+
+    def rss_kb(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return int(next(l for l in f if l.startswith("VmRSS")).split()[1])
+
+
+def stamp():
+    t = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 10**9)) + f".{t % 10**9:09d}Z"
+
+
+def pod_dir(root, pod):
+    path = os.path.join(root, "pods", f"tool-demo_{pod}_{pod}0001", "job")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def kills(a, root):
+    """Lines written while the agent is killed over and over: each must land once, in order."""
+    agent = Agent(a.bin, root, "--suffix-bytes", "256MiB", "--rate-bytes", "1GiB", "--burst-bytes", "1GiB")
+    directory = pod_dir(root, "steady")
+    total, rotate_every = a.lines, a.lines // 4
+    pause = a.kills * 0.3 / (total / 1000)
+
+    def write():
+        out = open(os.path.join(directory, "0.log"), "a")
+        for n in range(total):
+            out.write(f"{stamp()} stdout F line {n:08d}\n")
+            if n % 1000 == 999:
+                # Bursts of 1,000 lines, paced so that writing spans all the kills: every kill
+                # lands while the agent is reading.
+                out.flush()
+                time.sleep(pause)
+            if n % rotate_every == rotate_every - 1:
+                out.close()
+                os.rename(os.path.join(directory, "0.log"), os.path.join(directory, f"0.log.{n}"))
+                out = open(os.path.join(directory, "0.log"), "a")
+        out.close()
+
+    writer = threading.Thread(target=write)
+    started = time.time()
+    writer.start()
+    rounds = 0
+    for _ in range(a.kills):
+        agent.start()
+        time.sleep(random.uniform(0.02, 0.4))
+        agent.kill()
+        rounds += 1
+    writer.join(600)
+    agent.start()
+    try:
+        deadline = time.time() + 120
+        ring = None
+        while time.time() < deadline:
+            ring = agent.ring("steady")
+            if ring and ring["records_written"] >= total:
+                break
+            time.sleep(0.2)
+        items = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{ring['id']}/logs?after=r1.{ring['id']}.0").splitlines()]
+    finally:
+        agent.stop()
+    lines = [i["message"] for i in items if i["type"] == "log"]
+    numbers = [int(m.split()[1]) for m in lines]
+    corrupt = sum(1 for i in items if i["type"] == "gap" and i.get("reason") == "corrupt")
+    gaps = sum(1 for i in items if i["type"] == "gap")
+    seen = set(numbers)
+    return {"kills": rounds, "lines written": total, "lines read": len(numbers), "lost": total - len(seen & set(range(total))),
+            "duplicated": len(numbers) - len(seen), "in order": numbers == sorted(numbers), "corrupt records": corrupt,
+            "gaps": gaps, "seconds": round(time.time() - started, 1)}
+
+
+def quiet_delays(agent, quiet, seconds, label):
+    """Writes one line every 50 ms to the quiet container for `seconds`, following its ring; the
+    delay from write to the agent's follow answer, per line."""
+    ring = None
+    deadline = time.time() + 20
+    while ring is None and time.time() < deadline:
+        ring = agent.ring("quiet")
+        time.sleep(0.1)
+    request = urllib.request.Request(f"http://{agent.at}/internal/v1/rings/{ring['id']}/logs?lines=0&follow=true",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    response = urllib.request.urlopen(request, timeout=seconds + 30)
+    written = {}
+    delays = []
+
+    def read():
+        for raw in response:
+            item = json.loads(raw)
+            message = item.get("message") or ""
+            if item["type"] == "log" and message.startswith(label):
+                key = message.split()[1]
+                if key in written:
+                    delays.append((time.monotonic_ns() - written[key]) / 1e6)
+            if len(delays) >= count:
+                return
+
+    count = int(seconds / 0.05)
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.3)
+    with open(quiet, "a") as out:
+        for n in range(count):
+            written[str(n)] = time.monotonic_ns()
+            out.write(f"{stamp()} stdout F {label} {n}\n")
+            out.flush()
+            time.sleep(0.05)
+    reader.join(30)
+    response.close()
+    return sorted(delays)
+
+
+def hostile(a, root):
+    agent = Agent(a.bin, root)
+    quiet = os.path.join(pod_dir(root, "quiet"), "0.log")
+    with open(quiet, "w") as out:
+        out.write(f"{stamp()} stdout F quiet starts\n")
+    agent.start()
+    stop = threading.Event()
+    try:
+        rss_before = agent.rss_kb()
+        alone = quiet_delays(agent, quiet, a.seconds, "alone")
+
+        def urandom():
+            with open(os.path.join(pod_dir(root, "noise"), "0.log"), "ab") as out, open("/dev/urandom", "rb") as source:
+                while not stop.is_set():
+                    out.write(source.read(1 << 20))
+                    out.flush()
+                    time.sleep(0.1)
+
+        def huge():
+            with open(os.path.join(pod_dir(root, "huge"), "0.log"), "a") as out:
+                while not stop.is_set():
+                    out.write(f"{stamp()} stdout F " + "y" * (10 << 20) + "\n")
+                    out.flush()
+                    time.sleep(0.5)
+
+        def flood():
+            with open(os.path.join(pod_dir(root, "flood"), "0.log"), "a") as out:
+                n = 0
+                while not stop.is_set():
+                    out.write("".join(f"{stamp()} stdout F flood {n + k}\n" for k in range(1000)))
+                    n += 1000
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (urandom, huge, flood)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        crowded = quiet_delays(agent, quiet, a.seconds, "crowded")
+        rss_during = agent.rss_kb()
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        disk = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(root, "data")) for f in fs)
+        written = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(root, "pods")) for f in fs)
+    finally:
+        stop.set()
+        agent.stop()
+
+    def pct(values, p):
+        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else None
+
+    return {"quiet lines alone": len(alone), "quiet p50/p99 alone (ms)": (pct(alone, 50), pct(alone, 99)),
+            "quiet lines crowded": len(crowded), "quiet p50/p99 crowded (ms)": (pct(crowded, 50), pct(crowded, 99)),
+            "agent RSS before / crowded (MiB)": (round(rss_before / 1024, 1), round(rss_during / 1024, 1)),
+            "bytes written by the hostile containers (MB)": round(written / 1e6), "data directory (MB)": round(disk / 1e6)}
+
+
+def disk(a, root):
+    data = os.path.join(root, "data")
+    os.makedirs(data)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", data], capture_output=True).returncode != 0:
+        return {"skipped": "cannot mount a tmpfs here (needs root)"}
+    agent = Agent(a.bin, root, "--prefix-bytes", "64KiB", "--suffix-bytes", "1MiB")
+    log = os.path.join(pod_dir(root, "steady"), "0.log")
+    try:
+        with open(log, "a") as out:
+            for n in range(100):
+                out.write(f"{stamp()} stdout F before {n}\n")
+        agent.start()
+        deadline = time.time() + 20
+        while (agent.ring("steady") or {}).get("records_written", 0) < 100 and time.time() < deadline:
+            time.sleep(0.1)
+        # Fill what is left of the disk.
+        filler = os.path.join(data, "filler")
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+        with open(log, "a") as out:
+            for n in range(2000):
+                out.write(f"{stamp()} stdout F while full {n} " + "z" * 200 + "\n")
+        full = time.time() + 20
+        while b"the data directory is full" not in agent.get("/healthz", "application/json") and time.time() < full:
+            time.sleep(0.2)
+        health = json.loads(agent.get("/healthz", "application/json"))
+        metric = next((l for l in agent.get("/metrics", "text/plain").decode().splitlines() if l.startswith("logs_agent_disk_full ")), "")
+        ring = agent.ring("steady")
+        served = sum(1 for l in agent.get(f"/internal/v1/rings/{ring['id']}/logs?after=r1.{ring['id']}.0").splitlines()
+                     if b"before" in l)
+        os.unlink(filler)
+        deadline = time.time() + 30
+        while (agent.ring("steady") or {}).get("records_written", 0) < 2100 and time.time() < deadline:
+            time.sleep(0.2)
+        after = agent.ring("steady")
+        recovered = json.loads(agent.get("/healthz", "application/json"))
+        lines = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{after['id']}/logs?after=r1.{after['id']}.0").splitlines()]
+    finally:
+        agent.stop()
+        subprocess.run(["umount", data], capture_output=True)
+    kept = [i["message"] for i in lines if i["type"] == "log"]
+    gaps = [i for i in lines if i["type"] == "gap"]
+    return {"said full in /healthz": any("full" in w for w in health["messages"]["warning"]),
+            "logs_agent_disk_full while full": metric.split()[-1] if metric else None,
+            "old lines served while full": served,
+            "said full after space returned": any("full" in w for w in recovered["messages"]["warning"]),
+            "records after space returned": after["records_written"],
+            "lines written while full, then kept": sum(1 for m in kept if m.startswith("while full")),
+            "gaps (lines not kept: rolled over)": sum(g.get("records", 0) for g in gaps)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kills", type=int, default=100)
+    ap.add_argument("--lines", type=int, default=400_000)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release", "logs-agent"))
+    a = ap.parse_args()
+    results = {}
+    for name, run in (("kill", kills), ("hostile", hostile), ("disk", disk)):
+        root = tempfile.mkdtemp(prefix=f"toolforge-logs-fault-{name}-")
+        try:
+            with open(os.path.join(root, "token"), "w") as f:
+                f.write(TOKEN + "\n")
+            results[name] = run(a, root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    print(json.dumps(results, indent=1))
+    kill = results["kill"]
+    ok = kill["lost"] == 0 and kill["duplicated"] == 0 and kill["in order"] and kill["corrupt records"] == 0
+    full = results["disk"]
+    disk_ok = "skipped" in full or (full["said full in /healthz"] and full["old lines served while full"] == 100
+                                    and not full["said full after space returned"] and full["lines written while full, then kept"] == 2000)
+    ok = ok and disk_ok
+    crowded, alone = results["hostile"]["quiet p50/p99 crowded (ms)"], results["hostile"]["quiet p50/p99 alone (ms)"]
+    print(f"kill: {'ok' if ok else 'FAILED'}; disk: {'ok' if disk_ok else 'FAILED'}; "
+          f"quiet container p99 crowded {crowded[1]:.2f} ms vs alone {alone[1]:.2f} ms")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
