@@ -92,7 +92,9 @@ def kills(a, root):
                 time.sleep(pause)
             if n % rotate_every == rotate_every - 1:
                 out.close()
-                os.rename(os.path.join(directory, "0.log"), os.path.join(directory, f"0.log.{n}"))
+                # The kubelet's name for a rotated log: the time of the rotation, so names sort in order.
+                rotated = time.strftime("%Y%m%d-%H%M%S", time.gmtime(1_795_341_600 + n))
+                os.rename(os.path.join(directory, "0.log"), os.path.join(directory, f"0.log.{rotated}"))
                 out = open(os.path.join(directory, "0.log"), "a")
         out.close()
 
