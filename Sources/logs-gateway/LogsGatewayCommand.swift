@@ -56,14 +56,21 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         env(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? fallback
     }
 
+    /// `HOST:PORT` (the last colon splits, so an IPv6 host may hold colons); port 0 (any free
+    /// port) only where `allowsAnyPort`.
+    static func hostAndPort(_ text: String, flag: String, allowsAnyPort: Bool = false) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), colon > text.startIndex, let port = Int(text[text.index(after: colon)...]),
+              ((allowsAnyPort ? 0 : 1)...65535).contains(port) else {
+            throw ValidationError("\(flag): expected HOST:PORT, not \(text)")
+        }
+        return (String(text[..<colon]), port)
+    }
+
     func discovery() throws -> AgentDiscovery {
         if !agentsDns.isEmpty {
             guard agent.isEmpty else { throw ValidationError("--agent and --agents-dns exclude each other") }
-            guard let colon = agentsDns.lastIndex(of: ":"), let port = Int(agentsDns[agentsDns.index(after: colon)...]),
-                  colon > agentsDns.startIndex, (1...65535).contains(port) else {
-                throw ValidationError("--agents-dns: expected HOST:PORT, not \(agentsDns)")
-            }
-            return .dns(host: String(agentsDns[..<colon]), port: port)
+            let (host, port) = try Self.hostAndPort(agentsDns, flag: "--agents-dns")
+            return .dns(host: host, port: port)
         }
         let agents = try agent.map { text -> AgentEndpoint in
             let pair = text.split(separator: "=", maxSplits: 1)
@@ -83,6 +90,10 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             })
         case "mtls":
             guard let tlsCert, let tlsKey, let clientCA else { throw ValidationError("--auth mtls needs --tls-cert, --tls-key and --client-ca") }
+            for (flag, path) in [("--tls-cert", tlsCert), ("--tls-key", tlsKey), ("--client-ca", clientCA)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("\(flag): cannot read \(path)")
+            }
             guard trustedProxy.isEmpty else { throw ValidationError("--trusted-proxy is for --auth proxy; with mtls identity headers are never believed") }
             return .mutualTLS(MutualTLSFiles(certificate: tlsCert, key: tlsKey, clientCA: clientCA))
         default:
@@ -92,9 +103,7 @@ struct LogsGatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "logs-gateway")
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw ValidationError("--listen: expected HOST:PORT, not \(listen)")
-        }
+        let (host, port) = try Self.hostAndPort(listen, flag: "--listen", allowsAnyPort: true)
         let agents = try discovery()
         let authentication = try authentication()
         let services = try Dictionary(service.map { text -> (String, String) in
@@ -107,13 +116,12 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         let token = try agentTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let nanos = TimeSpec.duration(heartbeat), nanos > 0 else { throw ValidationError("--heartbeat: expected a duration such as 15s") }
         let configuration = GatewayConfiguration(
-            host: String(listen[..<colon]), port: port, agents: agents, agentToken: token, authentication: authentication,
+            host: host, port: port, agents: agents, agentToken: token, authentication: authentication,
             organizations: SubjectOrganizations(tool: toolOrganization, user: userOrganization),
             access: AccessPolicy(members: Members(path: membersFile), admins: Set(admin), services: services,
                                  reservedSources: Set(reservedSource)),
             limits: GatewayLimits(requestsPerSecond: rateLimit, burst: rateLimit * 5, followsPerTool: followsPerTool),
             heartbeat: .nanoseconds(nanos), specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
-        let host = configuration.host
         try await LogsGateway.run(configuration, logger: logger) { port in
             logger.info("logs-gateway ready on \(host):\(port)")
             FileHandle.standardOutput.write(Data("logs-gateway ready on \(host):\(port)\n".utf8))

@@ -152,6 +152,32 @@ import TestSupport
         #expect(try !curl([path.replacingOccurrences(of: "https:", with: "http:")]).body.contains("secret"))
     }
 
+    /// Bad flags stop the gateway before it starts, with the flag and the reason (EX_USAGE).
+    @Test func badFlagsAreRefusedWithTheirReason() throws {
+        let cases: [([String], String)] = [
+            (["--auth", "mtls", "--tls-cert", "/nonexistent", "--tls-key", "/nonexistent", "--client-ca", "/nonexistent"],
+             "--tls-cert: cannot read /nonexistent"),
+            (["--auth", "mtls"], "--auth mtls needs --tls-cert, --tls-key and --client-ca"),
+            (["--auth", "ldap"], "--auth: expected proxy or mtls, not ldap"),
+            (["--agents-dns", "localhost"], "--agents-dns: expected HOST:PORT, not localhost"),
+            (["--agents-dns", "localhost:8090", "--agent", "n=http://127.0.0.1:1"], "--agent and --agents-dns exclude each other"),
+            (["--listen", ":80"], "--listen: expected HOST:PORT, not :80"),
+        ]
+        for (arguments, message) in cases {
+            let gateway = Process()
+            gateway.executableURL = URL(fileURLWithPath: ServiceProcess.product("logs-gateway"))
+            gateway.arguments = (arguments.contains("--agents-dns") ? [] : ["--agent", "n=http://127.0.0.1:1"]) + arguments
+            let errors = Pipe()
+            gateway.standardError = errors
+            gateway.standardOutput = FileHandle.nullDevice
+            try gateway.run()
+            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            gateway.waitUntilExit()
+            #expect(gateway.terminationStatus == 64, "\(arguments)")
+            #expect(said.contains("Error: " + message), "\(arguments): \(said)")
+        }
+    }
+
     /// `--agents-dns`: the agent is found by name, asked which node it is, and followed through
     /// a restart; while it is down it is said to be unreachable, not forgotten.
     @Test func agentsAreFoundThroughDNS() async throws {

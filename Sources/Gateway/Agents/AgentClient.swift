@@ -65,8 +65,7 @@ final class AgentClient: Sendable {
         }
         guard response.status.code < 300 else {
             GatewayMetrics.upstreamErrors.increment()
-            let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: bytes))
-            throw AgentCallError(node: agent.node, status: Int(response.status.code), message: envelope?.messages.error.first ?? "\(response.status)")
+            throw AgentCallError(agent, response.status, body: bytes)
         }
         return try JSONDecoder().decode(T.self, from: Data(buffer: bytes))
     }
@@ -74,17 +73,26 @@ final class AgentClient: Sendable {
     /// A ring's lines as the agent writes them in `text/plain`, passed on as they come with
     /// nothing decoded: the path of big downloads of one ring.
     func text(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<ArraySlice<UInt8>, Error> {
-        var plain = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")
-        plain.headers.add(name: "Accept", value: "text/plain")
-        let (request, http) = (plain, http)
+        logs(agent, ring: ring, query: query, accept: "text/plain")
+    }
+
+    /// The log items of a ring, as the agent streams them (NDJSON), one at a time.
+    func items(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<LogItem, Error> {
+        let body = logs(agent, ring: ring, query: query, accept: "application/x-ndjson")
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let response = try await http.execute(request, timeout: .hours(1))
-                    guard response.status == .ok else {
-                        throw AgentCallError(node: agent.node, status: Int(response.status.code), message: "\(response.status)")
+                    let decoder = JSONDecoder()
+                    var pending: [UInt8] = []
+                    for try await chunk in body {
+                        pending.append(contentsOf: chunk)
+                        var start = 0
+                        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                            continuation.yield(try decoder.decode(LogItem.self, from: Data(pending[start..<newline])))
+                            start = newline + 1
+                        }
+                        pending.removeFirst(start)
                     }
-                    for try await chunk in response.body { continuation.yield(ArraySlice(chunk.readableBytesView)) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -94,29 +102,20 @@ final class AgentClient: Sendable {
         }
     }
 
-    /// The log items of a ring, as the agent streams them (NDJSON), one at a time.
-    func items(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<LogItem, Error> {
-        let request = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")
-        let http = http
+    /// A ring's logs endpoint, its body handed on chunk by chunk as the agent writes it. A
+    /// follow stays open for as long as its reader does (bounded at a day).
+    private func logs(_ agent: AgentEndpoint, ring: String, query: String, accept: String) -> AsyncThrowingStream<ArraySlice<UInt8>, Error> {
+        var logs = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")
+        logs.headers.add(name: "Accept", value: accept)
+        let (request, http) = (logs, http)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let response = try await http.execute(request, timeout: .hours(24))
                     guard response.status == .ok else {
-                        let bytes = try await response.body.collect(upTo: 1 << 20)
-                        let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: bytes))
-                        throw AgentCallError(node: agent.node, status: Int(response.status.code), message: envelope?.messages.error.first ?? "\(response.status)")
+                        throw AgentCallError(agent, response.status, body: try await response.body.collect(upTo: 1 << 20))
                     }
-                    var pending: [UInt8] = []
-                    for try await chunk in response.body {
-                        pending.append(contentsOf: chunk.readableBytesView)
-                        var start = 0
-                        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                            continuation.yield(try JSONDecoder().decode(LogItem.self, from: Data(pending[start..<newline])))
-                            start = newline + 1
-                        }
-                        pending.removeFirst(start)
-                    }
+                    for try await chunk in response.body { continuation.yield(ArraySlice(chunk.readableBytesView)) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -136,4 +135,12 @@ struct AgentCallError: Error, CustomStringConvertible {
     var status: Int
     var message: String
     var description: String { "\(node) answered \(status): \(message)" }
+}
+
+extension AgentCallError {
+    /// An agent's error answer: the first error of its envelope, or the status when it has none.
+    init(_ agent: AgentEndpoint, _ status: HTTPResponseStatus, body: ByteBuffer) {
+        let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: body))
+        self.init(node: agent.node, status: Int(status.code), message: envelope?.messages.error.first ?? "\(status)")
+    }
 }

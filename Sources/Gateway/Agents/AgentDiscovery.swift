@@ -26,19 +26,10 @@ public enum AgentDiscovery: Sendable {
         var next = list
         while let entry = next?.pointee {
             next = entry.ai_next
-            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            switch entry.ai_family {
-            case AF_INET:
-                var address = entry.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-                inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
-                urls.append("http://\(String(decoding: text.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self)):\(port)")
-            case AF_INET6:
-                var address = entry.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
-                urls.append("http://[\(String(decoding: text.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self))]:\(port)")
-            default:
-                continue
-            }
+            var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            guard getnameinfo(entry.ai_addr, entry.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            let address = String(decoding: text.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self)
+            urls.append("http://" + (address.contains(":") ? "[\(address)]" : address) + ":\(port)")
         }
         var seen = Set<String>()
         return urls.filter { seen.insert($0).inserted }

@@ -44,4 +44,7 @@ struct CompositeCursor: Equatable, Sendable {
     static func seq(ofAgentCursor cursor: String?) -> UInt64? {
         cursor.flatMap { $0.split(separator: ".").last.flatMap { UInt64($0) } }
     }
+
+    /// The agent cursor that resumes `ring` at sequence `seq`.
+    static func agentCursor(ring: String, seq: UInt64) -> String { "r1.\(ring).\(seq)" }
 }

@@ -17,7 +17,7 @@ struct LogRequest: Sendable {
     func agentQuery(ring: String, from position: CompositeCursor.Position?, follow: Bool) -> String {
         var query: [String] = []
         switch position {
-        case let .after(seq)?: query.append("after=r1.\(ring).\(seq)")
+        case let .after(seq)?: query.append("after=" + CompositeCursor.agentCursor(ring: ring, seq: seq))
         case let .since(time)?: query.append("since=\(time)")
         case nil:
             if after == nil {
@@ -29,6 +29,12 @@ struct LogRequest: Sendable {
         if let limitBytes { query.append("limit_bytes=\(limitBytes)") }
         if follow { query.append("follow=true") }
         return query.joined(separator: "&")
+    }
+
+    /// The agent query that resumes `ring` at `seq`, shaped by `filters`.
+    static func agentQuery(ring: String, after seq: UInt64, filters: String, follow: Bool) -> String {
+        [filters, "after=" + CompositeCursor.agentCursor(ring: ring, seq: seq), follow ? "follow=true" : ""]
+            .filter { !$0.isEmpty }.joined(separator: "&")
     }
 
     /// The part of an agent query that shapes which items come, not where they start.

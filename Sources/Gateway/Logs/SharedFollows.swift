@@ -44,7 +44,7 @@ final class SharedFollows: Sendable {
                     }
                     if view.behind {
                         do {
-                            let query = filters + (filters.isEmpty ? "" : "&") + "after=r1.\(ring).\(position)"
+                            let query = LogRequest.agentQuery(ring: ring, after: position, filters: filters, follow: false)
                             for try await item in client.items(agent, ring: ring, query: query) where item.type != .heartbeat {
                                 guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) else { continue }
                                 continuation.yield(item)
@@ -105,7 +105,11 @@ final class Pull: Sendable {
         /// The buffer holds every item after this sequence.
         var base: UInt64
         var finished = false
-        var warning: (serial: Int, text: String)?
+        /// Trouble with the agent now, if any; `warnings` counts each new one, so that a
+        /// follower says each once and one joining after it has passed says nothing.
+        var trouble: String?
+        var warnings = 0
+        var warning: (serial: Int, text: String)? { trouble.map { (warnings, $0) } }
         var version: UInt64 = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
@@ -123,7 +127,7 @@ final class Pull: Sendable {
             var position = start
             var backoff = Duration.milliseconds(250)
             while !Task.isCancelled {
-                let query = key.filters + (key.filters.isEmpty ? "" : "&") + "after=r1.\(key.ring).\(position)&follow=true"
+                let query = LogRequest.agentQuery(ring: key.ring, after: position, filters: key.filters, follow: true)
                 do {
                     for try await item in client.items(agent, ring: key.ring, query: query) where item.type != .heartbeat {
                         guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor), let self else { continue }
@@ -139,7 +143,10 @@ final class Pull: Sendable {
                     GatewayMetrics.upstreamErrors.increment()
                     self?.update { state in
                         let text = "\(agent.node) is unreachable (\(error)); following again when it answers"
-                        if state.warning?.text != text { state.warning = ((state.warning?.serial ?? 0) + 1, text) }
+                        if state.trouble != text {
+                            state.trouble = text
+                            state.warnings += 1
+                        }
                     }
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(5))
@@ -194,6 +201,7 @@ final class Pull: Sendable {
     private func append(_ seq: UInt64, _ item: LogItem, capacity: Int) {
         update { state in
             state.entries.append((seq, item))
+            state.trouble = nil
             if state.entries.count > capacity {
                 let dropped = state.entries.count - capacity / 2
                 state.base = state.entries[dropped - 1].0
