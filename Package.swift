@@ -73,7 +73,7 @@ let package = Package(
             name: "logs-gateway",
             dependencies: ["Gateway", "LogModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // libcurl: typed wrappers over its variadic setopt and getinfo, which Swift cannot call.
+        // libcurl: typed wrappers over its variadic setopt, which Swift cannot call.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // The CLI's workings: the HTTP transfer, configuration, output; types generated from the spec.
         .target(

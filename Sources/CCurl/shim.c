@@ -27,11 +27,3 @@ CURLcode ccurl_setopt_write_function(CURL *handle, ccurl_data_callback callback)
 CURLcode ccurl_setopt_header_function(CURL *handle, ccurl_data_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
-
-CURLcode ccurl_setopt_progress_function(CURL *handle, ccurl_progress_callback callback) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
-}
-
-CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
-}

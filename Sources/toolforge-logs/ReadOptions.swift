@@ -34,14 +34,16 @@ struct ReadOptions: ParsableArguments {
     }
 
     /// Where a read starts; `lines` defaults to 500 on the server.
-    var start: [(String, String)] {
-        [("lines", (lines ?? last).map(String.init)), ("since", since), ("until", until)].compactMap { name, value in value.map { (name, $0) } }
-    }
+    var start: [(String, String)] { Self.given([("lines", (lines ?? last).map(String.init)), ("since", since)]) }
 
     /// What still applies when a follow resumes from a cursor.
     var filters: [(String, String)] {
-        [("run", run), ("stream", stream), ("container", container), ("grep", grep), ("until", until)]
-            .compactMap { name, value in value.map { (name, $0) } }
+        Self.given([("run", run), ("stream", stream), ("container", container), ("grep", grep), ("until", until)])
+    }
+
+    /// The parameters that were given.
+    private static func given(_ parameters: [(String, String?)]) -> [(String, String)] {
+        parameters.compactMap { name, value in value.map { (name, $0) } }
     }
 
     /// Reads `path` (under the tool) and prints it.
@@ -50,7 +52,7 @@ struct ReadOptions: ParsableArguments {
             let printer = session.printer(LogPrinter.Options(format: session.format, timestamps: timestamps, raw: raw))
             let reader = LogReader(client: session.client, printer: printer, errors: session.errors, errorPalette: session.errorPalette)
             try reader.read(APIClient.toolPath(try session.requireTool()) + path,
-                            parameters: start.filter { $0.0 != "until" }, filters: filters, follow: follow)
+                            parameters: start, filters: filters, follow: follow)
         }
     }
 }

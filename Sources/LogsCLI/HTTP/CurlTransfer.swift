@@ -45,24 +45,19 @@ package final class CurlTransfer {
 
     deinit { curl_easy_cleanup(handle) }
 
-    /// The receiving end of one request: the status and content type once the headers are in,
-    /// then the body in pieces. `body` answers false to stop the transfer.
+    /// The receiving end of one request: the status once the headers are in, then the body in
+    /// pieces. `body` answers false to stop the transfer.
     package final class Receiver {
         package private(set) var status = 0
-        package private(set) var contentType = ""
         let body: (UnsafeRawBufferPointer, Int) -> Bool
 
         package init(body: @escaping (_ bytes: UnsafeRawBufferPointer, _ status: Int) -> Bool) {
             self.body = body
         }
 
+        /// Every status line (`HTTP/1.1 200 OK`; an interim 100 comes before the final one).
         func header(_ line: Substring) {
-            if line.hasPrefix("HTTP/") {
-                status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-                contentType = ""
-            } else if let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "content-type" {
-                contentType = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+            if line.hasPrefix("HTTP/") { status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0 }
         }
     }
 

@@ -20,13 +20,10 @@ package final class LogReader {
 
     /// `parameters` select what to read (`lines`, `since`, `run`, …); `filters` are the ones that
     /// still apply when a follow resumes from a cursor (`run`, `stream`, `container`, `grep`).
-    package func read(_ path: String, parameters: [(String, String)], filters: [(String, String)], follow: Bool,
-                               maxAttempts: Int = .max) throws(CLIFailure) {
+    package func read(_ path: String, parameters: [(String, String)], filters: [(String, String)], follow: Bool) throws(CLIFailure) {
         var backoff = 0.25
-        var attempt = 0
         var lastFailure: String?
         while true {
-            attempt += 1
             let query = cursor.map { filters + [("after", $0)] } ?? parameters + filters
             let failure: String
             do {
@@ -48,7 +45,6 @@ package final class LogReader {
             } catch {
                 throw .connection("\(error)")
             }
-            guard attempt < maxAttempts else { throw .connection(failure) }
             printer.closeLine()
             printer.flush()
             // Said once per outage and cause, not at every retry.
@@ -90,7 +86,8 @@ package final class LogReader {
                 }
             }
             pending.removeSubrange(..<start)
-            if !follow || pending.count < 1 << 20 { self.printer.flush() }
+            // A follow shows each line as it comes; a read fills the output buffer first.
+            if follow { self.printer.flush() }
             return true
         }
         try client.transfer.perform("GET", target, headers: ["Accept: application/x-ndjson"], streaming: follow, into: receiver)
