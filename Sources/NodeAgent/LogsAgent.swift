@@ -28,6 +28,7 @@ public struct AgentConfiguration: Sendable {
     public var heartbeat: Duration
     public var rescanInterval: Duration
     public var retentionInterval: Duration
+    /// How often what ingest wrote is forced to disk (what power loss can take); nil: only at stop.
     public var syncInterval: Duration?
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
@@ -62,8 +63,7 @@ public enum LogsAgent {
     public static func run(_ configuration: AgentConfiguration, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let store = try RingDirectory(path: configuration.dataDirectory,
-                                      durability: Ring.Durability(syncInterval: configuration.syncInterval))
+        let store = try RingDirectory(path: configuration.dataDirectory)
         for (path, reason) in store.quarantined { logger.warning("moved aside \(path): \(reason)") }
         let inventory = Inventory(instance: UUID().uuidString.lowercased())
         let health = AgentHealth()
@@ -90,8 +90,11 @@ public enum LogsAgent {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)
         }
-        let services: [any Service] = (watcher.map { [$0] } ?? []) + (journal.map { [JournalService(journal: $0)] } ?? []) + [
-            IngestService(ingestor: ingestor),
+        // Stopped in reverse order: the last sync runs once ingest has stopped.
+        let sync = configuration.syncInterval.map { SyncService(store: store, interval: $0, logger: logger) }
+        let services: [any Service] = (sync.map { [$0] } ?? []) + (watcher.map { [$0] } ?? [])
+            + (journal.map { [IngestService(ingest: $0)] } ?? []) + [
+            IngestService(ingest: ingestor),
             RetentionService(store: store, inventory: inventory, policy: configuration.retention,
                              interval: configuration.retentionInterval, logger: logger),
             app,
@@ -101,60 +104,5 @@ public enum LogsAgent {
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: group).run()
-    }
-}
-
-/// Runs the ingest thread for as long as the service group runs.
-struct IngestService: Service {
-    let ingestor: Ingestor
-
-    func run() async throws {
-        ingestor.start()
-        try? await gracefulShutdown()
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                ingestor.stop()
-                continuation.resume()
-            }
-        }
-    }
-}
-
-/// Runs the journal ingest thread for as long as the service group runs.
-struct JournalService: Service {
-    let journal: JournalIngest
-
-    func run() async throws {
-        journal.start()
-        try? await gracefulShutdown()
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                journal.stop()
-                continuation.resume()
-            }
-        }
-    }
-}
-
-/// Applies the retention policy now and then.
-struct RetentionService: Service {
-    let store: RingDirectory
-    let inventory: Inventory
-    let policy: RetentionPolicy
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                for eviction in try store.enforce(policy, now: NanoTime.now()) {
-                    eviction.rings.forEach(inventory.remove)
-                    logger.info("evicted \(eviction.tool) \(eviction.kind.rawValue) \(eviction.name) run \(eviction.run) (\(eviction.bytes) bytes, \(eviction.reason.rawValue))")
-                }
-            } catch {
-                logger.error("retention failed: \(error)")
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
     }
 }

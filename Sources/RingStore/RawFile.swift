@@ -9,7 +9,8 @@ final class RawFile: Sendable {
     let path: String
     let descriptor: Int32
 
-    enum Mode { case readOnly, readWrite, create }
+    /// `directory` opens a directory only to sync its entries.
+    enum Mode { case readOnly, readWrite, create, directory }
 
     init(path: String, mode: Mode) throws {
         self.path = path
@@ -18,6 +19,7 @@ final class RawFile: Sendable {
         case .readOnly: flags = O_RDONLY | O_CLOEXEC
         case .readWrite: flags = O_RDWR | O_CLOEXEC
         case .create: flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
+        case .directory: flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC
         }
         let fd = open(path, flags, 0o640)
         guard fd >= 0 else { throw RingStoreError.io(operation: "open", path: path, errno: errno) }

@@ -17,7 +17,8 @@ extension Ring {
 
     /// Appends `entries` as one batch and records `sourcePosition` (where the source was read up
     /// to) with it. When this returns, the records and the position are in the file: a crash
-    /// of the process loses neither. Returns the sequence numbers the entries received.
+    /// of the process loses neither (power loss needs `sync()`). Returns the sequence numbers
+    /// the entries received.
     @discardableResult
     public func append(_ entries: [AppendEntry], sourcePosition: [UInt8]? = nil) throws -> Range<UInt64> {
         guard writable else { throw RingStoreError.readOnly(path: path) }
@@ -36,20 +37,8 @@ extension Ring {
             try batch.writeRun()
             if let sourcePosition { batch.state.sourcePosition = sourcePosition }
             try commit(batch.state)
-            try syncIfDue()
             return committed.nextSeq..<batch.state.nextSeq
         }
-    }
-
-    private func syncIfDue() throws {
-        guard let interval = durability.syncInterval else { return }
-        let now = ContinuousClock.now
-        let due = shared.withLock { shared -> Bool in
-            guard now - shared.lastSync >= interval else { return false }
-            shared.lastSync = now
-            return true
-        }
-        if due { try file.syncData() }
     }
 }
 

@@ -11,7 +11,6 @@ public final class Ring: Sendable {
     let superblock: Superblock
     let checksum: Checksum
     let writable: Bool
-    let durability: Durability
     /// Where the writer stores checkpoints; nil when opened read-only.
     let checkpointPage: CheckpointPage?
 
@@ -25,7 +24,8 @@ public final class Ring: Sendable {
         var deleted = false
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
-        var lastSync: ContinuousClock.Instant
+        /// Something was written that `sync()` has not forced to disk yet.
+        var unsynced: Bool
 
         mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
             guard !waiters.isEmpty else { return [] }
@@ -38,33 +38,25 @@ public final class Ring: Sendable {
     /// Held for a whole append, so appends never interleave; readers never take it.
     let writerLock = Mutex(WriterScratch())
 
-    /// How often appended bytes are forced to disk. Appends survive a crash of the process in
-    /// any case (they are in the page cache when `append` returns); only power loss needs this.
-    public struct Durability: Sendable {
-        public var syncInterval: Duration?
-        public init(syncInterval: Duration? = nil) { self.syncInterval = syncInterval }
-    }
-
     static let metadataSlot = DoubleSlot(offsets: RingFormat.metadataSlots, size: RingFormat.metadataSlotSize)
     static let checkpointSlot = DoubleSlot(offsets: RingFormat.checkpointSlots, size: RingFormat.checkpointSlotSize)
 
     private init(file: RawFile, superblock: Superblock, state: RingState, metadata: RingMetadata,
-                 metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool, durability: Durability) throws {
+                 metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool) throws {
         self.file = file
         path = file.path
         id = superblock.id
         self.superblock = superblock
         checksum = Checksum(seed: superblock.checksumSeed)
         self.writable = writable
-        self.durability = durability
         checkpointPage = try writable ? CheckpointPage(file: file) : nil
         shared = Mutex(Shared(state: state, metadata: metadata, metadataGeneration: metadataGeneration,
-                              checkpointGeneration: checkpointGeneration, lastSync: .now))
+                              checkpointGeneration: checkpointGeneration, unsynced: writable))
     }
 
     /// Creates a new ring file at `path` (which must not exist) and opens it for writing.
     public static func create(path: String, id: RingID = .random(), prefixCapacity: UInt64, suffixCapacity: UInt64,
-                              metadata: RingMetadata, createdAt: Int64, durability: Durability = .init()) throws -> Ring {
+                              metadata: RingMetadata, createdAt: Int64) throws -> Ring {
         guard prefixCapacity % RingFormat.frameAlignment == 0, suffixCapacity % RingFormat.frameAlignment == 0 else {
             throw RingStoreError.invalidCapacity("capacities must be multiples of \(RingFormat.frameAlignment) bytes")
         }
@@ -84,19 +76,18 @@ public final class Ring: Sendable {
             try file.write(superblock.encoded(), at: 0)
             try metadataSlot.write(metadataBytes, generation: 1, to: file, checksum: checksum)
             try checkpointSlot.write(RingState().encoded(), generation: 1, to: file, checksum: checksum)
-            try file.syncData()
         } catch {
             unlink(path)
             throw error
         }
         return try Ring(file: file, superblock: superblock, state: RingState(), metadata: metadata,
-                    metadataGeneration: 1, checkpointGeneration: 1, writable: true, durability: durability)
+                    metadataGeneration: 1, checkpointGeneration: 1, writable: true)
     }
 
     /// Opens an existing ring file. Records after the last checkpoint were never acknowledged and
     /// are ignored (the source position in the checkpoint says where to resume); damage inside
     /// the file is found by checksums when read, and skipped with a gap.
-    public static func open(path: String, writable: Bool, durability: Durability = .init()) throws -> Ring {
+    public static func open(path: String, writable: Bool) throws -> Ring {
         let file = try RawFile(path: path, mode: writable ? .readWrite : .readOnly)
         if writable { try file.lockExclusive() }
         let superblock = try Superblock.decode(file.read(count: RingFormat.superblockSize, at: 0), path: path)
@@ -119,7 +110,7 @@ public final class Ring: Sendable {
         if writable { try Recovery.scrubUncommitted(state, superblock: superblock, file: file, window: &window) }
         let ring = try Ring(file: file, superblock: superblock, state: state, metadata: metadata,
                         metadataGeneration: metadataGeneration, checkpointGeneration: checkpointGeneration,
-                        writable: writable, durability: durability)
+                        writable: writable)
         return ring
     }
 
@@ -163,6 +154,7 @@ public final class Ring: Sendable {
                 $0.metadata = metadata
                 $0.metadataGeneration = generation
                 $0.version += 1
+                $0.unsynced = true
             }
         }
     }
@@ -176,12 +168,29 @@ public final class Ring: Sendable {
             guard !state.finished else { return }
             state.finished = true
             try commit(state)
-            try file.syncData()
         }
     }
 
-    /// Forces everything appended so far to disk.
-    public func sync() throws { try file.syncData() }
+    /// Forces what was written since the last call to disk, if anything; returns whether it
+    /// had to. Nothing the writer does syncs by itself: an `fdatasync` can take tens of
+    /// milliseconds, and the thread that appends to a node's rings must not wait for one. A
+    /// crash of the process loses nothing unsynced (the page cache has it); power loss loses
+    /// what was written since the last sync. The agent syncs every few seconds, off that thread.
+    @discardableResult
+    public func sync() throws -> Bool {
+        let written = shared.withLock { shared in
+            defer { shared.unsynced = false }
+            return shared.unsynced
+        }
+        guard written else { return false }
+        do {
+            try file.syncData()
+        } catch {
+            shared.withLock { $0.unsynced = true }
+            throw error
+        }
+        return true
+    }
 
     /// Removes the bytes for good: the file is emptied before it is unlinked, so that a reader
     /// still holding it open cannot keep a purged secret alive.
@@ -209,6 +218,7 @@ public final class Ring: Sendable {
             shared.state = state
             shared.checkpointGeneration = generation
             shared.version += 1
+            shared.unsynced = true
             return shared.takeWaiters()
         }
         waiters.forEach { $0.resume() }

@@ -28,8 +28,10 @@ public struct RingFilter: Sendable, Equatable {
 /// A data directory of ring files (`<uuid>.ring`), opened for writing by this process alone.
 public final class RingDirectory: Sendable {
     public let path: String
-    let durability: Ring.Durability
     private let rings: Mutex<[RingID: Ring]>
+    private let entries: RawFile
+    /// A ring was created or deleted since the last `sync()`.
+    private let entriesChanged = Atomic(false)
     /// Files that could not be opened at start, moved aside as `*.ring~`, with the reason.
     public let quarantined: [String: String]
 
@@ -37,16 +39,16 @@ public final class RingDirectory: Sendable {
 
     /// Opens every ring in `path` (created if missing). A file that cannot be opened is moved
     /// aside (like journald's `*.journal~`) and reported, never fatal.
-    public init(path: String, durability: Ring.Durability = .init()) throws {
+    public init(path: String) throws {
         self.path = path
-        self.durability = durability
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        entries = try RawFile(path: path, mode: .directory)
         var opened: [RingID: Ring] = [:]
         var quarantined: [String: String] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(RingDirectory.suffix) {
             let file = path + "/" + name
             do {
-                let ring = try Ring.open(path: file, writable: true, durability: durability)
+                let ring = try Ring.open(path: file, writable: true)
                 opened[ring.id] = ring
             } catch let error as RingStoreError {
                 if case .lockedByAnotherWriter = error { throw error }
@@ -61,8 +63,9 @@ public final class RingDirectory: Sendable {
     public func create(metadata: RingMetadata, prefixCapacity: UInt64, suffixCapacity: UInt64, now: Int64) throws -> Ring {
         let id = RingID.random()
         let ring = try Ring.create(path: "\(path)/\(id)\(RingDirectory.suffix)", id: id, prefixCapacity: prefixCapacity,
-                                   suffixCapacity: suffixCapacity, metadata: metadata, createdAt: now, durability: durability)
+                                   suffixCapacity: suffixCapacity, metadata: metadata, createdAt: now)
         rings.withLock { $0[id] = ring }
+        entriesChanged.store(true, ordering: .releasing)
         return ring
     }
 
@@ -78,6 +81,7 @@ public final class RingDirectory: Sendable {
             throw RingStoreError.unknownRing(id.description)
         }
         try ring.destroy()
+        entriesChanged.store(true, ordering: .releasing)
     }
 
     /// Removes every ring of a tool (the tool was deleted); returns how many.
@@ -96,6 +100,35 @@ public final class RingDirectory: Sendable {
             for id in eviction.rings { try delete(id) }
         }
         return evictions
+    }
+
+    /// Forces to disk what was written since the last call: the rings appended to, created or
+    /// finished, and the directory's entries when rings came or went. Appends never sync by
+    /// themselves (see `Ring.sync()`); the agent calls this every few seconds on a thread of
+    /// its own. Every ring is tried even when one fails; the first failure is thrown after.
+    /// Returns how many files it synced.
+    @discardableResult
+    public func sync() throws -> Int {
+        var synced = 0
+        var failure: (any Error)?
+        for ring in rings.withLock({ Array($0.values) }) {
+            do {
+                if try ring.sync() { synced += 1 }
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if entriesChanged.exchange(false, ordering: .acquiringAndReleasing) {
+            do {
+                try entries.syncData()
+                synced += 1
+            } catch {
+                entriesChanged.store(true, ordering: .releasing)
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return synced
     }
 
     public func usage(budgetBytes: UInt64? = nil) throws -> UsageReport {

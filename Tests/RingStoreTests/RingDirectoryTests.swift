@@ -52,6 +52,22 @@ import Testing
         #expect(store.rings().map(\.id) == [ring.id])
     }
 
+    @Test func syncsOnlyWhatWasWrittenSinceTheLastSync() throws {
+        let directory = TemporaryDirectory()
+        try {
+            let store = try RingDirectory(path: directory.path)
+            let runs = try finishedRun(store, run: "cron-1", at: 1) + finishedRun(store, run: "cron-2", at: 2)
+            #expect(try store.sync() == 3, "two new rings and the directory's entries")
+            #expect(try store.sync() == 0)
+            try runs[0].updateMetadata { $0.reason = "Completed" }
+            #expect(try store.sync() == 1)
+            try store.delete(runs[1].id)
+            #expect(try store.sync() == 1, "the directory, as a ring went")
+        }()
+        let reopened = try RingDirectory(path: directory.path)
+        #expect(try reopened.sync() == 1, "a reopened ring may have had its uncommitted tail scrubbed")
+    }
+
     @Test func purgesARemovedToolAndNothingElse() throws {
         let directory = TemporaryDirectory()
         let store = try RingDirectory(path: directory.path)

@@ -1,0 +1,83 @@
+import Foundation
+import LogModel
+import Logging
+import RingStore
+import ServiceLifecycle
+
+/// Ingest of pod logs or of the journal: blocking file I/O, on a thread of its own between
+/// `start()` and `stop()`.
+protocol IngestThread: Sendable {
+    func start()
+    /// Returns once the thread has stopped, after the turn in progress.
+    func stop()
+}
+
+extension Ingestor: IngestThread {}
+extension JournalIngest: IngestThread {}
+
+/// Runs an ingest thread for as long as the service group runs.
+struct IngestService: Service {
+    let ingest: any IngestThread
+
+    func run() async throws {
+        ingest.start()
+        try? await gracefulShutdown()
+        await onThreadOfItsOwn { ingest.stop() }
+    }
+}
+
+/// Applies the retention policy now and then.
+struct RetentionService: Service {
+    let store: RingDirectory
+    let inventory: Inventory
+    let policy: RetentionPolicy
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                for eviction in try store.enforce(policy, now: NanoTime.now()) {
+                    eviction.rings.forEach(inventory.remove)
+                    logger.info("evicted \(eviction.tool) \(eviction.kind.rawValue) \(eviction.name) run \(eviction.run) (\(eviction.bytes) bytes, \(eviction.reason.rawValue))")
+                }
+            } catch {
+                logger.error("retention failed: \(error)")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
+
+/// Forces what ingest wrote to disk every `interval`, and once more when the agent stops. An
+/// `fdatasync` can block for tens of milliseconds; made on the ingest thread, it held up every
+/// container's lines behind it (docs/reliability.md).
+struct SyncService: Service {
+    let store: RingDirectory
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        repeat {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await onThreadOfItsOwn { [store, logger] in
+                do {
+                    try store.sync()
+                } catch {
+                    logger.error("sync of the data directory failed: \(error)")
+                }
+            }
+        } while !Task.isShuttingDownGracefully
+    }
+}
+
+/// Runs blocking work (file I/O, joining a thread) off Swift's cooperative pool, which has
+/// only as many threads as cores.
+func onThreadOfItsOwn(_ work: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            work()
+            continuation.resume()
+        }
+    }
+}
