@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""The gateway's index at scale, by a scaled-down simulation (issue 6, docs/scaling.md): one
-agent holding --sources rings (small rings, many tools), a gateway in front. Measures the
-agent's cost of a full and of an empty-delta inventory, the time a (re)started gateway takes
-to build its index before it says ready, the gateway's RSS against one in front of an empty
-agent (so: bytes per ring), and read latency for random sources with a keep-alive client.
+"""The gateway's index at scale, by simulation (issue 6, docs/scaling.md): --agents node agents
+on loopback holding --sources container logs in all (small rings, many tools), one gateway in
+front of them all. Measures what a node pays to serve inventories (a full one, an empty delta,
+and the CPU the agents spend while the gateway polls them every 2 s), the time a (re)started
+gateway takes to build its index before it says ready, the gateway's RSS against one in front
+of an empty agent (so: bytes per ring), and read latency for random sources with a keep-alive
+client.
 
-  python3 bench/gateway_index.py [--sources 5000] [--bin .build/release]
+  python3 bench/gateway_index.py [--agents 100] [--sources 100000] [--tools 3000] [--bin .build/release]
 
 Loopback only; every process is stopped by its PID; every wait is bounded.
 """
@@ -18,11 +20,22 @@ from stack import peers, start  # noqa: E402
 
 ROOT = os.path.join(peers.ROOT, "index")
 TOKEN = "bench-token"
+LINES = 5
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(next(l for l in f if l.startswith("VmRSS")).split()[1])
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
 
 
 def agent_get(at, path):
@@ -33,18 +46,50 @@ def agent_get(at, path):
     return body, (time.perf_counter() - started) * 1e3
 
 
-def gateway(a, d, agent_at, name):
+def source(i, tools):
+    """Source i: a job of tool t<i % tools>, in pod directory i."""
+    return f"t{i % tools}", f"job-{i}"
+
+
+def write_pods(root, sources, tools):
+    """One pod directory per source, its log holding LINES lines; returns the bytes written."""
+    written = 0
+    for i in sources:
+        tool, job = source(i, tools)
+        c = os.path.join(root, f"tool-{tool}_{job}_{i:08x}", "job")
+        os.makedirs(c)
+        text = "".join(f"2026-11-22T10:00:0{n}.000000000Z stdout F source {i} line {n}\n" for n in range(LINES))
+        with open(os.path.join(c, "0.log"), "w") as f:
+            f.write(text)
+        written += len(text)
+    return written
+
+
+def start_agent(a, d, name, pods):
+    return start([os.path.join(a.bin, "logs-agent"), "--node", name, "--pods-dir", pods, "--data-dir",
+                  os.path.join(d, f"data-{name}"), "--listen", "127.0.0.1:0", "--token-file", os.path.join(d, "token"),
+                  "--prefix-bytes", "4KiB", "--suffix-bytes", "16KiB", "--rescan", "600s"], os.path.join(d, f"{name}.log"))
+
+
+def start_gateway(a, d, agents, name):
     started = time.perf_counter()
-    p, at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0", "--agent", f"node-1=http://{agent_at}",
-                   "--agent-token-file", os.path.join(d, "token"), "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000"],
+    p, at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0"]
+                  + [f for node, at in agents for f in ("--agent", f"{node}=http://{at}")]
+                  + ["--agent-token-file", os.path.join(d, "token"), "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000"],
                   os.path.join(d, f"{name}.log"))
     return p, at, (time.perf_counter() - started) * 1e3
 
 
+def spread(values):
+    return f"{statistics.median(values):.2f} ms [{min(values):.2f}–{max(values):.2f}]"
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sources", type=int, default=5000)
-    ap.add_argument("--tools", type=int, default=100)
+    ap.add_argument("--agents", type=int, default=100)
+    ap.add_argument("--sources", type=int, default=100_000, help="container logs in all, spread evenly over the agents")
+    ap.add_argument("--tools", type=int, default=3000)
+    ap.add_argument("--reads", type=int, default=300)
     ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release"))
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -52,71 +97,91 @@ def main():
     d = peers.fresh(ROOT)
     with open(os.path.join(d, "token"), "w") as f:
         f.write(TOKEN + "\n")
-    empty = os.path.join(d, "empty-pods")
-    os.makedirs(empty)
-    pods = os.path.join(d, "pods")
-    for i in range(a.sources):
-        c = os.path.join(pods, f"tool-t{i % a.tools}_job-{i}_{i:08x}", "job")
-        os.makedirs(c)
-        with open(os.path.join(c, "0.log"), "w") as f:
-            for n in range(5):
-                f.write(f"2026-11-22T10:00:0{n}.000000000Z stdout F source {i} line {n}\n")
-    procs = []
+    os.makedirs(os.path.join(d, "empty-pods"))
+    made = time.perf_counter()
+    expected = {}
+    for k in range(a.agents):
+        expected[f"node-{k}"] = write_pods(os.path.join(d, f"pods-{k}"), range(k, a.sources, a.agents), a.tools)
+    made = time.perf_counter() - made
+    procs, agents = [], []
     try:
-        bare, bare_at = start([os.path.join(a.bin, "logs-agent"), "--node", "node-1", "--pods-dir", empty, "--data-dir",
-                               os.path.join(d, "empty-data"), "--listen", "127.0.0.1:0", "--token-file", os.path.join(d, "token")],
-                              os.path.join(d, "bare.log"))
+        bare, bare_at = start_agent(a, d, "bare", os.path.join(d, "empty-pods"))
         procs.append(bare)
-        baseline, _, _ = gateway(a, d, bare_at, "baseline")
+        baseline, _, _ = start_gateway(a, d, [("bare", bare_at)], "baseline")
         procs.append(baseline)
         time.sleep(1)
         baseline_rss = rss_kb(baseline.pid)
-        agent, agent_at = start([os.path.join(a.bin, "logs-agent"), "--node", "node-1", "--pods-dir", pods, "--data-dir",
-                                 os.path.join(d, "data"), "--listen", "127.0.0.1:0", "--token-file", os.path.join(d, "token"),
-                                 "--prefix-bytes", "4KiB", "--suffix-bytes", "16KiB", "--rescan", "60s"], os.path.join(d, "agent.log"))
-        procs.append(agent)
-        assert peers.wait_until(lambda: sum(r["kind"] == "continuous" and r["records_written"] >= 5
-                                            for r in json.loads(agent_get(agent_at, "/internal/v1/rings")[0])["rings"]) >= a.sources,
-                                600, 1.0) is not None, "the agent did not take every source"
-        full = [agent_get(agent_at, "/internal/v1/rings") for _ in range(5)]
-        inventory = json.loads(full[0][0])
-        rings = len(inventory["rings"])
-        delta = [agent_get(agent_at, f"/internal/v1/rings?since_version={inventory['version']}")[1] for _ in range(20)]
-        # A (re)started gateway builds its index from the agent before it says ready.
+        peers.stop(baseline)
+        ingest = time.perf_counter()
+        for k in range(a.agents):
+            p, at = start_agent(a, d, f"node-{k}", os.path.join(d, f"pods-{k}"))
+            procs.append(p)
+            agents.append((f"node-{k}", at, p))
+
+        def ingested(node, at):
+            return json.loads(agent_get(at, "/internal/v1/stats")[0])["ingested_bytes"] >= expected[node]
+        for node, at, _ in agents:
+            assert peers.wait_until(lambda: ingested(node, at), 900, 0.5) is not None, f"{node} did not take every source"
+        ingest = time.perf_counter() - ingest
+        agent_pids = [p.pid for _, _, p in agents]
+        agents_rss = sum(rss_kb(pid) for pid in agent_pids)
+
+        # What serving inventories costs a node: a full one (a new gateway), an empty delta (the
+        # steady state), and CPU while one gateway polls them all, against the agents left alone.
+        sample = agents[:: max(1, a.agents // 10)]
+        full = [agent_get(at, "/internal/v1/rings") for _, at, _ in sample for _ in range(3)]
+        delta = [agent_get(at, f"/internal/v1/rings?since_version={json.loads(agent_get(at, '/internal/v1/rings')[0])['version']}")[1]
+                 for _, at, _ in agents]
+        quiet = cpu_seconds(agent_pids)
+        time.sleep(20)
+        quiet = cpu_seconds(agent_pids) - quiet
+
+        # A (re)started gateway builds its index from every agent before it says ready.
+        endpoints = [(node, at) for node, at, _ in agents]
         starts = []
         for k in range(3):
-            p, at, ms = gateway(a, d, agent_at, f"gateway-{k}")
+            p, at, ms = start_gateway(a, d, endpoints, f"gateway-{k}")
             starts.append(ms)
             if k < 2:
                 peers.stop(p)
         procs.append(p)
-        time.sleep(2)
+        polled = cpu_seconds(agent_pids)
+        time.sleep(20)
+        polled = cpu_seconds(agent_pids) - polled
         index_rss = rss_kb(p.pid)
         host, port = at.rsplit(":", 1)
         client = http.client.HTTPConnection(host, int(port), timeout=30)
         latencies = []
-        for _ in range(300):
+        for _ in range(a.reads):
             i = random.randrange(a.sources)
+            tool, job = source(i, a.tools)
             started = time.perf_counter()
-            client.request("GET", f"/v1/tool/t{i % a.tools}/jobs/job-{i}/logs?lines=10", headers={"x-toolforge-tool": f"t{i % a.tools}"})
+            client.request("GET", f"/v1/tool/{tool}/jobs/{job}/logs?lines=10", headers={"x-toolforge-tool": tool})
             response = client.getresponse()
             body = response.read()
             latencies.append((time.perf_counter() - started) * 1e3)
-            assert response.status == 200 and f"source {i} line 4".encode() in body, (response.status, body[:200])
+            assert response.status == 200 and f"source {i} line {LINES - 1}".encode() in body, (response.status, body[:200])
     finally:
         for p in reversed(procs):
             peers.stop(p)
         shutil.rmtree(d, ignore_errors=True)
+    rings = a.sources  # one per source; each agent's activity ring comes on top
     latencies.sort()
     per_ring = (index_rss - baseline_rss) * 1024 / rings
-    print(f"One agent with {a.sources:,} sources of {a.tools} tools ({rings:,} rings with the activity rings), a gateway in front\n")
+    polls = a.agents * 20 / 2
+    print(f"{a.agents} agents holding {a.sources:,} sources of {a.tools:,} tools (ring: 4 KiB prefix, 16 KiB suffix), "
+          f"one gateway in front; pods written in {made:.0f} s, all ingested {ingest:.0f} s after the first agent started\n")
     print("| figure | value |")
     print("|---|---|")
-    print(f"| agent: full inventory, {len(full[0][0]) / 1e6:.1f} MB of JSON | {statistics.median(t for _, t in full):.0f} ms [{min(t for _, t in full):.0f}–{max(t for _, t in full):.0f}] |")
-    print(f"| agent: empty delta (`since_version`, nothing changed) | {statistics.median(delta):.2f} ms [{min(delta):.2f}–{max(delta):.2f}] |")
-    print(f"| gateway start to ready (index built) | {statistics.median(starts):.0f} ms [{min(starts):.0f}–{max(starts):.0f}] |")
-    print(f"| gateway RSS with the index / in front of an empty agent | {index_rss / 1024:.1f} MiB / {baseline_rss / 1024:.1f} MiB: **{per_ring:,.0f} bytes per ring** |")
-    print(f"| read of a random source (`lines=10`, keep-alive) | p50 {latencies[len(latencies) // 2]:.2f} ms, p99 {latencies[int(len(latencies) * 0.99)]:.2f} ms |")
+    print(f"| agents' RSS, all {a.agents} | {agents_rss / 1024:,.0f} MiB ({agents_rss / 1024 / a.agents:.1f} MiB each) |")
+    print(f"| agent: full inventory of ~{a.sources // a.agents:,} rings, {len(full[0][0]) / 1e6:.2f} MB of JSON ({len(sample)} agents × 3) | {spread([t for _, t in full])} |")
+    print(f"| agent: empty delta (`since_version`, nothing changed; each agent once) | {spread(delta)} |")
+    print(f"| agents' CPU, all together, while one gateway polls each every 2 s / left alone | "
+          f"{polled / 20 * 1e3:.1f} / {quiet / 20 * 1e3:.1f} ms a second: **{max(0.0, polled - quiet) / polls * 1e3:.2f} ms per delta** |")
+    print(f"| gateway start to ready (index of {a.agents} agents built; 3 starts) | {spread(starts)} |")
+    print(f"| gateway RSS with the index / in front of one empty agent | {index_rss / 1024:.1f} MiB / {baseline_rss / 1024:.1f} MiB: **{per_ring:,.0f} bytes per ring** |")
+    print(f"| read of a random source (`lines=10`, keep-alive, {a.reads} reads) | p50 {latencies[len(latencies) // 2]:.2f} ms, "
+          f"p99 {latencies[int(len(latencies) * 0.99)]:.2f} ms |")
 
 
 if __name__ == "__main__":

@@ -14,20 +14,21 @@
 
 Loopback only; every process is stopped by its PID; every loop is bounded in count and time.
 """
-import argparse, json, os, random, shutil, statistics, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, multiprocessing, os, random, shutil, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN = "fault-token"
 
 
 class Agent:
-    def __init__(self, binary, root, *extra):
-        self.binary, self.root, self.extra = binary, root, extra
+    def __init__(self, binary, root, *extra, node="node-1", listen="127.0.0.1:0"):
+        # node and listen: a second agent, or one restarted where a gateway expects it.
+        self.binary, self.root, self.extra, self.node, self.listen = binary, root, extra, node, listen
         self.process, self.at = None, None
 
     def start(self):
-        cmd = [self.binary, "--node", "node-1", "--pods-dir", os.path.join(self.root, "pods"), "--data-dir",
-               os.path.join(self.root, "data"), "--listen", "127.0.0.1:0", "--token-file", os.path.join(self.root, "token"),
+        cmd = [self.binary, "--node", self.node, "--pods-dir", os.path.join(self.root, "pods"), "--data-dir",
+               os.path.join(self.root, "data"), "--listen", self.listen, "--token-file", os.path.join(self.root, "token"),
                "--rescan", "1s", *self.extra]
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(self.root, "agent.log"), "a"), text=True)
         deadline = time.time() + 30
@@ -176,7 +177,10 @@ def hostile(a, root):
     with open(quiet, "w") as out:
         out.write(f"{stamp()} stdout F quiet starts\n")
     agent.start()
-    stop = threading.Event()
+    # The hostile containers are processes of their own, as on a node: as threads of this one
+    # they would hold the interpreter's lock that the quiet writer and its observer need.
+    fork = multiprocessing.get_context("fork")
+    stop = fork.Event()
     try:
         rss_before = agent.rss_kb()
         alone = quiet_delays(agent, quiet, a.seconds, "alone")
@@ -202,15 +206,25 @@ def hostile(a, root):
                     out.write("".join(f"{stamp()} stdout F flood {n + k}\n" for k in range(1000)))
                     n += 1000
 
-        threads = [threading.Thread(target=f, daemon=True) for f in (urandom, huge, flood)]
-        for thread in threads:
-            thread.start()
+        def contained(write):
+            # On the platform every container has a CPU limit; `nice` stands in for it, so that
+            # what is measured is the agent's fairness rather than a machine out of cores.
+            def run():
+                if a.niced_neighbours:
+                    os.nice(10)
+                write()
+            return run
+
+        writers = [fork.Process(target=contained(f), daemon=True) for f in (urandom, huge, flood)]
+        for writer in writers:
+            writer.start()
         time.sleep(1)
         crowded = quiet_delays(agent, quiet, a.seconds, "crowded")
         rss_during = agent.rss_kb()
         stop.set()
-        for thread in threads:
-            thread.join(10)
+        for writer in writers:
+            writer.join(10)
+            writer.kill()
         disk = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(root, "data")) for f in fs)
         written = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(root, "pods")) for f in fs)
     finally:

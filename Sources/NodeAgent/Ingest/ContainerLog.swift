@@ -40,6 +40,8 @@ final class ContainerLog {
     private var droppedBytes: UInt64 = 0
     /// The last read found nothing new (the writer may be done with this file).
     private(set) var atEnd = false
+    /// The last read had lines over the rate limit: the container floods.
+    private(set) var overRateLimit = false
     /// The first bytes of the file: if they change, it was truncated and written again
     /// (copytruncate) even if it has grown back past our offset meanwhile.
     private var fingerprint: [UInt8] = []
@@ -126,6 +128,7 @@ final class ContainerLog {
             throw error
         }
         offset = end
+        overRateLimit = droppedLines > 0 || entries.contains { if case .drop = $0 { true } else { false } }
         droppedLines = 0
         droppedBytes = 0
         return count

@@ -35,8 +35,8 @@ public struct IngestStats: Sendable, Equatable {
 }
 
 /// The ingest loop: finds the kubelet's container logs under the pods directory, follows each
-/// into its ring, round-robin with a byte quota per turn so that a flood in one container
-/// cannot starve the others, and sleeps on inotify when there is nothing to read. It runs on a
+/// into its ring, round-robin with a byte quota per turn (containers over their rate limit
+/// last) so that a flood in one container cannot starve the others, and sleeps on inotify when there is nothing to read. It runs on a
 /// thread of its own: its work is blocking file I/O.
 final class Ingestor: @unchecked Sendable {
     // Everything below `stats` is touched only by the ingest thread.
@@ -118,7 +118,11 @@ final class Ingestor: @unchecked Sendable {
                 rescanNeeded = false
             }
             var progressed = false
-            for key in dirty {
+            // Containers within their rate limit first: a quiet one's line waits for no flood.
+            let (calm, flooding) = dirty.reduce(into: ([ContainerKey](), [ContainerKey]())) { lists, key in
+                if logs[key]?.overRateLimit == true { lists.1.append(key) } else { lists.0.append(key) }
+            }
+            for key in calm + flooding {
                 guard let log = logs[key] else {
                     dirty.remove(key)
                     continue
