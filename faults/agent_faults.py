@@ -10,7 +10,11 @@
            has, says so in /healthz and /metrics, and takes the waiting lines when space returns
            (needs root for the mount; skipped, and said, otherwise)
 
-  python3 faults/agent_faults.py [--kills 100] [--bin .build/release]   (the CI short form: --kills 10)
+  python3 faults/agent_faults.py [--kills 100] [--bin .build/release]   (the CI short form: --short)
+
+Prints Markdown tables (faults/run writes them into docs/reliability.md); exits 1 if a line is
+lost, duplicated, out of order or corrupt after the kills, or the full disk is not reported and
+recovered from.
 
 Loopback only; every process is stopped by its PID; every loop is bounded in count and time.
 """
@@ -77,7 +81,7 @@ def pod_dir(root, pod):
 
 def kills(a, root):
     """Lines written while the agent is killed over and over: each must land once, in order."""
-    agent = Agent(a.bin, root, "--suffix-bytes", "256MiB", "--rate-bytes", "1GiB", "--burst-bytes", "1GiB")
+    agent = Agent(a.agent, root, "--suffix-bytes", "256MiB", "--rate-bytes", "1GiB", "--burst-bytes", "1GiB")
     directory = pod_dir(root, "steady")
     total, rotate_every = a.lines, a.lines // 4
     pause = a.kills * 0.3 / (total / 1000)
@@ -171,8 +175,8 @@ def quiet_delays(agent, quiet, seconds, label):
     return sorted(delays)
 
 
-def hostile(a, root):
-    agent = Agent(a.bin, root)
+def hostile(a, root, niced):
+    agent = Agent(a.agent, root)
     quiet = os.path.join(pod_dir(root, "quiet"), "0.log")
     with open(quiet, "w") as out:
         out.write(f"{stamp()} stdout F quiet starts\n")
@@ -210,7 +214,7 @@ def hostile(a, root):
             # On the platform every container has a CPU limit; `nice` stands in for it, so that
             # what is measured is the agent's fairness rather than a machine out of cores.
             def run():
-                if a.niced_neighbours:
+                if niced:
                     os.nice(10)
                 write()
             return run
@@ -245,7 +249,7 @@ def disk(a, root):
     os.makedirs(data)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", data], capture_output=True).returncode != 0:
         return {"skipped": "cannot mount a tmpfs here (needs root)"}
-    agent = Agent(a.bin, root, "--prefix-bytes", "64KiB", "--suffix-bytes", "1MiB")
+    agent = Agent(a.agent, root, "--prefix-bytes", "64KiB", "--suffix-bytes", "1MiB")
     log = os.path.join(pod_dir(root, "steady"), "0.log")
     try:
         with open(log, "a") as out:
@@ -290,33 +294,95 @@ def disk(a, root):
             "gaps (lines not kept: rolled over)": sum(g.get("records", 0) for g in gaps)}
 
 
+def spread(values, unit=""):
+    values = [v for v in values if v is not None]
+    return f"{statistics.median(values):.2f}{unit} [{min(values):.2f}–{max(values):.2f}]" if values else "–"
+
+
+def kill_table(r):
+    print(f"SIGKILL under ingest: a container writes {r['lines written']:,} numbered lines, its log rotated by rename "
+          f"3 times; the agent killed {r['kills']} times, 20–400 ms after each start, then read back whole "
+          f"({r['seconds']:.0f} s)\n")
+    print("| kills | lines written | lines read | lost | duplicated | out of order | corrupt records | gaps |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| {r['kills']} | {r['lines written']:,} | {r['lines read']:,} | {r['lost']} | {r['duplicated']} | "
+          f"{'no' if r['in order'] else '**yes**'} | {r['corrupt records']} | {r['gaps']} |")
+
+
+def hostile_table(modes, seconds):
+    print(f"\nHostile neighbours: a quiet container's ingest delay (a line every 50 ms for {seconds:g} s, write to the "
+          f"agent's follow answer) alone, then next to /dev/urandom, 10 MB lines and a short-line flood; "
+          f"rounds each: {len(next(iter(modes.values())))}; ms, median [min–max] of the rounds\n")
+    print("| neighbours | quiet p50 alone | quiet p50 crowded | quiet p99 alone | quiet p99 crowded | p99 crowded / alone | "
+          "agent RSS before → crowded | written by them → kept |")
+    print("|---|---|---|---|---|---|---|---|")
+    for mode, rounds in modes.items():
+        alone = [r["quiet p50/p99 alone (ms)"] for r in rounds]
+        crowded = [r["quiet p50/p99 crowded (ms)"] for r in rounds]
+        ratio = [c[1] / max(a[1], 1e-9) for a, c in zip(alone, crowded)]
+        rss = [r["agent RSS before / crowded (MiB)"] for r in rounds]
+        print(f"| {mode} | {spread([a[0] for a in alone])} | {spread([c[0] for c in crowded])} | "
+              f"{spread([a[1] for a in alone])} | {spread([c[1] for c in crowded])} | **{spread(ratio, 'x')}** | "
+              f"{max(b for b, _ in rss):.1f} → {max(c for _, c in rss):.1f} MiB | "
+              f"{max(r['bytes written by the hostile containers (MB)'] for r in rounds)} MB → "
+              f"{max(r['data directory (MB)'] for r in rounds)} MB |")
+
+
+def disk_table(r):
+    print("\nA full data disk: the data directory on an 8 MiB tmpfs; 100 lines ingested, the disk filled, 2,000 more "
+          "lines written, then the filler removed\n")
+    if "skipped" in r:
+        print(f"skipped: {r['skipped']}")
+        return
+    print("| check | result |")
+    print("|---|---|")
+    print(f"| `/healthz` says the data directory is full | {'yes' if r['said full in /healthz'] else '**no**'} |")
+    print(f"| `logs_agent_disk_full` while full | {r['logs_agent_disk_full while full']} |")
+    print(f"| lines written before, served while full | {r['old lines served while full']} of 100 |")
+    print(f"| lines written while full, kept once space returned | {r['lines written while full, then kept']:,} of 2,000 |")
+    print(f"| `/healthz` after space returned | {'still full' if r['said full after space returned'] else 'no longer full'} |")
+
+
+def fresh_root(name):
+    root = tempfile.mkdtemp(prefix=f"toolforge-logs-fault-{name}-")
+    with open(os.path.join(root, "token"), "w") as f:
+        f.write(TOKEN + "\n")
+    return root
+
+
+def run(name, scenario, a, **options):
+    root = fresh_root(name)
+    try:
+        return scenario(a, root, **options)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--lines", type=int, default=400_000)
-    ap.add_argument("--seconds", type=float, default=5)
-    ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release", "logs-agent"))
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--rounds", type=int, default=3, help="of the hostile-neighbour run, each way")
+    ap.add_argument("--short", action="store_true", help="10 kills of 100,000 lines, one 3 s hostile round: for CI")
+    ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release"), help="where logs-agent is")
     a = ap.parse_args()
-    results = {}
-    for name, run in (("kill", kills), ("hostile", hostile), ("disk", disk)):
-        root = tempfile.mkdtemp(prefix=f"toolforge-logs-fault-{name}-")
-        try:
-            with open(os.path.join(root, "token"), "w") as f:
-                f.write(TOKEN + "\n")
-            results[name] = run(a, root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps(results, indent=1))
-    kill = results["kill"]
+    if a.short:
+        a.kills, a.lines, a.seconds, a.rounds = 10, 100_000, 3, 1
+    a.agent = os.path.join(a.bin, "logs-agent")
+    kill = run("kill", kills, a)
+    kill_table(kill)
+    modes = {"unconstrained": [run("hostile", hostile, a, niced=False) for _ in range(a.rounds)],
+             "niced, as containers with CPU limits": [run("hostile", hostile, a, niced=True) for _ in range(a.rounds)]}
+    hostile_table(modes, a.seconds)
+    full = run("disk", disk, a)
+    disk_table(full)
     ok = kill["lost"] == 0 and kill["duplicated"] == 0 and kill["in order"] and kill["corrupt records"] == 0
-    full = results["disk"]
     disk_ok = "skipped" in full or (full["said full in /healthz"] and full["old lines served while full"] == 100
                                     and not full["said full after space returned"] and full["lines written while full, then kept"] == 2000)
-    ok = ok and disk_ok
-    crowded, alone = results["hostile"]["quiet p50/p99 crowded (ms)"], results["hostile"]["quiet p50/p99 alone (ms)"]
-    print(f"kill: {'ok' if ok else 'FAILED'}; disk: {'ok' if disk_ok else 'FAILED'}; "
-          f"quiet container p99 crowded {crowded[1]:.2f} ms vs alone {alone[1]:.2f} ms")
-    sys.exit(0 if ok else 1)
+    print(f"\nkill: {'ok' if ok else 'FAILED'}; disk: {'ok' if disk_ok else 'FAILED'}; the neighbours' delays are "
+          f"reported, not enforced (they depend on the machine's load)", file=sys.stderr)
+    sys.exit(0 if ok and disk_ok else 1)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ final class AgentIndex: Service, Sendable {
         var endpoint: AgentEndpoint
         var instance: String?
         var version: UInt64 = 0
-        var rings: [String: AgentRing] = [:]
+        var rings = RingsByTool()
         var reachable = false
         var lastError: String?
     }
@@ -70,10 +70,10 @@ final class AgentIndex: Service, Sendable {
                 var current = all[inventory.node] ?? AgentState(endpoint: AgentEndpoint(node: inventory.node, url: agent.url))
                 current.endpoint.url = agent.url
                 if inventory.full || inventory.instance != current.instance {
-                    current.rings = [:]
+                    current.rings = RingsByTool()
                 }
-                for ring in inventory.rings { current.rings[ring.id] = ring }
-                for id in inventory.removed { current.rings[id] = nil }
+                for ring in inventory.rings { current.rings.insert(ring) }
+                for id in inventory.removed { current.rings.remove(id: id) }
                 current.instance = inventory.instance
                 current.version = inventory.version
                 current.reachable = true
@@ -97,7 +97,9 @@ final class AgentIndex: Service, Sendable {
             var unreachable: [String] = []
             for agentState in all.values {
                 if !agentState.reachable { unreachable.append(agentState.endpoint.node) }
-                found += agentState.rings.values.filter { $0.tool == tool && matches($0) }.map { (agentState.endpoint, $0) }
+                for ring in agentState.rings.rings(of: tool) where matches(ring) {
+                    found.append((agentState.endpoint, ring))
+                }
             }
             return (found.sorted { ($0.1.startedAt ?? "", $0.1.id) < ($1.1.startedAt ?? "", $1.1.id) }, unreachable.sorted())
         }
