@@ -78,7 +78,8 @@ public enum LogsGateway {
             guard let spec else { throw GatewayError(.notFound, "the spec was not configured") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
         }
-        try api.registerHandlers(on: router)
+        // Compact JSON: pretty printing cost a tenth of a small read's time, for no reader.
+        try api.registerHandlers(on: router, configuration: .init(jsonEncodingOptions: [.sortedKeys]))
         let app = Application(router: router, server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },

@@ -131,26 +131,31 @@ struct JSONWriter {
 /// Standard base64 (RFC 4648, with padding).
 public enum Base64 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// RFC 4648's URL- and filename-safe alphabet, for tokens in URLs (without padding).
+    static let urlAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    public static func encode(_ input: some Collection<UInt8>) -> String {
-        let bytes = Array(input)
+    public static func encode(_ bytes: [UInt8], urlSafe: Bool = false) -> String {
+        let alphabet = urlSafe ? urlAlphabet : alphabet
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
         while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
-            for position in 0..<4 {
-                out.append(position <= chunk.count ? alphabet[Int(value >> (18 - 6 * UInt32(position)) & 0x3f)] : UInt8(ascii: "="))
+            let count = min(3, bytes.count - index)
+            var value = UInt32(bytes[index]) << 16
+            if count > 1 { value |= UInt32(bytes[index + 1]) << 8 }
+            if count > 2 { value |= UInt32(bytes[index + 2]) }
+            for position in 0...count {
+                out.append(alphabet[Int(value >> (18 - 6 * UInt32(position)) & 0x3f)])
             }
+            if !urlSafe { out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 3 - count)) }
             index += 3
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String, urlSafe: Bool = false) -> [UInt8]? {
         var lookup = [UInt8](repeating: 0xff, count: 256)
-        for (index, character) in alphabet.enumerated() { lookup[Int(character)] = UInt8(index) }
+        for (index, character) in (urlSafe ? urlAlphabet : alphabet).enumerated() { lookup[Int(character)] = UInt8(index) }
         let input = Array(text.utf8).filter { $0 != UInt8(ascii: "=") }
         guard input.count % 4 != 1 else { return nil }
         var out = [UInt8]()

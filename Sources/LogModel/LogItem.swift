@@ -61,11 +61,12 @@ public struct LogItem: Codable, Sendable, Equatable {
 
     /// A log line from raw bytes: text with invalid UTF-8 replaced, and the bytes in base64 only
     /// when the text could not hold them exactly.
-    public static func line(_ payload: some Collection<UInt8>, datetime: String, stream: String) -> LogItem {
-        let text = String(decoding: payload, as: UTF8.self)
-        let exact = text.utf8.elementsEqual(payload)
-        return LogItem(type: .log, datetime: datetime, stream: stream, message: text,
-                       messageBase64: exact ? nil : Base64.encode(payload))
+    public static func line(_ payload: [UInt8], datetime: String, stream: String) -> LogItem {
+        if let text = String(validating: payload, as: UTF8.self) {
+            return LogItem(type: .log, datetime: datetime, stream: stream, message: text)
+        }
+        return LogItem(type: .log, datetime: datetime, stream: stream, message: String(decoding: payload, as: UTF8.self),
+                       messageBase64: Base64.encode(payload))
     }
 
     /// One line of NDJSON, newline included. Written by hand: the agent encodes every line it

@@ -367,7 +367,7 @@ import TestSupport
         gw.agents["node-2"]!.kill()
         let inventory = try await eventually("node-2 marked unavailable") {
             let response = try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("demo"))
-            return response.text.contains("\"available\" : false") ? response : nil
+            return response.text.contains("\"available\":false") ? response : nil
         }
         #expect(inventory.text.contains("node-2 is unreachable"))
         let missing = try await gw.get("/v1/tool/demo/jobs/never-was/logs", as: GatewayHarness.tool("demo"))

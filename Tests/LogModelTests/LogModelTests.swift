@@ -69,12 +69,15 @@ import Testing
         let bytes: [UInt8] = [0x61, 0xff, 0xfe, 0x62]
         let item = LogItem.line(bytes, datetime: "2026-11-22T10:00:00.000000000Z", stream: "stdout")
         #expect(item.message == "a\u{FFFD}\u{FFFD}b")
-        #expect(item.messageBase64.flatMap(Base64.decode) == bytes)
+        #expect(item.messageBase64.flatMap { Base64.decode($0) } == bytes)
         #expect(LogItem.line(Array("fine".utf8), datetime: "x", stream: "stdout").messageBase64 == nil)
         for length in 0..<10 {
-            let data = (0..<length).map { UInt8($0 * 37 & 0xff) }
+            let data = (0..<length).map { UInt8(($0 * 91 + 250) & 0xff) }
             #expect(Base64.encode(data) == Data(data).base64EncodedString())
             #expect(Base64.decode(Base64.encode(data)) == data)
+            let urlSafe = Base64.encode(data, urlSafe: true)
+            #expect(urlSafe == Data(data).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: ""))
+            #expect(Base64.decode(urlSafe, urlSafe: true) == data)
         }
     }
 }

@@ -81,13 +81,20 @@ enum LogEncoding {
             return Array("id: \(item.cursor ?? "")\nevent: \(item.type.rawValue)\ndata: ".utf8) + json + Array("\n\n".utf8)
         case .text:
             guard item.type == .log else { return nil }
-            let bytes = item.messageBase64.flatMap(Base64.decode) ?? Array((item.message ?? "").utf8)
+            let bytes = item.messageBase64.flatMap { Base64.decode($0) } ?? Array((item.message ?? "").utf8)
             return item.partial == true ? bytes : bytes + [UInt8(ascii: "\n")]
         }
     }
 
-    /// The generated schema type of an item, for JSON pages (same keys, so a round trip).
+    /// The generated schema type of an item, for JSON pages: field by field, but for the rare
+    /// free-form `fields` (pushed lines, events), which take a JSON round trip.
     static func schema(_ item: LogItem) throws -> Components.Schemas.LogItem {
-        try JSONDecoder().decode(Components.Schemas.LogItem.self, from: Data(item.ndjson()))
+        try Components.Schemas.LogItem(
+            _type: .init(rawValue: item.type.rawValue)!, datetime: item.datetime, stream: item.stream.flatMap { .init(rawValue: $0) },
+            message: item.message, messageB64: item.messageBase64, partial: item.partial, truncated: item.truncated,
+            pod: item.pod, container: item.container, run: item.run, node: item.node, cursor: item.cursor,
+            records: item.records.map { Int(clamping: $0) }, bytes: item.bytes.map { Int(clamping: $0) }, reason: item.reason,
+            level: item.level.flatMap { .init(rawValue: $0) },
+            fields: item.fields.map { try JSONDecoder().decode(Components.Schemas.LogItem.FieldsPayload.self, from: JSONEncoder().encode($0)) })
     }
 }

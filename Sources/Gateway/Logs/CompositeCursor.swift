@@ -17,8 +17,7 @@ struct CompositeCursor: Equatable, Sendable {
             case let .since(time): "\(id)=t\(time)"
             }
         }.joined(separator: ";")
-        return "c1." + Base64.encode(Array(body.utf8)).replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "c1." + Base64.encode(Array(body.utf8), urlSafe: true)
     }
 
     init(positions: [String: Position] = [:]) { self.positions = positions }
@@ -26,7 +25,7 @@ struct CompositeCursor: Equatable, Sendable {
     init(parsing text: String) throws {
         let invalid = GatewayError(.badRequest, "after: not a cursor of this API: \(text.prefix(80))")
         guard text.hasPrefix("c1."),
-              let bytes = Base64.decode(String(text.dropFirst(3)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/"))
+              let bytes = Base64.decode(String(text.dropFirst(3)), urlSafe: true)
         else { throw invalid }
         for entry in String(decoding: bytes, as: UTF8.self).split(separator: ";") {
             let pair = entry.split(separator: "=", maxSplits: 1)
