@@ -14,6 +14,9 @@ figures for docs/reliability.md:
   slow-follower          two followers of a busy job read normally, a third reads 64 KiB every 2 s
                          through a 4 KiB receive buffer: the others' delivery delay without and with
                          it, next to the agent's ingest delay, and what the slow one got
+  stalled-follower       a follower stops reading while its job writes 20,000 lines a second: the
+                         gateway's memory stays flat (no backlog held for it), the other follower
+                         gets every line, the stalled one too once it reads again
   agent-stop             two agents, one job and one follower on each; one agent stopped (SIGTERM)
                          for 3 s and started again on its port: what its follower is told, that it
                          then gets every line once, and the other follower's delay meanwhile
@@ -75,6 +78,10 @@ class Gateway:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"the gateway does not know job {job}")
+
+    def rss_mib(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return int(next(l for l in f if l.startswith("VmRSS")).split()[1]) / 1024
 
     def peak_rss_mib(self):
         with open(f"/proc/{self.process.pid}/status") as f:
@@ -388,6 +395,46 @@ def slow_follower(a, root):
     return runs[0][0] and runs[1][0], {k: (runs[0][1].get(k, "-"), runs[1][1][k]) for k in keys}
 
 
+def stalled_follower(a, root):
+    """A follower that stops reading while its job writes fast (20,000 lines a second, the rate
+    limit lifted): the gateway must not hold the backlog for it. Its memory stays flat, the
+    other follower gets every line at once, and the stalled one, reading again, gets every line
+    once (caught up from the agent by cursor)."""
+    total, rate = a.stalled_lines, 20_000
+    log = new_container(root, "flood")
+    # A ring that holds the whole flood (256 MiB): what the stalled follower misses is then only
+    # what the gateway failed to get it, not what rolled over.
+    agent = Agent(os.path.join(a.bin, "logs-agent"), root, "--rate-bytes", "1GiB", "--burst-bytes", "1GiB", "--suffix-bytes", "256MiB")
+    gateway = Gateway(os.path.join(a.bin, "logs-gateway"), root)
+    normal = stalled = None
+    try:
+        agent.start()
+        gateway.start([("node-1", agent.at)]).wait_for_job("flood")
+        normal = follow_job(gateway, "flood", "flood", total)
+        stalled = follow_job(gateway, "flood", "flood", total, slow=True)
+        before = gateway.rss_mib()
+        paced(log, "flood", total, 200, 200 / rate, pad=" " + "x" * 100)
+        normal.wait(60)
+        had = stalled.count()
+        after = gateway.rss_mib()
+        stalled.drain.set()
+        stalled.wait(120)
+    finally:
+        for follower in (normal, stalled):
+            if follower:
+                follower.close()
+        stop_all(gateway, agent)
+    t, s = tally(normal.numbers(), total), tally(stalled.numbers(), total)
+    clean = lambda t: t == {"lost": 0, "duplicated": 0, "out of order": 0}
+    ok = clean(t) and clean(s) and after - before < a.stalled_growth_mib
+    return ok, {"lines written (20,000 a second; ring suffix 256 MiB)": total,
+                "gateway RSS before → with the backlog (MiB)": f"{before:.1f} → {after:.1f} (bound: +{a.stalled_growth_mib})",
+                "normal follower: lines / lost / duplicated / out of order": f"{len(normal.lines):,} / {t['lost']} / {t['duplicated']} / {t['out of order']}",
+                "stalled follower: lines while stalled": f"{had:,}",
+                "stalled follower, reading again: lines / lost / duplicated / out of order": f"{len(stalled.lines):,} / {s['lost']} / {s['duplicated']} / {s['out of order']}",
+                "stalled follower: its stream": stalled.end}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -482,6 +529,7 @@ SCENARIOS = {
     "rotation-copytruncate": (lambda a, root: rotation(a, root, "copytruncate"),
                               "Rotation by copytruncate while a follower reads through the gateway"),
     "slow-follower": (slow_follower, "A slow follower next to two normal ones of one busy job"),
+    "stalled-follower": (stalled_follower, "A follower that stops reading while its job floods"),
     "agent-stop": (agent_stop, "An agent stopped (SIGTERM) for 3 s while followers read, then started again"),
 }
 
@@ -493,6 +541,7 @@ def main():
     ap.add_argument("--only", choices=sorted(SCENARIOS))
     a = ap.parse_args()
     a.lines, a.rounds, a.rate, a.seconds, a.stops, a.up = (5_000, 1, 500, 3, 1, 1.5) if a.short else (20_000, 10, 500, 10, 3, 3)
+    a.stalled_lines, a.stalled_growth_mib = (60_000, 48) if a.short else (300_000, 48)
     failed = []
     started = time.time()
     for name, (run, title) in SCENARIOS.items():

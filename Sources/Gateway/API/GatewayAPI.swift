@@ -175,51 +175,55 @@ struct GatewayAPI: APIProtocol {
         let merged = merged
         let index = index
         let follows = follows
-        let bytes = AsyncThrowingStream<ArraySlice<UInt8>, Error> { continuation in
-            let task = Task {
-                for warning in warnings {
-                    let item = LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")
-                    if let out = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(out)) }
-                }
-                let page = await merged.page(rings, request, limit: request.follow ? nil : 100_000)
-                for warning in page.warnings {
-                    let item = LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")
-                    if let out = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(out)) }
-                }
-                var out: [UInt8] = []
-                for item in page.items {
-                    if let encoded = LogEncoding.encode(item, as: format) { out += encoded }
-                    if out.count > 64 * 1024 {
-                        continuation.yield(ArraySlice(out))
-                        out.removeAll(keepingCapacity: true)
-                    }
-                }
-                if !out.isEmpty { continuation.yield(ArraySlice(out)) }
-                guard request.follow else { return continuation.finish() }
-                let live = merged.follow(rings, from: page.next, request, endsWhenFinished: selection.endsWhenFinished) {
-                    selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
-                }
-                // A follow's clean end says "nothing more will come" (a finished run). Anything
-                // else, this gateway's shutdown included, cuts the connection, so that clients
-                // reconnect, to another replica, and resume from their cursor.
-                await withGracefulShutdownHandler {
-                    do {
-                        for try await item in live {
-                            if let encoded = LogEncoding.encode(item, as: format) { continuation.yield(ArraySlice(encoded)) }
-                        }
-                        if Task.isCancelled { throw CancellationError() }
-                        continuation.finish()
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                } onGracefulShutdown: {
-                    continuation.finish(throwing: CancellationError())
+        // A few chunks ahead of the client at most: a slow one holds back its follow.
+        let (bytes, out) = BoundedStream<ArraySlice<UInt8>>.make(capacity: 4)
+        let task = Task {
+            @Sendable func send(_ item: LogItem) async -> Bool {
+                guard let encoded = LogEncoding.encode(item, as: format) else { return true }
+                return await out.send(ArraySlice(encoded))
+            }
+            for warning in warnings {
+                guard await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")) else { return }
+            }
+            // A follow hands over what is there a page at a time and goes on from the page's
+            // cursor, so that a follow from long ago never holds a ring's worth of items here.
+            let page = await merged.page(rings, request, limit: request.follow ? MergedLogs.pageItems : 100_000)
+            for warning in page.warnings {
+                guard await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")) else { return }
+            }
+            var chunk: [UInt8] = []
+            for item in page.items {
+                if let encoded = LogEncoding.encode(item, as: format) { chunk += encoded }
+                if chunk.count > 64 * 1024 {
+                    guard await out.send(ArraySlice(chunk)) else { return }
+                    chunk.removeAll(keepingCapacity: true)
                 }
             }
-            continuation.onTermination = { _ in
-                task.cancel()
-                if request.follow { follows.release(selection.tool) }
+            if !chunk.isEmpty, !(await out.send(ArraySlice(chunk))) { return }
+            guard request.follow else { return out.finish() }
+            let live = merged.follow(rings, from: page.next, request, endsWhenFinished: selection.endsWhenFinished) {
+                selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
             }
+            // A follow's clean end says "nothing more will come" (a finished run). Anything
+            // else, this gateway's shutdown included, cuts the connection, so that clients
+            // reconnect, to another replica, and resume from their cursor.
+            await withGracefulShutdownHandler {
+                do {
+                    for try await item in live {
+                        guard await send(item) else { return }
+                    }
+                    if Task.isCancelled { throw CancellationError() }
+                    out.finish()
+                } catch {
+                    out.finish(throwing: error)
+                }
+            } onGracefulShutdown: {
+                out.finish(throwing: CancellationError())
+            }
+        }
+        bytes.onTermination {
+            task.cancel()
+            if request.follow { follows.release(selection.tool) }
         }
         return HTTPBody(bytes, length: .unknown, iterationBehavior: .single)
     }

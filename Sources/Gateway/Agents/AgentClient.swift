@@ -21,6 +21,9 @@ final class AgentClient: Sendable {
     let http: HTTPClient
     let token: String?
 
+    /// Items decoded ahead of their reader, per ring read.
+    static let itemsAhead = 64
+
     init(token: String?) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
@@ -72,57 +75,61 @@ final class AgentClient: Sendable {
 
     /// A ring's lines as the agent writes them in `text/plain`, passed on as they come with
     /// nothing decoded: the path of big downloads of one ring.
-    func text(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<ArraySlice<UInt8>, Error> {
+    func text(_ agent: AgentEndpoint, ring: String, query: String) -> BoundedStream<ArraySlice<UInt8>> {
         logs(agent, ring: ring, query: query, accept: "text/plain")
     }
 
     /// The log items of a ring, as the agent streams them (NDJSON), one at a time.
-    func items(_ agent: AgentEndpoint, ring: String, query: String) -> AsyncThrowingStream<LogItem, Error> {
+    /// A ring's items from its agent, decoded as they come; read at the reader's pace (the
+    /// agent's response waits while a few items are unread).
+    func items(_ agent: AgentEndpoint, ring: String, query: String) -> BoundedStream<LogItem> {
         let body = logs(agent, ring: ring, query: query, accept: "application/x-ndjson")
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let decoder = JSONDecoder()
-                    var pending: [UInt8] = []
-                    for try await chunk in body {
-                        pending.append(contentsOf: chunk)
-                        var start = 0
-                        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                            continuation.yield(try decoder.decode(LogItem.self, from: Data(pending[start..<newline])))
-                            start = newline + 1
-                        }
-                        pending.removeFirst(start)
+        let (items, sender) = BoundedStream<LogItem>.make(capacity: AgentClient.itemsAhead)
+        let task = Task {
+            do {
+                let decoder = JSONDecoder()
+                var pending: [UInt8] = []
+                for try await chunk in body {
+                    pending.append(contentsOf: chunk)
+                    var start = 0
+                    while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                        guard await sender.send(try decoder.decode(LogItem.self, from: Data(pending[start..<newline]))) else { return }
+                        start = newline + 1
                     }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+                    pending.removeFirst(start)
                 }
+                sender.finish()
+            } catch {
+                sender.finish(throwing: error)
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
+        items.onTermination { task.cancel() }
+        return items
     }
 
     /// A ring's logs endpoint, its body handed on chunk by chunk as the agent writes it. A
     /// follow stays open for as long as its reader does (bounded at a day).
-    private func logs(_ agent: AgentEndpoint, ring: String, query: String, accept: String) -> AsyncThrowingStream<ArraySlice<UInt8>, Error> {
+    private func logs(_ agent: AgentEndpoint, ring: String, query: String, accept: String) -> BoundedStream<ArraySlice<UInt8>> {
         var logs = request(agent, "/internal/v1/rings/\(ring)/logs?\(query)")
         logs.headers.add(name: "Accept", value: accept)
         let (request, http) = (logs, http)
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let response = try await http.execute(request, timeout: .hours(24))
-                    guard response.status == .ok else {
-                        throw AgentCallError(agent, response.status, body: try await response.body.collect(upTo: 1 << 20))
-                    }
-                    for try await chunk in response.body { continuation.yield(ArraySlice(chunk.readableBytesView)) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+        let (chunks, sender) = BoundedStream<ArraySlice<UInt8>>.make(capacity: 4)
+        let task = Task {
+            do {
+                let response = try await http.execute(request, timeout: .hours(24))
+                guard response.status == .ok else {
+                    throw AgentCallError(agent, response.status, body: try await response.body.collect(upTo: 1 << 20))
                 }
+                for try await chunk in response.body {
+                    guard await sender.send(ArraySlice(chunk.readableBytesView)) else { return }
+                }
+                sender.finish()
+            } catch {
+                sender.finish(throwing: error)
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
+        chunks.onTermination { task.cancel() }
+        return chunks
     }
 }
 

@@ -64,7 +64,7 @@ struct MergedLogs: Sendable {
         var complete: Bool
     }
 
-    func page(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int? = MergedLogs.pageItems) async -> Page {
+    func page(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int = MergedLogs.pageItems) async -> Page {
         let fetched = await withTaskGroup(of: (Int, [LogItem], String?).self) { group in
             for (index, (agent, ring)) in rings.enumerated() {
                 let query = request.agentQuery(ring: ring.id, from: request.after?.positions[ring.id], follow: false)
@@ -73,7 +73,7 @@ struct MergedLogs: Sendable {
                     do {
                         for try await item in client.items(agent, ring: ring.id, query: query) {
                             items.append(item)
-                            if let limit, items.count > limit { break }
+                            if items.count > limit { break }
                         }
                         return (index, items, nil)
                     } catch {
@@ -97,8 +97,8 @@ struct MergedLogs: Sendable {
         if request.after == nil, request.since == nil, let lines = request.lines, merged.count > lines {
             merged.removeFirst(merged.count - lines)
         }
-        let complete = limit.map { merged.count <= $0 } ?? true
-        if let limit, merged.count > limit { merged.removeLast(merged.count - limit) }
+        let complete = merged.count <= limit
+        if merged.count > limit { merged.removeLast(merged.count - limit) }
 
         var positions = request.after?.positions ?? [:]
         for (index, items, _) in fetched where positions[rings[index].1.id] == nil {
@@ -134,14 +134,14 @@ struct MergedLogs: Sendable {
     /// since (new pods of a continuous job or webservice); they are followed from their start.
     /// With `endsWhenFinished` (a given run, a build) the follow ends when all its rings have.
     func follow(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest, endsWhenFinished: Bool,
-                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> AsyncThrowingStream<LogItem, Error> {
-        let (events, sink) = AsyncStream<Event>.makeStream()
+                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> BoundedStream<LogItem> {
+        let (events, sink) = BoundedStream<Event>.make(capacity: AgentClient.itemsAhead)
         let client = client
         let shared = shared
         let heartbeat = heartbeat
         let followed = RingSet(rings.map(\.1.id))
         @Sendable func upstream(_ agent: AgentEndpoint, _ ring: AgentRing, from position: CompositeCursor.Position?) -> Task<Void, Never> {
-            let items: AsyncThrowingStream<LogItem, Error>
+            let items: BoundedStream<LogItem>
             switch position {
             // From a cursor or the ring's start, without a byte budget of its own: one pull for all.
             case let .after(seq)? where request.limitBytes == nil:
@@ -158,64 +158,81 @@ struct MergedLogs: Sendable {
             return Task {
                 do {
                     for try await item in items where item.type != .heartbeat {
-                        sink.yield(.item(ring: ring.id, agent: agent, item))
+                        guard await sink.send(.item(ring: ring.id, agent: agent, item)) else { return }
                     }
-                    sink.yield(.ended(ring: ring.id))
+                    await sink.send(.ended(ring: ring.id))
                 } catch {
                     if !Task.isCancelled {
-                        sink.yield(.item(ring: ring.id, agent: agent, LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
+                        await sink.send(.item(ring: ring.id, agent: agent, LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
                                                                             message: "\(agent.node) is unreachable: \(error)", level: "warning")))
                     }
                 }
             }
         }
-        return AsyncThrowingStream { continuation in
-            let tasks = TaskBag()
-            for (agent, ring) in rings { tasks.add(upstream(agent, ring, from: start.positions[ring.id])) }
-            let ticker = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: heartbeat)
-                    if Task.isCancelled { break }
-                    sink.yield(.tick)
-                    for (agent, ring) in await more() where followed.insert(ring.id) {
-                        tasks.add(upstream(agent, ring, from: nil))
-                    }
+        let tasks = TaskBag()
+        for (agent, ring) in rings { tasks.add(upstream(agent, ring, from: start.positions[ring.id])) }
+        tasks.add(Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat)
+                guard !Task.isCancelled, await sink.send(.tick) else { break }
+                for (agent, ring) in await more() where followed.insert(ring.id) {
+                    tasks.add(upstream(agent, ring, from: nil))
                 }
             }
-            let pump = Task {
-                var positions = start.positions
-                var ended = Set<String>()
-                for await event in events {
+        })
+        let (items, out) = BoundedStream<LogItem>.make(capacity: AgentClient.itemsAhead)
+        tasks.add(Task {
+            var positions = start.positions
+            var ended = Set<String>()
+            do {
+                for try await event in events {
+                    var item: LogItem
                     switch event {
                     case .tick:
-                        continuation.yield(LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now())))
+                        item = LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now()))
                     case let .ended(ring):
                         ended.insert(ring)
-                        if endsWhenFinished, followed.all.isSubset(of: ended) { return continuation.finish() }
-                    case .item(let ring, let agent, var item):
+                        if endsWhenFinished, followed.all.isSubset(of: ended) { return out.finish() }
+                        continue
+                    case .item(let ring, let agent, let upstreamItem):
+                        item = upstreamItem
                         if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring] = .after(seq) }
                         if item.type != .message { item.cursor = CompositeCursor(positions: positions).text }
                         item.node = agent.node
-                        continuation.yield(item)
                     }
+                    guard await out.send(item) else { return }
                 }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in
-                ticker.cancel()
-                pump.cancel()
-                tasks.cancelAll()
-                sink.finish()
-            }
+            } catch {}
+            out.finish()
+        })
+        items.onTermination {
+            tasks.cancelAll()
+            sink.finish()
         }
+        return items
     }
 }
 
-/// The upstream tasks of one follow, cancelled together when the client goes.
+/// The tasks of one follow, cancelled together when the client goes; one added after that is
+/// cancelled at once.
 private final class TaskBag: Sendable {
-    private let tasks = Mutex<[Task<Void, Never>]>([])
-    func add(_ task: Task<Void, Never>) { tasks.withLock { $0.append(task) } }
-    func cancelAll() { tasks.withLock { $0.forEach { $0.cancel() } } }
+    private let tasks = Mutex<(all: [Task<Void, Never>], cancelled: Bool)>(([], false))
+
+    func add(_ task: Task<Void, Never>) {
+        let cancelled = tasks.withLock { tasks in
+            if !tasks.cancelled { tasks.all.append(task) }
+            return tasks.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancelAll() {
+        tasks.withLock { tasks in
+            tasks.cancelled = true
+            defer { tasks.all = [] }
+            return tasks.all
+        }.forEach { $0.cancel() }
+    }
 }
 
 /// The rings a follow already has an upstream for.

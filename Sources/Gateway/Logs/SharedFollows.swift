@@ -23,7 +23,7 @@ final class SharedFollows: Sendable {
     /// The items of `ring` from agent sequence `position` on, live; `filters` is the agent query's
     /// part that shapes the items (stream, grep, until). Finishes when the agent says nothing more
     /// will come (the ring finished, or `until` passed).
-    func follow(_ agent: AgentEndpoint, ring: String, from position: UInt64, filters: String) -> AsyncThrowingStream<LogItem, Error> {
+    func follow(_ agent: AgentEndpoint, ring: String, from position: UInt64, filters: String) -> BoundedStream<LogItem> {
         let key = Pull.Key(url: agent.url, ring: ring, filters: filters)
         let (client, capacity) = (client, capacity)
         let pull = pulls.withLock { all in
@@ -32,46 +32,48 @@ final class SharedFollows: Sendable {
             pull.retain()
             return pull
         }
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var position = position
-                var warned = 0
-                while !Task.isCancelled {
-                    let view = pull.read(after: position)
-                    if let warning = view.warning, warning.serial > warned {
-                        warned = warning.serial
-                        continuation.yield(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning.text, level: "warning"))
-                    }
-                    if view.behind {
-                        do {
-                            let query = LogRequest.agentQuery(ring: ring, after: position, filters: filters, follow: false)
-                            for try await item in client.items(agent, ring: ring, query: query) where item.type != .heartbeat {
-                                guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) else { continue }
-                                continuation.yield(item)
-                                position = seq
-                            }
-                        } catch {
-                            // The pull says so too; wait for it rather than spin.
-                            await pull.waitForChange(after: view.version)
+        let (items, sender) = BoundedStream<LogItem>.make(capacity: AgentClient.itemsAhead)
+        let task = Task {
+            var position = position
+            var warned = 0
+            while !Task.isCancelled {
+                let view = pull.read(after: position)
+                if let warning = view.warning, warning.serial > warned {
+                    warned = warning.serial
+                    guard await sender.send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning.text, level: "warning")) else { return }
+                }
+                if view.behind {
+                    do {
+                        let query = LogRequest.agentQuery(ring: ring, after: position, filters: filters, follow: false)
+                        for try await item in client.items(agent, ring: ring, query: query) where item.type != .heartbeat {
+                            guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) else { continue }
+                            guard await sender.send(item) else { return }
+                            position = seq
                         }
-                        continue
-                    }
-                    for (seq, item) in view.items {
-                        continuation.yield(item)
-                        position = seq
-                    }
-                    if view.items.isEmpty {
-                        if view.finished { break }
+                    } catch {
+                        // The pull says so too; wait for it rather than spin.
                         await pull.waitForChange(after: view.version)
                     }
+                    continue
                 }
-                continuation.finish()
+                // Handed on one by one at the reader's pace: one that falls behind the buffer
+                // meanwhile finds itself behind on its next look, and catches up from the agent.
+                for (seq, item) in view.items {
+                    guard await sender.send(item) else { return }
+                    position = seq
+                }
+                if view.items.isEmpty {
+                    if view.finished { break }
+                    await pull.waitForChange(after: view.version)
+                }
             }
-            continuation.onTermination = { [weak self] _ in
-                task.cancel()
-                self?.release(pull)
-            }
+            sender.finish()
         }
+        items.onTermination { [weak self] in
+            task.cancel()
+            self?.release(pull)
+        }
+        return items
     }
 
     private func release(_ pull: Pull) {
@@ -91,7 +93,8 @@ final class Pull: Sendable {
 
     /// What a follower at some position may take now.
     struct View {
-        var items: ArraySlice<(UInt64, LogItem)>
+        /// At most `Pull.batch` of them, copied: a slow follower holds no old buffer alive.
+        var items: [(UInt64, LogItem)]
         /// Items between the follower's position and the buffer's start are gone from it.
         var behind: Bool
         var finished: Bool
@@ -115,6 +118,8 @@ final class Pull: Sendable {
         var nextWaiter = 0
         var followers = 0
     }
+
+    static let batch = 256
 
     let key: Key
     private let state: Mutex<State>
@@ -174,7 +179,8 @@ final class Pull: Sendable {
                 return View(items: [], behind: true, finished: false, warning: state.warning, version: state.version)
             }
             let start = state.entries.partitionPoint { $0.0 <= position }
-            return View(items: state.entries[start...], behind: false, finished: state.finished, warning: state.warning, version: state.version)
+            let items = Array(state.entries[start..<min(start + Pull.batch, state.entries.count)])
+            return View(items: items, behind: false, finished: state.finished, warning: state.warning, version: state.version)
         }
     }
 
