@@ -147,7 +147,7 @@ final class Pull: Sendable {
                     if Task.isCancelled { return }
                     GatewayMetrics.upstreamErrors.increment()
                     self?.update { state in
-                        let text = "\(agent.node) is unreachable (\(error)); following again when it answers"
+                        let text = "\(agent.node) is unreachable: \(error); following again when it answers"
                         if state.trouble != text {
                             state.trouble = text
                             state.warnings += 1
