@@ -375,6 +375,31 @@ import TestSupport
         #expect(missing.errors.first?.contains("node-2") == true)
     }
 
+    /// A streamed read of more items than one read hands out says so first, with the cursor
+    /// that reads on; nothing is lost between the two reads.
+    @Test func aLongStreamedReadSaysWhereToGoOn() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "long")
+        let total = 100_010
+        try log.writeRaw((0..<total).map { "2026-11-22T10:00:00.000000000Z stdout F line \($0)\n" }.joined())
+        _ = try await eventually("every line ingested", timeout: .seconds(60)) {
+            try await gw.logs("/v1/tool/demo/jobs/long/logs?lines=1").items.first?.message == "line \(total - 1)" ? true : nil
+        }
+        func read(_ query: String) async throws -> [LogItem] {
+            let response = try await gw.get("/v1/tool/demo/jobs/long/logs?" + query, as: GatewayHarness.tool("demo"), accept: "application/x-ndjson")
+            #expect(response.status == 200)
+            return try response.text.split(separator: "\n").map { try JSONDecoder().decode(LogItem.self, from: Data($0.utf8)) }
+        }
+        let first = try await read("since=2026-11-22T09:00:00Z")
+        let warning = try #require(first.first { $0.type == .message }?.message)
+        #expect(warning.hasPrefix("this read stops after 100000 items"))
+        let cursor = try #require(warning.split(separator: "after=").last.map(String.init))
+        let rest = try await read("after=\(cursor)")
+        #expect(rest.allSatisfy { $0.type == .log }, "the rest fits: no warning")
+        let messages = (first + rest).filter { $0.type == .log }.compactMap(\.message)
+        #expect(messages == (0..<total).map { "line \($0)" })
+    }
+
     /// Pushed lines land on one agent and read back; reserved sources are the services' own.
     @Test func pushReadAndPurge() async throws {
         let gw = try GatewayHarness(nodes: ["node-1", "node-2"])

@@ -18,6 +18,9 @@ struct GatewayAPI: APIProtocol {
     let audit: Logger
 
     static let maxPushLines = 1000
+    /// Items one streamed read (not a follow) hands out at most; a warning with the cursor to
+    /// read on from comes first when there are more.
+    static let streamedItems = 100_000
 
     // MARK: service
 
@@ -187,9 +190,14 @@ struct GatewayAPI: APIProtocol {
             }
             // A follow hands over what is there a page at a time and goes on from the page's
             // cursor, so that a follow from long ago never holds a ring's worth of items here.
-            let page = await merged.page(rings, request, limit: request.follow ? MergedLogs.pageItems : 100_000)
-            for warning in page.warnings {
-                guard await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")) else { return }
+            let page = await merged.page(rings, request, limit: request.follow ? MergedLogs.pageItems : GatewayAPI.streamedItems)
+            var notes = page.warnings
+            if !request.follow, !page.complete {
+                // Said before the items, so that a reader that stops early still knows.
+                notes.append("this read stops after \(GatewayAPI.streamedItems) items; for the rest, read again with after=\(page.next.text)")
+            }
+            for note in notes {
+                guard await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: note, level: "warning")) else { return }
             }
             var chunk: [UInt8] = []
             for item in page.items {
