@@ -55,9 +55,18 @@ final class Ingestor: @unchecked Sendable {
     private let podList: (any PodSource)?
     private var inotify: Inotify?
     private var logs: [ContainerKey: ContainerLog] = [:]
+    /// The keys in `logs` by container directory, where inotify says something changed.
+    private var keysByDirectory: [String: Set<ContainerKey>] = [:]
+    /// Whether a run may have ended since the last look (a scan, new pod states, a log read to
+    /// its end): looking costs a `stat` per idle container, too much for every wake-up.
+    private var runEndsToCheck = true
     private var dirty: Set<ContainerKey> = []
     /// Container runs whose ring is finished: never followed again.
     private var finished: Set<ContainerKey> = []
+    /// Every container run's ring, by its key: filled from the data directory at the first scan
+    /// (a restarted agent resumes them), then as rings are created. A search of all rings per
+    /// new container made discovery quadratic: minutes for 10,000 containers.
+    private var ringsByContainer: [String: Ring]?
     /// Pod directories seen, by uid, so that a vanished one can be told as deleted.
     private var podDirectories: [String: (namespace: String, pod: String)] = [:]
     private var rescanNeeded = true
@@ -114,6 +123,7 @@ final class Ingestor: @unchecked Sendable {
             if rescanNeeded || now >= nextScan {
                 scan(now: now)
                 dirty.formUnion(logs.keys)
+                runEndsToCheck = true
                 nextScan = now + intervalNanos
                 rescanNeeded = false
             }
@@ -136,6 +146,7 @@ final class Ingestor: @unchecked Sendable {
                         stats.withLock { $0.bytes += UInt64(consumed) }
                     } else if log.atEnd {
                         dirty.remove(key)
+                        runEndsToCheck = true
                     }
                 } catch {
                     // Kept dirty: a full disk is retried next round, and recovers when space returns.
@@ -143,7 +154,10 @@ final class Ingestor: @unchecked Sendable {
                     health.ingestFailed(error)
                 }
             }
-            finishCompletedRuns(now: now)
+            if runEndsToCheck {
+                runEndsToCheck = false
+                finishCompletedRuns(now: now)
+            }
             let wait = progressed ? 0 : Int32(max(0, min(1000, (nextScan - NanoTime.now()) / 1_000_000)))
             handle(inotify?.wait(timeout: wait, wake: wakePipe.read) ?? [])
             var drain = [UInt8](repeating: 0, count: 64)
@@ -159,7 +173,7 @@ final class Ingestor: @unchecked Sendable {
                 continue
             }
             if event.mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF) != 0 { rescanNeeded = true }
-            for (key, log) in logs where log.directory == event.directory { dirty.insert(key) }
+            dirty.formUnion(keysByDirectory[event.directory] ?? [])
         }
     }
 
@@ -207,25 +221,42 @@ final class Ingestor: @unchecked Sendable {
 
     private func follow(_ key: ContainerKey, directory: String, now: Int64) {
         let pod = podList?.pods[key.podUID]
-        if let ring = store.rings().first(where: { $0.metadata.extra["containerKey"] == key.description }) {
+        if ringsByContainer == nil {
+            ringsByContainer = store.rings().reduce(into: [:]) { rings, ring in
+                if let key = ring.metadata.extra["containerKey"] { rings[key] = ring }
+            }
+        }
+        if let ring = ringsByContainer?[key.description], !ring.isDeleted {
             guard !ring.isFinished else {
                 finished.insert(key)
                 return
             }
-            logs[key] = ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now)
+            track(ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now))
             return
         }
         guard let metadata = classifier.metadata(for: key, pod: pod) else { return }
         do {
             let ring = try store.create(metadata: metadata, prefixCapacity: configuration.capacities.prefix,
                                         suffixCapacity: configuration.capacities.suffix, now: now)
-            logs[key] = ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now)
+            ringsByContainer?[key.description] = ring
+            track(ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now))
             inventory.touch(ring.id)
             try toolRings.record(activity: "\(describe(metadata)) started", tool: metadata.tool,
                                  fields: activityFields(metadata, event: "started"), at: metadata.startedAt ?? now)
         } catch {
             logger.error("cannot follow \(key): \(error)")
         }
+    }
+
+    private func track(_ log: ContainerLog) {
+        logs[log.key] = log
+        keysByDirectory[log.directory, default: []].insert(log.key)
+    }
+
+    private func untrack(_ key: ContainerKey) {
+        guard let log = logs.removeValue(forKey: key) else { return }
+        keysByDirectory[log.directory]?.remove(key)
+        if keysByDirectory[log.directory]?.isEmpty == true { keysByDirectory[log.directory] = nil }
     }
 
     // MARK: metadata and the end of runs
@@ -264,7 +295,7 @@ final class Ingestor: @unchecked Sendable {
             } catch {
                 logger.error("cannot finish \(key): \(error)")
             }
-            logs[key] = nil
+            untrack(key)
             finished.insert(key)
         }
     }

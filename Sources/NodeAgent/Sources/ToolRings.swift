@@ -10,7 +10,15 @@ final class ToolRings: Sendable {
     let node: String
     let capacities: RingCapacities
     let inventory: Inventory
-    private let creating = Mutex<Void>(())
+    /// The live ring of each (tool, kind, name) found or created so far: a node with thousands
+    /// of rings records an activity event per container start, and must not search them all.
+    private let live = Mutex<[Key: Ring]>([:])
+
+    private struct Key: Hashable {
+        var tool: String
+        var kind: RingKind
+        var name: String
+    }
 
     init(store: RingDirectory, node: String, capacities: RingCapacities, inventory: Inventory) {
         self.store = store
@@ -20,14 +28,17 @@ final class ToolRings: Sendable {
     }
 
     func ring(tool: String, kind: RingKind, name: String) throws -> Ring {
-        try creating.withLock { _ in
-            if let ring = store.rings(matching: RingFilter(tool: tool, kind: kind, name: name, finished: false)).first {
-                return ring
-            }
-            let metadata = RingMetadata(tool: tool, kind: kind, name: name, run: kind == .activity ? node : name,
-                                        node: node, startedAt: NanoTime.now())
-            return try store.create(metadata: metadata, prefixCapacity: capacities.prefix,
-                                    suffixCapacity: capacities.suffix, now: NanoTime.now())
+        try live.withLock { live in
+            let key = Key(tool: tool, kind: kind, name: name)
+            if let ring = live[key], !ring.isDeleted, !ring.isFinished { return ring }
+            let ring = try store.rings(matching: RingFilter(tool: tool, kind: kind, name: name, finished: false)).first ?? {
+                let metadata = RingMetadata(tool: tool, kind: kind, name: name, run: kind == .activity ? node : name,
+                                            node: node, startedAt: NanoTime.now())
+                return try store.create(metadata: metadata, prefixCapacity: capacities.prefix,
+                                        suffixCapacity: capacities.suffix, now: NanoTime.now())
+            }()
+            live[key] = ring
+            return ring
         }
     }
 
