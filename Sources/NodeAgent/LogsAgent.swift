@@ -61,6 +61,8 @@ public enum LogsAgent {
     /// Runs until SIGTERM or SIGINT, then stops accepting, ends follows, stops ingest after
     /// the turn in progress (every append is in its ring already), and returns.
     public static func run(_ configuration: AgentConfiguration, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let fileLimit = OpenFileLimit.raise()
+        logger.info("open-file limit \(fileLimit): room for about \(fileLimit / 2) containers")
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let store = try RingDirectory(path: configuration.dataDirectory)

@@ -9,6 +9,7 @@ public final class ServiceProcess: @unchecked Sendable {
     private var output: Pipe?
     public private(set) var port = 0
     public let logPath: String
+    public var pid: Int32 { process?.processIdentifier ?? 0 }
 
     public init(executable: String, arguments: [String], environment: [String: String] = [:], logPath: String) {
         self.executable = executable

@@ -8,6 +8,8 @@ final class AgentHarness: @unchecked Sendable {
     let token = "test-token-\(UUID().uuidString)"
     var process: ServiceProcess!
     let extraArguments: [String]
+    /// A command the agent runs under (`prlimit …`), its arguments ending before the agent's path.
+    let launcher: [String]
 
     var pods: String { scratch.file("pods") }
     var data: String { scratch.file("data") }
@@ -15,17 +17,19 @@ final class AgentHarness: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(process.port)" }
     var auth: [String: String] { ["Authorization": "Bearer \(token)"] }
 
-    init(_ arguments: [String] = []) throws {
+    init(_ arguments: [String] = [], launcher: [String] = []) throws {
         extraArguments = arguments
+        self.launcher = launcher
         try FileManager.default.createDirectory(atPath: pods, withIntermediateDirectories: true)
         try token.write(toFile: scratch.file("token"), atomically: true, encoding: .utf8)
         try start()
     }
 
     func start() throws {
+        let agent = launcher + [ServiceProcess.product("logs-agent")]
         process = ServiceProcess(
-            executable: ServiceProcess.product("logs-agent"),
-            arguments: ["--node", "node-1", "--pods-dir", pods, "--data-dir", data, "--listen", "127.0.0.1:0",
+            executable: agent[0],
+            arguments: agent.dropFirst() + ["--node", "node-1", "--pods-dir", pods, "--data-dir", data, "--listen", "127.0.0.1:0",
                         "--token-file", scratch.file("token"), "--pods-json", podsJSON, "--rescan", "1s", "--heartbeat", "1s"]
                 + extraArguments,
             logPath: scratch.file("agent.log"))

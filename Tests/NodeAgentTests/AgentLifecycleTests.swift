@@ -65,6 +65,29 @@ final class DatagramSocket {
 }
 
 /// The agent's `--journal-dir`: journal entries reach rings served by the API like any other.
+/// Two descriptors per followed container: the open-file limit bounds a node's containers.
+@Suite struct AgentOpenFileTests {
+    @Test func raisesItsSoftLimitToTheHardOne() async throws {
+        let agent = try AgentHarness(launcher: ["/usr/bin/prlimit", "--nofile=64:4096", "--"])
+        let limits = try String(contentsOfFile: "/proc/\(agent.process.pid)/limits", encoding: .utf8)
+        let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+        #expect(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).prefix(2) == ["4096", "4096"])
+        agent.process.kill(SIGTERM)
+    }
+
+    @Test func healthSaysSoNearTheLimit() async throws {
+        let agent = try AgentHarness(launcher: ["/usr/bin/prlimit", "--nofile=200:200", "--"])
+        #expect(try await agent.get("/healthz").text.contains("file descriptors") == false)
+        for pod in 0..<85 { try agent.writer(pod: "p\(pod)").write("line") }
+        let health = try await eventually("the warning") {
+            let text = try await agent.get("/healthz").text
+            return text.contains("file descriptors are open") ? text : nil
+        }
+        #expect(health.contains("of 200 file descriptors are open"))
+        agent.process.kill(SIGTERM)
+    }
+}
+
 @Suite struct AgentJournalTests {
     @Test func journalEntriesAreServedThroughTheAgent() async throws {
         let testbed = try JournalTestbed()

@@ -141,7 +141,7 @@ struct AgentAPI: Sendable {
         let ingest = ingestor.stats.withLock { $0 }
         return try Envelope.json(AgentStats(node: node, instance: inventory.instance, usage: usage,
                                             ingestedBytes: ingest.bytes, containers: ingest.containers,
-                                            watches: ingest.watches, openFiles: AgentHealth.openFiles(),
+                                            watches: ingest.watches, openFiles: OpenFileLimit.open(),
                                             diskFull: health.diskFull))
     }
 }

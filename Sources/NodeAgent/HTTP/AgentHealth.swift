@@ -28,13 +28,9 @@ final class AgentHealth: Sendable {
         let (diskFull, lastError) = state.withLock { ($0.diskFull, $0.lastError) }
         var messages = Messages()
         if diskFull { messages.warning.append("the data directory is full: new lines are not kept until space returns") }
+        if let warning = OpenFileLimit.warning() { messages.warning.append(warning) }
         if let lastError { messages.info.append("last ingest error: \(lastError)") }
         return try Envelope.json(HealthBody(status: "OK", messages: messages))
-    }
-
-    /// Descriptors this process has open (each followed container holds two).
-    static func openFiles() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
 }
 
