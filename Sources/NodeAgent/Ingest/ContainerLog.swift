@@ -40,7 +40,7 @@ final class ContainerLog {
     private var droppedBytes: UInt64 = 0
     /// The last read found nothing new (the writer may be done with this file).
     private(set) var atEnd = false
-    /// The last read had lines over the rate limit: the container floods.
+    /// The last turn had lines over the rate limit: the container floods.
     private(set) var overRateLimit = false
     /// The first bytes of the file: if they change, it was truncated and written again
     /// (copytruncate) even if it has grown back past our offset meanwhile.
@@ -109,6 +109,7 @@ final class ContainerLog {
             return 0
         }
         atEnd = false
+        overRateLimit = false
         // If the append fails (a full disk), nothing of this turn happened: it is read again.
         let before = (carry, skippingLine)
         var entries: [AppendEntry] = []
@@ -128,7 +129,6 @@ final class ContainerLog {
             throw error
         }
         offset = end
-        overRateLimit = droppedLines > 0 || entries.contains { if case .drop = $0 { true } else { false } }
         droppedLines = 0
         droppedBytes = 0
         return count
@@ -177,6 +177,7 @@ final class ContainerLog {
             flags.insert(.truncated)
         }
         guard limiter.take(message.count, now: now) else {
+            overRateLimit = true
             droppedLines += 1
             droppedBytes += UInt64(message.count)
             return

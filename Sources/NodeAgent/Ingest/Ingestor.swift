@@ -36,8 +36,8 @@ public struct IngestStats: Sendable, Equatable {
 
 /// The ingest loop: finds the kubelet's container logs under the pods directory, follows each
 /// into its ring, round-robin with a byte quota per turn (containers over their rate limit
-/// last) so that a flood in one container cannot starve the others, and sleeps on inotify when there is nothing to read. It runs on a
-/// thread of its own: its work is blocking file I/O.
+/// last) so that a flood in one container cannot starve the others, and sleeps on inotify when
+/// there is nothing to read. It runs on a thread of its own: its work is blocking file I/O.
 final class Ingestor: @unchecked Sendable {
     // Everything below `stats` is touched only by the ingest thread.
     let configuration: IngestConfiguration
