@@ -28,12 +28,17 @@ final class RawFile: Sendable {
 
     deinit { close(descriptor) }
 
-    /// Takes the exclusive advisory lock that marks the one writer of this file.
+    /// Takes the exclusive advisory lock that marks the one writer of this file. A lock held
+    /// elsewhere is waited for up to a second before it counts as another writer's: a process
+    /// forked by another thread of this one holds a copy of the descriptor (and so the lock of
+    /// a writer just closed) until it execs, which under load takes a while.
     func lockExclusive() throws {
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            if errno == EWOULDBLOCK { throw RingStoreError.lockedByAnotherWriter(path: path) }
-            throw RingStoreError.io(operation: "flock", path: path, errno: errno)
+        for attempt in 0...100 {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return }
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw RingStoreError.io(operation: "flock", path: path, errno: errno) }
+            if attempt < 100 { usleep(10_000) }
         }
+        throw RingStoreError.lockedByAnotherWriter(path: path)
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
