@@ -28,6 +28,21 @@ public final class ServiceProcess: @unchecked Sendable {
         return FileManager.default.currentDirectoryPath + "/.build/debug/" + name
     }
 
+    /// Runs `executable` to its end: its exit status and what it wrote to standard error (a
+    /// process that must refuse to start, for one).
+    public static func runToExit(_ executable: String, _ arguments: [String]) throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, said)
+    }
+
     /// Starts the process and waits (up to `timeout`) for its `ready on HOST:PORT` line.
     public func start(timeout: Duration = .seconds(30)) throws {
         let process = Process()

@@ -22,23 +22,23 @@ struct LogsAgentCommand: AsyncParsableCommand {
     @Option(help: "Address to serve on, HOST:PORT (LOGS_AGENT_LISTEN).")
     var listen = env("LISTEN") ?? "0.0.0.0:8090"
     @Option(help: "File holding the bearer token the gateway presents (LOGS_AGENT_TOKEN_FILE).")
-    var tokenFile = env("TOKEN_FILE")
+    var tokenFile: String?
     @Flag(help: "Serve without a token: development only (LOGS_AGENT_INSECURE_NO_AUTH=1).")
     var insecureNoAuth = env("INSECURE_NO_AUTH") == "1"
     @Option(help: "A `kubectl get pods -o json` file for pod metadata, re-read when it changes (LOGS_AGENT_PODS_JSON).")
-    var podsJson = env("PODS_JSON")
+    var podsJson: String?
     @Option(help: "Watch this node's pods through the Kubernetes API at this URL (LOGS_AGENT_KUBE_API), e.g. https://kubernetes.default.svc.")
-    var kubeApi = env("KUBE_API")
+    var kubeApi: String?
     @Option(help: "Bearer token file for the Kubernetes API (LOGS_AGENT_KUBE_TOKEN_FILE; default: the service account's).")
     var kubeTokenFile = env("KUBE_TOKEN_FILE") ?? "/var/run/secrets/kubernetes.io/serviceaccount/token"
     @Option(help: "CA bundle for the Kubernetes API (LOGS_AGENT_KUBE_CA_FILE; default: the service account's).")
     var kubeCaFile = env("KUBE_CA_FILE") ?? "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
     @Option(help: "Also ingest this journal directory, e.g. /var/log/journal (LOGS_AGENT_JOURNAL_DIR).")
-    var journalDir = env("JOURNAL_DIR")
+    var journalDir: String?
     @Option(help: "The journal field that names an entry's tool (LOGS_AGENT_JOURNAL_TOOL_FIELD).")
     var journalToolField = env("JOURNAL_TOOL_FIELD") ?? "TOOLFORGE_TOOL"
     @Option(help: "Else a regular expression whose one group finds the tool in CONTAINER_NAME (LOGS_AGENT_JOURNAL_TOOL_PATTERN).")
-    var journalToolPattern = env("JOURNAL_TOOL_PATTERN")
+    var journalToolPattern: String?
     @Option(help: "Bytes kept from the start of each run segment (LOGS_AGENT_PREFIX_BYTES).")
     var prefixBytes = env("PREFIX_BYTES") ?? "1MiB"
     @Option(help: "Newest bytes kept of each run segment (LOGS_AGENT_SUFFIX_BYTES).")
@@ -50,7 +50,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
     @Option(help: "Finished runs kept per job (LOGS_AGENT_KEEP_RUNS).")
     var keepRuns = Int(env("KEEP_RUNS") ?? "") ?? 10
     @Option(help: "Evict finished runs older than this, e.g. 14d (LOGS_AGENT_MAX_AGE; default: none).")
-    var maxAge = env("MAX_AGE")
+    var maxAge: String?
     @Option(help: "Ingest rate per container, bytes a second (LOGS_AGENT_RATE_BYTES).")
     var rateBytes = env("RATE_BYTES") ?? "1MiB"
     @Option(help: "Ingest burst per container (LOGS_AGENT_BURST_BYTES).")
@@ -65,13 +65,21 @@ struct LogsAgentCommand: AsyncParsableCommand {
     static func env(_ name: String) -> String? { ProcessInfo.processInfo.environment["LOGS_AGENT_" + name] }
 
     func run() async throws {
+        // Options without a default fall back to the environment here (an optional @Option
+        // cannot take one from it at its declaration).
+        let tokenFile = tokenFile ?? Self.env("TOKEN_FILE"), podsJson = podsJson ?? Self.env("PODS_JSON")
+        let kubeApi = kubeApi ?? Self.env("KUBE_API"), journalDir = journalDir ?? Self.env("JOURNAL_DIR")
+        let journalToolPattern = journalToolPattern ?? Self.env("JOURNAL_TOOL_PATTERN"), maxAge = maxAge ?? Self.env("MAX_AGE")
         var logger = Logger(label: "logs-agent")
         logger[metadataKey: "node"] = "\(node)"
         let (host, port) = try Self.address(listen)
         var token: String?
         if let tokenFile {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard token?.isEmpty == false else { throw ValidationError("--token-file: \(tokenFile) is empty") }
+            do {
+                token = try SecretFile.read(tokenFile, flag: "--token-file")
+            } catch {
+                throw ValidationError("\(error)")
+            }
         } else if insecureNoAuth {
             logger.warning("SERVING WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who can reach \(listen) reads every log")
         } else {

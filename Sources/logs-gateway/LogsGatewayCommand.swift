@@ -19,23 +19,23 @@ struct LogsGatewayCommand: AsyncParsableCommand {
     @Option(help: "Instead of --agent: HOST:PORT, every address of HOST is an agent, re-resolved at each index refresh (LOGS_GATEWAY_AGENTS_DNS).")
     var agentsDns = env("AGENTS_DNS") ?? ""
     @Option(help: "File with the bearer token presented to the agents (LOGS_GATEWAY_AGENT_TOKEN_FILE).")
-    var agentTokenFile = env("AGENT_TOKEN_FILE")
+    var agentTokenFile: String?
     @Option(help: "Who says who calls: proxy (identity headers from --trusted-proxy) or mtls (client certificates) (LOGS_GATEWAY_AUTH).")
     var auth = env("AUTH") ?? "proxy"
     @Option(help: "A front proxy's address range whose identity headers are believed; repeatable (LOGS_GATEWAY_TRUSTED_PROXIES).")
     var trustedProxy: [String] = list("TRUSTED_PROXIES")
     @Option(help: "mtls: the server certificate chain, PEM (LOGS_GATEWAY_TLS_CERT).")
-    var tlsCert = env("TLS_CERT")
+    var tlsCert: String?
     @Option(help: "mtls: the server's private key, PEM (LOGS_GATEWAY_TLS_KEY).")
-    var tlsKey = env("TLS_KEY")
+    var tlsKey: String?
     @Option(help: "mtls: the CA that signs tool and user certificates, PEM (LOGS_GATEWAY_CLIENT_CA).")
-    var clientCA = env("CLIENT_CA")
+    var clientCA: String?
     @Option(help: "The subject organisation of tool certificates (LOGS_GATEWAY_TOOL_ORGANIZATION).")
     var toolOrganization = env("TOOL_ORGANIZATION") ?? "toolforge"
     @Option(help: "The subject organisation of user certificates (LOGS_GATEWAY_USER_ORGANIZATION).")
     var userOrganization = env("USER_ORGANIZATION") ?? "toolforge-users"
     @Option(help: "YAML file of tool: [members] (LOGS_GATEWAY_MEMBERS_FILE), re-read when it changes.")
-    var membersFile = env("MEMBERS_FILE")
+    var membersFile: String?
     @Option(help: "An operator's user name; repeatable (LOGS_GATEWAY_ADMINS).")
     var admin: [String] = list("ADMINS")
     @Option(help: "A service identity and the path pattern it may write, NAME=REGEX; repeatable (LOGS_GATEWAY_SERVICES).")
@@ -89,7 +89,10 @@ struct LogsGatewayCommand: AsyncParsableCommand {
                 return cidr
             })
         case "mtls":
-            guard let tlsCert, let tlsKey, let clientCA else { throw ValidationError("--auth mtls needs --tls-cert, --tls-key and --client-ca") }
+            // Options without a default fall back to the environment here (an optional @Option
+            // cannot take one from it at its declaration).
+            guard let tlsCert = tlsCert ?? Self.env("TLS_CERT"), let tlsKey = tlsKey ?? Self.env("TLS_KEY"),
+                  let clientCA = clientCA ?? Self.env("CLIENT_CA") else { throw ValidationError("--auth mtls needs --tls-cert, --tls-key and --client-ca") }
             for (flag, path) in [("--tls-cert", tlsCert), ("--tls-key", tlsKey), ("--client-ca", clientCA)]
             where !FileManager.default.isReadableFile(atPath: path) {
                 throw ValidationError("\(flag): cannot read \(path)")
@@ -113,7 +116,13 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             }
             return (String(pair[0]), String(pair[1]))
         }, uniquingKeysWith: { $1 })
-        let token = try agentTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let (agentTokenFile, membersFile) = (agentTokenFile ?? Self.env("AGENT_TOKEN_FILE"), membersFile ?? Self.env("MEMBERS_FILE"))
+        let token: String?
+        do {
+            token = try agentTokenFile.map { try SecretFile.read($0, flag: "--agent-token-file") }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         guard let nanos = TimeSpec.duration(heartbeat), nanos > 0 else { throw ValidationError("--heartbeat: expected a duration such as 15s") }
         let configuration = GatewayConfiguration(
             host: host, port: port, agents: agents, agentToken: token, authentication: authentication,

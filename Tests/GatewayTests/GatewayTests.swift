@@ -162,18 +162,12 @@ import TestSupport
             (["--agents-dns", "localhost"], "--agents-dns: expected HOST:PORT, not localhost"),
             (["--agents-dns", "localhost:8090", "--agent", "n=http://127.0.0.1:1"], "--agent and --agents-dns exclude each other"),
             (["--listen", ":80"], "--listen: expected HOST:PORT, not :80"),
+            (["--agent-token-file", "/nonexistent"], "--agent-token-file: /nonexistent: there is no such file"),
         ]
         for (arguments, message) in cases {
-            let gateway = Process()
-            gateway.executableURL = URL(fileURLWithPath: ServiceProcess.product("logs-gateway"))
-            gateway.arguments = (arguments.contains("--agents-dns") ? [] : ["--agent", "n=http://127.0.0.1:1"]) + arguments
-            let errors = Pipe()
-            gateway.standardError = errors
-            gateway.standardOutput = FileHandle.nullDevice
-            try gateway.run()
-            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            gateway.waitUntilExit()
-            #expect(gateway.terminationStatus == 64, "\(arguments)")
+            let (status, said) = try ServiceProcess.runToExit(ServiceProcess.product("logs-gateway"),
+                                                              (arguments.contains("--agents-dns") ? [] : ["--agent", "n=http://127.0.0.1:1"]) + arguments)
+            #expect(status == 64, "\(arguments)")
             #expect(said.contains("Error: " + message), "\(arguments): \(said)")
         }
     }

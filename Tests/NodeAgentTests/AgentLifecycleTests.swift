@@ -65,6 +65,22 @@ final class DatagramSocket {
 }
 
 /// The agent's `--journal-dir`: journal entries reach rings served by the API like any other.
+/// A token file that cannot serve: the agent refuses to start, saying why, with the usage status.
+@Suite struct AgentFlagTests {
+    @Test func anUnusableTokenFileIsRefused() throws {
+        let scratch = Scratch("flags")
+        try "  \n".write(toFile: scratch.file("blank"), atomically: true, encoding: .utf8)
+        for (file, message) in [(scratch.file("blank"), "is empty"), (scratch.file("missing"), "there is no such file")] {
+            let (status, said) = try ServiceProcess.runToExit(ServiceProcess.product("logs-agent"), [
+                "--node", "n", "--pods-dir", scratch.file("pods"), "--data-dir", scratch.file("data"),
+                "--listen", "127.0.0.1:0", "--token-file", file,
+            ])
+            #expect(status == 64)
+            #expect(said.contains("Error: --token-file: \(file)") && said.contains(message), "\(said)")
+        }
+    }
+}
+
 /// Two descriptors per followed container: the open-file limit bounds a node's containers.
 @Suite struct AgentOpenFileTests {
     @Test func raisesItsSoftLimitToTheHardOne() async throws {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LogModel
 import Logging
 import NIOCore
 import NIOSSL
@@ -78,7 +79,7 @@ final class KubePodWatcher: PodSource, Service {
 
     private func request(_ query: String) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: "\(configuration.url)/api/v1/pods?\(selector)\(query)")
-        let token = try String(contentsOfFile: configuration.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try SecretFile.read(configuration.tokenFile, flag: "--kube-token-file")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: "application/json")
         return request
