@@ -99,18 +99,13 @@ final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
                 state.nextProducer += 1
                 return state.nextProducer
             }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let ready = state.withLock { state -> Bool in
-                        if state.buffer.count < capacity || state.closed || Task.isCancelled { return true }
-                        state.producers[id] = continuation
-                        return false
-                    }
-                    if ready { continuation.resume() }
+            await suspend(park: { continuation in
+                state.withLock { state in
+                    guard state.buffer.count >= capacity, !state.closed, !Task.isCancelled else { return false }
+                    state.producers[id] = continuation
+                    return true
                 }
-            } onCancel: {
-                state.withLock { $0.producers.removeValue(forKey: id) }?.resume()
-            }
+            }, unpark: { self.state.withLock { $0.producers.removeValue(forKey: id) } })
         }
 
         func receive() async throws -> Element? {
@@ -141,21 +136,18 @@ final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
         }
 
         private func waitForElement() async {
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let ready = state.withLock { state -> Bool in
-                        if !state.buffer.isEmpty || state.end != nil || Task.isCancelled { return true }
-                        state.consumer = continuation
-                        return false
-                    }
-                    if ready { continuation.resume() }
-                }
-            } onCancel: {
+            await suspend(park: { continuation in
                 state.withLock { state in
+                    guard state.buffer.isEmpty, state.end == nil, !Task.isCancelled else { return false }
+                    state.consumer = continuation
+                    return true
+                }
+            }, unpark: {
+                self.state.withLock { state in
                     defer { state.consumer = nil }
                     return state.consumer
-                }?.resume()
-            }
+                }
+            })
         }
 
         func finish(_ error: (any Error)?) {

@@ -190,18 +190,13 @@ final class Pull: Sendable {
             state.nextWaiter += 1
             return state.nextWaiter
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> Bool in
-                    if state.version > version || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
+        await suspend(park: { continuation in
+            state.withLock { state in
+                guard state.version <= version, !Task.isCancelled else { return false }
+                state.waiters[id] = continuation
+                return true
             }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        }, unpark: { self.state.withLock { $0.waiters.removeValue(forKey: id) } })
     }
 
     private func append(_ seq: UInt64, _ item: LogItem, capacity: Int) {
