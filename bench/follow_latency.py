@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "..", "shared", "bench", "peers"))
 import bench as peers  # noqa: E402
-from stack import start  # noqa: E402  (data set, process control, the journal peer)
+from stack import agent, gateway  # noqa: E402  (data set, process control, the journal peer)
 
 ROOT = os.path.join(peers.ROOT, "follow")
 
@@ -34,21 +34,14 @@ def round_ours(a, expect):
     log = os.path.join(pod, "0.log")
     with open(log, "w") as f:
         f.write(time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime()) + " stdout F warm-up seq=-1 wt=0\n")
-    with open(os.path.join(d, "token"), "w") as f:
-        f.write("bench-token\n")
     procs = []
     try:
-        agent, agent_at = start([os.path.join(a.bin, "logs-agent"), "--node", "node-1", "--pods-dir", os.path.join(d, "pods"),
-                                 "--data-dir", os.path.join(d, "data"), "--listen", "127.0.0.1:0", "--token-file",
-                                 os.path.join(d, "token"), "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"],
-                                os.path.join(d, "agent.log"))
-        procs.append(agent)
-        gateway, gateway_at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0", "--agent",
-                                     f"node-1=http://{agent_at}", "--agent-token-file", os.path.join(d, "token"),
-                                     "--auth", "mtls", "--tls-cert", f"{certs}/server.crt", "--tls-key", f"{certs}/server.key",
-                                     "--client-ca", f"{certs}/ca.crt", "--spec", os.path.join(REPO, "openapi", "openapi.yaml")],
-                                    os.path.join(d, "gateway.log"))
-        procs.append(gateway)
+        agent_p, agent_at = agent(a.bin, d, "--rate-bytes", "64MiB", "--burst-bytes", "64MiB")
+        procs.append(agent_p)
+        gateway_p, gateway_at = gateway(a.bin, d, [("node-1", agent_at)], "--auth", "mtls", "--tls-cert", f"{certs}/server.crt",
+                                        "--tls-key", f"{certs}/server.key", "--client-ca", f"{certs}/ca.crt",
+                                        "--spec", os.path.join(REPO, "openapi", "openapi.yaml"))
+        procs.append(gateway_p)
         env = dict(os.environ, TOOLFORGE_LOGS_URL=f"https://{gateway_at}", TOOLFORGE_LOGS_CA_FILE=f"{certs}/ca.crt",
                    TOOLFORGE_LOGS_CERT=f"{certs}/demo.crt", TOOLFORGE_LOGS_KEY=f"{certs}/demo.key", NO_COLOR="1")
         cli = [os.path.join(a.bin, "toolforge-logs"), "job", "lat"]
@@ -70,7 +63,7 @@ def round_ours(a, expect):
         for label, obs in observers.items():
             out, _ = obs.communicate(timeout=a.duration + 30)
             results[label] = json.loads(out)
-        cpu, rss = peers.procstat(gateway.pid)
+        cpu, rss = peers.procstat(gateway_p.pid)
         results["toolforge-logs --follow"].update(gateway_rss_kb=rss)
         return results
     finally:

@@ -16,10 +16,9 @@ import argparse, http.client, json, os, random, resource, shutil, statistics, sy
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from stack import peers, start  # noqa: E402
+from stack import TOKEN, agent, gateway, peers  # noqa: E402
 
 ROOT = os.path.join(peers.ROOT, "index")
-TOKEN = "bench-token"
 LINES = 5
 DELTA_ROUNDS = 10
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -67,17 +66,12 @@ def write_pods(root, sources, tools):
 
 
 def start_agent(a, d, name, pods):
-    return start([os.path.join(a.bin, "logs-agent"), "--node", name, "--pods-dir", pods, "--data-dir",
-                  os.path.join(d, f"data-{name}"), "--listen", "127.0.0.1:0", "--token-file", os.path.join(d, "token"),
-                  "--prefix-bytes", "4KiB", "--suffix-bytes", "16KiB", "--rescan", "600s"], os.path.join(d, f"{name}.log"))
+    return agent(a.bin, d, "--prefix-bytes", "4KiB", "--suffix-bytes", "16KiB", "--rescan", "600s", node=name, pods=pods)
 
 
 def start_gateway(a, d, agents, name):
     started = time.perf_counter()
-    p, at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0"]
-                  + [f for node, at in agents for f in ("--agent", f"{node}=http://{at}")]
-                  + ["--agent-token-file", os.path.join(d, "token"), "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000"],
-                  os.path.join(d, f"{name}.log"))
+    p, at = gateway(a.bin, d, agents, "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000", name=name)
     return p, at, (time.perf_counter() - started) * 1e3
 
 
@@ -96,8 +90,6 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 1 << 20), hard))
     d = peers.fresh(ROOT)
-    with open(os.path.join(d, "token"), "w") as f:
-        f.write(TOKEN + "\n")
     os.makedirs(os.path.join(d, "empty-pods"))
     made = time.perf_counter()
     expected = {}

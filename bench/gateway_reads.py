@@ -21,10 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "..", "shared", "bench", "peers"))
 import bench as peers  # noqa: E402
-from stack import start  # noqa: E402
+from stack import TOKEN, agent, gateway  # noqa: E402
 
 ROOT = os.path.join(peers.ROOT, "reads")
-TOKEN = "bench-token"
 
 
 def agent_rings(at):
@@ -66,23 +65,17 @@ def main():
     container = os.path.join(d, "pods", "tool-demo_cri_0001", "job")
     os.makedirs(container)
     os.link(peers.CRI, os.path.join(container, "0.log"))
-    with open(os.path.join(d, "token"), "w") as f:
-        f.write(TOKEN + "\n")
     procs = []
     rows = []
     try:
-        agent, agent_at = start([os.path.join(a.bin, "logs-agent"), "--node", "node-1", "--pods-dir", os.path.join(d, "pods"),
-                                 "--data-dir", os.path.join(d, "data"), "--listen", "127.0.0.1:0", "--token-file",
-                                 os.path.join(d, "token"), "--suffix-bytes", "512MiB", "--rate-bytes", "100GiB",
-                                 "--burst-bytes", "100GiB", "--budget-bytes", "100GiB"], os.path.join(d, "agent.log"))
-        procs.append(agent)
+        agent_p, agent_at = agent(a.bin, d, "--suffix-bytes", "512MiB", "--rate-bytes", "100GiB", "--burst-bytes", "100GiB",
+                                  "--budget-bytes", "100GiB")
+        procs.append(agent_p)
         assert peers.wait_until(lambda: any(r["records_written"] >= peers.N_LINES for r in agent_rings(agent_at)), 300, 0.05), \
             "the agent did not ingest the data set"
-        gateway, gateway_at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0", "--agent",
-                                     f"node-1=http://{agent_at}", "--agent-token-file", os.path.join(d, "token"),
-                                     "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000",
-                                     "--spec", os.path.join(REPO, "openapi", "openapi.yaml")], os.path.join(d, "gateway.log"))
-        procs.append(gateway)
+        gateway_p, gateway_at = gateway(a.bin, d, [("node-1", agent_at)], "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000",
+                                        "--spec", os.path.join(REPO, "openapi", "openapi.yaml"))
+        procs.append(gateway_p)
         host, port = gateway_at.rsplit(":", 1)
         client = http.client.HTTPConnection(host, int(port), timeout=60)
         headers = {"x-toolforge-tool": "demo", "Accept": "text/plain"}

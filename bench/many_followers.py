@@ -12,7 +12,7 @@ import argparse, asyncio, json, os, resource, sys, time, urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from stack import peers, start  # noqa: E402
+from stack import agent, gateway, peers  # noqa: E402
 
 ROOT = os.path.join(peers.ROOT, "followers")
 LINES = 500
@@ -48,23 +48,17 @@ async def run(a):
     log = os.path.join(container, "0.log")
     with open(log, "w") as f:
         f.write("2026-11-22T10:00:00.000000000Z stdout F warm-up\n")
-    with open(os.path.join(d, "token"), "w") as f:
-        f.write("bench-token\n")
     procs = []
     try:
-        agent, agent_at = start([os.path.join(a.bin, "logs-agent"), "--node", "node-1", "--pods-dir", os.path.join(d, "pods"),
-                                 "--data-dir", os.path.join(d, "data"), "--listen", "127.0.0.1:0", "--token-file",
-                                 os.path.join(d, "token")], os.path.join(d, "agent.log"))
-        procs.append(agent)
-        gateway, gateway_at = start([os.path.join(a.bin, "logs-gateway"), "--listen", "127.0.0.1:0", "--agent",
-                                     f"node-1=http://{agent_at}", "--agent-token-file", os.path.join(d, "token"),
-                                     "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000",
-                                     "--follows-per-tool", str(a.followers)], os.path.join(d, "gateway.log"))
-        procs.append(gateway)
+        agent_p, agent_at = agent(a.bin, d)
+        procs.append(agent_p)
+        gateway_p, gateway_at = gateway(a.bin, d, [("node-1", agent_at)], "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000",
+                                        "--follows-per-tool", str(a.followers))
+        procs.append(gateway_p)
         host, port = gateway_at.rsplit(":", 1)
         request = urllib.request.Request(f"http://{gateway_at}/v1/tool/demo/jobs/busy/logs?lines=1", headers={"x-toolforge-tool": "demo"})
         assert peers.wait_until(lambda: b"warm-up" in urllib.request.urlopen(request, timeout=5).read(), 20, 0.1) is not None
-        idle_rss = peers.procstat(gateway.pid)[1]
+        idle_rss = peers.procstat(gateway_p.pid)[1]
         seen, ready = [], []
         tasks = [asyncio.create_task(follow(host, int(port), LINES, seen, ready)) for _ in range(a.followers)]
         while len(ready) < a.followers:
@@ -76,7 +70,7 @@ async def run(a):
                 f.flush()
                 await asyncio.sleep(1 / 100)
         done, pending = await asyncio.wait(tasks, timeout=60)
-        with open(f"/proc/{gateway.pid}/status") as f:
+        with open(f"/proc/{gateway_p.pid}/status") as f:
             status = dict(line.split(":", 1) for line in f)
         rss, hwm = int(status["VmRSS"].split()[0]), int(status["VmHWM"].split()[0])
         agent_follows = metric(f"http://{agent_at}/metrics", "logs_agent_follows")

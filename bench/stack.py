@@ -17,3 +17,26 @@ def start(cmd, log):
             break
     peers.stop(p)
     raise RuntimeError(f"{cmd[0]} did not start: see {log}")
+
+
+TOKEN = "bench-token"
+
+
+def agent(bin_dir, d, *extra, node="node-1", pods=None):
+    """logs-agent over `pods` (default d/pods), its rings in d/data-NODE, answering the token in
+    d/token (written when missing); returns (process, HOST:PORT)."""
+    token = os.path.join(d, "token")
+    if not os.path.exists(token):
+        with open(token, "w") as f:
+            f.write(TOKEN + "\n")
+    return start([os.path.join(bin_dir, "logs-agent"), "--node", node, "--pods-dir", pods or os.path.join(d, "pods"),
+                  "--data-dir", os.path.join(d, f"data-{node}"), "--listen", "127.0.0.1:0", "--token-file", token, *extra],
+                 os.path.join(d, f"{node}.log"))
+
+
+def gateway(bin_dir, d, agents, *extra, name="gateway"):
+    """logs-gateway in front of `agents`, (node, HOST:PORT) pairs started by agent(); returns
+    (process, HOST:PORT)."""
+    return start([os.path.join(bin_dir, "logs-gateway"), "--listen", "127.0.0.1:0",
+                  *[flag for node, at in agents for flag in ("--agent", f"{node}=http://{at}")],
+                  "--agent-token-file", os.path.join(d, "token"), *extra], os.path.join(d, f"{name}.log"))
