@@ -110,6 +110,11 @@ final class ContainerLog {
         }
         atEnd = false
         overRateLimit = false
+        if fingerprint.count == Int(offset), fingerprint.count < Self.fingerprintLength {
+            // The head of the file from the very bytes read: taken a turn later, it could be the
+            // head of what a copytruncate wrote since, and that rewrite would go unseen.
+            fingerprint += buffer[..<min(count, Self.fingerprintLength - fingerprint.count)]
+        }
         // If the append fails (a full disk), nothing of this turn happened: it is read again.
         let before = (carry, skippingLine)
         var entries: [AppendEntry] = []
