@@ -1,0 +1,31 @@
+import Foundation
+import LogModel
+@testable import NodeAgent
+import RingStore
+import Testing
+import TestSupport
+
+/// One container's log into its ring, turn by turn, without the ingest loop's timing.
+@Suite struct ContainerLogTests {
+    /// copytruncate between two turns, the file written again to exactly the size it had: the
+    /// rewrite is seen by the head of the file, which must be the head that was read.
+    @Test func seesACopytruncateThatRefillsTheFileToTheSameSize() throws {
+        let scratch = Scratch("container-log")
+        let writer = try PodLogWriter(podsDirectory: scratch.file("pods"), namespace: "tool-demo", pod: "p", uid: "u1", container: "job")
+        let ring = try Ring.create(path: scratch.file("r.ring"), prefixCapacity: 4096, suffixCapacity: 1 << 20,
+                                   metadata: RingMetadata(tool: "demo", kind: .continuous, name: "p", run: "p"), createdAt: 0)
+        let key = ContainerKey(namespace: "tool-demo", pod: "p", podUID: "u1", container: "job", restart: 0)
+        let log = ContainerLog(key: key, directory: writer.containerDirectory, ring: ring, limits: IngestLimits(), now: 0)
+        var buffer = [UInt8](repeating: 0, count: IngestLimits().quotaBytes)
+        let first = (0..<10).map { "first \($0)" }, second = (0..<10).map { "again \($0)" }
+        for line in first { try writer.write(line, time: 1_000) }
+        // One turn reads it all; the rewrite comes before the next turn.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: writer.path)[.size] as? Int)
+        #expect(try log.ingest(buffer: &buffer, limits: IngestLimits(), now: 0) == size)
+        try writer.truncate()
+        for line in second { try writer.write(line, time: 1_000) }
+        while try log.ingest(buffer: &buffer, limits: IngestLimits(), now: 0) > 0 {}
+        let kept = try ring.read(ReadRequest()).records.map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(kept == first + second)
+    }
+}
