@@ -30,16 +30,20 @@ public struct LogItem: Codable, Sendable, Equatable {
     public var level: String?
     /// Fields a pushed line carried besides `message` and `datetime`, kept as given.
     public var fields: [String: JSONValue]?
+    /// The sequence number of the item's first record in its ring: where a backward read that
+    /// stopped at this item goes on (agent answers only; the gateway's cursors replace it).
+    public var seq: UInt64?
 
-    enum CodingKeys: String, CodingKey {
-        case type, datetime, stream, message, partial, truncated, pod, container, run, node, cursor, records, bytes, reason, level, fields
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, datetime, stream, message, partial, truncated, pod, container, run, node, cursor, records, bytes, reason, level, seq
         case messageBase64 = "message_b64"
     }
 
     public init(type: Kind, datetime: String? = nil, stream: String? = nil, message: String? = nil,
                 messageBase64: String? = nil, partial: Bool? = nil, truncated: Bool? = nil, pod: String? = nil,
                 container: String? = nil, run: String? = nil, node: String? = nil, cursor: String? = nil, records: UInt64? = nil,
-                bytes: UInt64? = nil, reason: String? = nil, level: String? = nil, fields: [String: JSONValue]? = nil) {
+                bytes: UInt64? = nil, reason: String? = nil, level: String? = nil, fields: [String: JSONValue]? = nil,
+                seq: UInt64? = nil) {
         self.type = type
         self.datetime = datetime
         self.stream = stream
@@ -57,7 +61,47 @@ public struct LogItem: Codable, Sendable, Equatable {
         self.reason = reason
         self.level = level
         self.fields = fields
+        self.seq = seq
     }
+
+    /// Decodes an entry as `ndjson()` writes it: members it does not name are the fields of a
+    /// pushed line.
+    public init(from decoder: Decoder) throws {
+        let known = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(type: try known.decode(Kind.self, forKey: .type))
+        datetime = try known.decodeIfPresent(String.self, forKey: .datetime)
+        stream = try known.decodeIfPresent(String.self, forKey: .stream)
+        message = try known.decodeIfPresent(String.self, forKey: .message)
+        messageBase64 = try known.decodeIfPresent(String.self, forKey: .messageBase64)
+        partial = try known.decodeIfPresent(Bool.self, forKey: .partial)
+        truncated = try known.decodeIfPresent(Bool.self, forKey: .truncated)
+        pod = try known.decodeIfPresent(String.self, forKey: .pod)
+        container = try known.decodeIfPresent(String.self, forKey: .container)
+        run = try known.decodeIfPresent(String.self, forKey: .run)
+        node = try known.decodeIfPresent(String.self, forKey: .node)
+        cursor = try known.decodeIfPresent(String.self, forKey: .cursor)
+        records = try known.decodeIfPresent(UInt64.self, forKey: .records)
+        bytes = try known.decodeIfPresent(UInt64.self, forKey: .bytes)
+        reason = try known.decodeIfPresent(String.self, forKey: .reason)
+        level = try known.decodeIfPresent(String.self, forKey: .level)
+        seq = try known.decodeIfPresent(UInt64.self, forKey: .seq)
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        var fields: [String: JSONValue] = [:]
+        for key in all.allKeys where !Self.memberNames.contains(key.stringValue) {
+            fields[key.stringValue] = try all.decode(JSONValue.self, forKey: key)
+        }
+        self.fields = fields.isEmpty ? nil : fields
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The names of an item's own members, which a pushed line's fields may not take.
+    public static let memberNames: Set<String> = Set(CodingKeys.allCases.map(\.stringValue))
 
     /// A log line from raw bytes: text with invalid UTF-8 replaced, and the bytes in base64 only
     /// when the text could not hold them exactly.
@@ -90,9 +134,12 @@ public struct LogItem: Codable, Sendable, Equatable {
         writer.field("bytes", bytes)
         writer.field("reason", reason)
         writer.field("level", level)
-        if let fields {
-            writer.key("fields")
-            JSONValue.object(fields).write(to: &writer)
+        writer.field("seq", seq)
+        // A pushed line's fields are members of the entry, as the platform's clients read them;
+        // the names of the item's own members are refused at push, and win here.
+        for key in (fields ?? [:]).keys.sorted() where !Self.memberNames.contains(key) {
+            writer.key(key)
+            fields![key]!.write(to: &writer)
         }
         writer.endObject()
         writer.bytes.append(UInt8(ascii: "\n"))

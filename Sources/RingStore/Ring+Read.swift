@@ -4,7 +4,9 @@ public struct ReadRequest: Sendable, Equatable {
         case beginning
         /// From this sequence number (a cursor's position) on.
         case seq(UInt64)
-        /// The last N records (that pass the stream filter).
+        /// The last N lines (that pass the stream filter) before the read's end bound (`before`,
+        /// `until`, or the end of the ring). A line is a run of records of which all but the last
+        /// are partial: the runtime splits long lines, and a user counts lines.
         case last(Int)
         /// The first record with a timestamp at or after this (ns since the epoch).
         case time(Int64)
@@ -13,6 +15,8 @@ public struct ReadRequest: Sendable, Equatable {
     public var start: Start
     /// Stop before the first record at or after this time (exclusive bound).
     public var until: Int64?
+    /// Stop before this sequence number (exclusive bound): where a backward page left off.
+    public var before: UInt64?
     /// At most this many items.
     public var maxItems: Int?
     /// At most this many payload bytes (at least one record is always returned).
@@ -20,10 +24,11 @@ public struct ReadRequest: Sendable, Equatable {
     /// Only records of these streams; nil for all. Gaps are always returned.
     public var streams: Set<LogStream>?
 
-    public init(start: Start = .beginning, until: Int64? = nil, maxItems: Int? = nil, maxBytes: Int? = nil,
+    public init(start: Start = .beginning, until: Int64? = nil, before: UInt64? = nil, maxItems: Int? = nil, maxBytes: Int? = nil,
                 streams: Set<LogStream>? = nil) {
         self.start = start
         self.until = until
+        self.before = before
         self.maxItems = maxItems
         self.maxBytes = maxBytes
         self.streams = streams
@@ -36,7 +41,7 @@ public struct ReadResult: Sendable, Equatable {
         case caughtUp
         /// A limit of the request stopped the read; more is there.
         case limit
-        /// The `until` bound was reached; nothing later will match.
+        /// The `until` or `before` bound was reached; nothing later will match.
         case until
     }
 
@@ -68,7 +73,10 @@ extension Ring {
         case .beginning: start = 0
         case let .seq(seq): start = seq
         case let .time(time): start = try seek(time: time, in: snapshot, window: &window)
-        case let .last(count): start = try startOfLast(count, streams: request.streams, in: snapshot, window: &window)
+        case let .last(count):
+            var end = min(request.before ?? snapshot.nextSeq, snapshot.nextSeq)
+            if let until = request.until { end = min(end, try seek(time: until, in: snapshot, window: &window)) }
+            start = try startOfLast(count, streams: request.streams, before: end, in: snapshot, window: &window)
         }
         var collector = Collector(request: request, next: start)
         let latest = try readForward(&collector, from: snapshot, window: &window)
@@ -181,28 +189,37 @@ extension Ring {
         return region.seqs.upperBound
     }
 
-    /// Where a read of the last `count` records (of `streams`) starts.
-    private func startOfLast(_ count: Int, streams: Set<LogStream>?, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
-        guard count > 0 else { return state.nextSeq }
-        // Counting back over the visible sequence numbers: exact when every record counts.
+    /// Where a read of the last `count` lines (of `streams`) before sequence number `end` starts.
+    private func startOfLast(_ count: Int, streams: Set<LogStream>?, before end: UInt64, in state: RingState,
+                             window: inout FrameWindow) throws -> UInt64 {
+        guard count > 0 else { return end }
+        let suffix = state.visibleSuffix.clamped(to: state.visibleSuffix.lowerBound..<max(state.visibleSuffix.lowerBound, end))
+        let prefix = state.visiblePrefix.clamped(to: 0..<end)
+        // Counting back over the visible sequence numbers below `end`: exact when every record
+        // is a line of its own and passes the filter; widened until it holds `count` lines.
         func seqBack(_ n: UInt64) -> UInt64 {
-            let suffix = state.visibleSuffix
             if UInt64(suffix.count) >= n { return suffix.upperBound - n }
-            let fromPrefix = n - UInt64(suffix.count)
-            return state.prefixCount - Swift.min(state.prefixCount, fromPrefix)
+            return prefix.upperBound - Swift.min(UInt64(prefix.count), n - UInt64(suffix.count))
         }
-        var span = UInt64(count)
+        let visible = UInt64(suffix.count + prefix.count)
+        // One line more than asked: the first record read may continue a line begun before it.
+        var span = UInt64(count) + 1
         while true {
             let start = seqBack(span)
-            var counter = Collector(request: ReadRequest(streams: streams), next: start, keepPayloads: false)
+            var counter = Collector(request: ReadRequest(before: end, streams: streams), next: start, keepPayloads: false)
             _ = try readForward(&counter, from: state, window: &window)
-            let records = counter.items.compactMap { item -> UInt64? in
-                if case let .record(record) = item { return record.seq }
-                return nil
+            // A line starts at a record whose predecessor (as read) was not partial.
+            var lineStarts: [UInt64] = []
+            var continues = false
+            for item in counter.items {
+                guard case let .record(record) = item else { continue }
+                if !continues { lineStarts.append(record.seq) }
+                continues = record.flags.contains(.partial)
             }
-            if records.count >= count { return records[records.count - count] }
-            if start == 0 || span >= state.visibleCount { return start }
-            span = Swift.min(span * 4, state.visibleCount)
+            if lineStarts.count > count { return lineStarts[lineStarts.count - count] }
+            if start == 0, lineStarts.count == count { return lineStarts[0] }
+            if start == 0 || span >= visible { return start }
+            span = Swift.min(span * 4, visible)
         }
     }
 }
@@ -216,7 +233,11 @@ struct Collector {
     var bytes = 0
     var end: ReadResult.End?
 
-    private mutating func room(for payloadBytes: Int, at timestamp: Int64?) -> Bool {
+    private mutating func room(for payloadBytes: Int, at timestamp: Int64?, seq: UInt64) -> Bool {
+        if let before = request.before, seq >= before {
+            end = .until
+            return false
+        }
         if let until = request.until, let timestamp, timestamp >= until {
             end = .until
             return false
@@ -233,7 +254,7 @@ struct Collector {
     }
 
     mutating func take(_ gap: Gap) -> Bool {
-        guard room(for: 0, at: gap.timestamp) else { return false }
+        guard room(for: 0, at: gap.timestamp, seq: gap.seq) else { return false }
         items.append(.gap(gap))
         next = gap.seq + gap.seqCount
         return true
@@ -248,6 +269,10 @@ struct Collector {
         }
         let stream = LogStream(rawValue: header.stream) ?? .other
         if let streams = request.streams, !streams.contains(stream) {
+            if let before = request.before, header.seq >= before {
+                end = .until
+                return false
+            }
             if let until = request.until, header.timestamp >= until {
                 end = .until
                 return false
@@ -255,7 +280,7 @@ struct Collector {
             next = header.seq + 1
             return true
         }
-        guard room(for: Int(header.length), at: header.timestamp) else { return false }
+        guard room(for: Int(header.length), at: header.timestamp, seq: header.seq) else { return false }
         let record = LogRecord(seq: header.seq, timestamp: header.timestamp, stream: stream,
                                flags: RecordFlags(rawValue: header.flags), payload: keepPayloads ? window.payload(of: frame) : [])
         items.append(.record(record))

@@ -8,9 +8,13 @@ struct LogQuery {
     enum Format { case ndjson, text }
 
     var after: RingCursor?
+    /// Only what comes before this cursor: where a backward (newest first) page left off.
+    var before: RingCursor?
     var since: Int64?
     var until: Int64?
     var lines: Int?
+    /// At most this many items (lines and gaps).
+    var limit: Int?
     var limitBytes: Int?
     var streams: Set<LogStream>?
     var grep: [UInt8]?
@@ -22,11 +26,8 @@ struct LogQuery {
 
     init(_ request: Request, ring: RingID) throws {
         let query = request.uri.queryParameters
-        if let text = query["after"].map(String.init) {
-            guard let cursor = try? RingCursor(parsing: text) else { throw EnvelopeError(.badRequest, "after: not a cursor: \(text)") }
-            guard cursor.ring == ring else { throw EnvelopeError(.badRequest, "after: the cursor is for another ring") }
-            after = cursor
-        }
+        after = try Self.cursor(request, "after", ring: ring)
+        before = try Self.cursor(request, "before", ring: ring)
         since = try Self.time(request, "since")
         until = try Self.time(request, "until")
         if let text = query["lines"] {
@@ -34,6 +35,10 @@ struct LogQuery {
                 throw EnvelopeError(.badRequest, "lines: must be a whole number from 0 to \(Self.maxLines)")
             }
             lines = value
+        }
+        if let text = query["limit"] {
+            guard let value = Int(text), value > 0 else { throw EnvelopeError(.badRequest, "limit: must be a positive whole number") }
+            limit = value
         }
         if let text = query["limit_bytes"] {
             guard let value = Int(text), value > 0 else { throw EnvelopeError(.badRequest, "limit_bytes: must be a positive whole number") }
@@ -54,6 +59,13 @@ struct LogQuery {
         timestamps = try Self.flag(request, "timestamps")
         let accept = request.headers[.accept] ?? "application/x-ndjson"
         format = accept.contains("text/plain") && !accept.contains("ndjson") ? .text : .ndjson
+    }
+
+    private static func cursor(_ request: Request, _ name: String, ring: RingID) throws -> RingCursor? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+        guard let cursor = try? RingCursor(parsing: text) else { throw EnvelopeError(.badRequest, "\(name): not a cursor: \(text)") }
+        guard cursor.ring == ring else { throw EnvelopeError(.badRequest, "\(name): the cursor is for another ring") }
+        return cursor
     }
 
     private static func time(_ request: Request, _ name: String) throws -> Int64? {

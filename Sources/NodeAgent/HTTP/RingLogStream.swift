@@ -30,15 +30,14 @@ struct RingLogStream: Sendable {
         let contentType = query.format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson"
         return Response(status: .ok, headers: [.contentType: contentType, .init("X-Accel-Buffering")!: "no"],
                         body: ResponseBody { writer in
-                            var position = start
-                            var budget = stream.query.limitBytes
-                            let done = try await stream.writeAvailable(from: &position, budget: &budget, to: &writer)
+                            var progress = Progress(position: start, budget: stream.query.limitBytes)
+                            let done = try await stream.writeAvailable(&progress, to: &writer)
                             if stream.query.follow, !done {
                                 let shutdown = ShutdownSignal()
                                 stream.metrics.followStarted()
                                 defer { stream.metrics.followEnded() }
                                 try await withGracefulShutdownHandler {
-                                    try await stream.follow(from: position, budget: budget, shutdown: shutdown, to: &writer)
+                                    try await stream.follow(progress, shutdown: shutdown, to: &writer)
                                 } onGracefulShutdown: {
                                     shutdown.trigger()
                                 }
@@ -47,15 +46,16 @@ struct RingLogStream: Sendable {
                         })
     }
 
-    /// Where reading starts: after a cursor, at a time, or the last N lines (also combined
-    /// with a time: the last N lines since it).
+    /// Where reading starts: after a cursor, at a time, or the last N lines before the end of
+    /// the window (`until`, `before`, or the ring's end), never before `since`.
     private func startSeq() throws -> UInt64 {
         if let after = query.after { return after.seq }
         if query.grep != nil, let lines = query.lines { return try startOfLastMatching(lines) }
         var start: UInt64 = 0
         if let since = query.since { start = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
         if let lines = query.lines {
-            start = max(start, try ring.read(ReadRequest(start: .last(lines), maxItems: 0, streams: query.streams)).next)
+            let last = ReadRequest(start: .last(lines), until: query.until, before: query.before?.seq, maxItems: 0, streams: query.streams)
+            start = max(start, try ring.read(last).next)
         }
         return start
     }
@@ -66,14 +66,25 @@ struct RingLogStream: Sendable {
         var position: UInt64 = 0
         if let since = query.since { position = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
         var found: [UInt64] = []
+        var joiner = LineJoiner()
         while true {
-            let page = try ring.read(ReadRequest(start: .seq(position), until: query.until, maxItems: Self.pageItems, streams: query.streams))
-            for record in page.records where matches(record.payload) { found.append(record.seq) }
+            let page = try ring.read(window(from: position, maxBytes: nil))
+            for item in page.items {
+                for joined in joiner.add(item) {
+                    if case let .record(record) = joined.item, matches(record.payload) { found.append(record.seq) }
+                }
+            }
             if found.count > lines { found.removeFirst(found.count - lines) }
             position = page.next
             if page.end != .limit { break }
         }
         return lines == 0 ? position : found.first ?? position
+    }
+
+    /// A read from `position` within the query's window and filters.
+    private func window(from position: UInt64, maxBytes: Int?) -> ReadRequest {
+        ReadRequest(start: .seq(position), until: query.until, before: query.before?.seq, maxItems: Self.pageItems,
+                    maxBytes: maxBytes, streams: query.streams)
     }
 
     private func matches(_ payload: [UInt8]) -> Bool {
@@ -83,23 +94,48 @@ struct RingLogStream: Sendable {
         }
     }
 
+    /// What a response has handed out so far, across the reads of a follow.
+    struct Progress {
+        var position: UInt64
+        var budget: Int?
+        var items = 0
+    }
+
     /// Writes everything there is now (within the limits). Returns true when nothing more
-    /// should follow (`until` reached, byte limit reached, or the ring finished).
-    private func writeAvailable(from position: inout UInt64, budget: inout Int?, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+    /// should follow (`until` reached, a limit reached, or the ring finished).
+    private func writeAvailable(_ progress: inout Progress, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+        var joiner = LineJoiner()
+        // Ahead of `progress.position` by the records of a line not yet complete.
+        var readFrom = progress.position
         while true {
-            let page = try ring.read(ReadRequest(start: .seq(position), until: query.until, maxItems: Self.pageItems,
-                                                 maxBytes: budget, streams: query.streams))
+            let page = try ring.read(window(from: readFrom, maxBytes: progress.budget))
+            readFrom = page.next
             var out = ByteBuffer()
-            for item in page.items {
-                if case let .record(record) = item {
-                    if !matches(record.payload) { continue }
-                    if let limit = budget { budget = limit - record.payload.count }
+            var limited = false
+            // A read that stops mid-line hands out the line so far, marked partial; a text read
+            // needs no joining (the bytes are the same).
+            let joined = query.format == .text ? page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
+                : page.items.flatMap { joiner.add($0) } + (page.end == .limit ? [] : joiner.flush())
+            for item in joined {
+                if let limit = query.limit, progress.items >= limit {
+                    limited = true
+                    break
+                }
+                if case let .record(record) = item.item {
+                    if !matches(record.payload) {
+                        progress.position = item.next
+                        continue
+                    }
+                    if let limit = progress.budget { progress.budget = limit - record.payload.count }
                 }
                 encode(item, into: &out)
+                progress.items += 1
+                progress.position = item.next
             }
-            position = page.next
+            if !limited, joiner.isEmpty { progress.position = page.next }
             if out.readableBytes > 0 { try await writer.write(out) }
-            if let budget, budget <= 0 { return true }
+            if limited { return true }
+            if let budget = progress.budget, budget <= 0 { return true }
             switch page.end {
             case .limit: if query.limitBytes != nil, page.items.isEmpty { return true }
             case .until: return true
@@ -110,12 +146,11 @@ struct RingLogStream: Sendable {
 
     private enum Wake { case changed, heartbeat, shutdown }
 
-    private func follow(from start: UInt64, budget: Int?, shutdown: ShutdownSignal, to writer: inout any ResponseBodyWriter) async throws {
-        var position = start
-        var budget = budget
+    private func follow(_ start: Progress, shutdown: ShutdownSignal, to writer: inout any ResponseBodyWriter) async throws {
+        var progress = start
         while !Task.isCancelled, !ring.isDeleted {
             let version = ring.version
-            if try await writeAvailable(from: &position, budget: &budget, to: &writer) { return }
+            if try await writeAvailable(&progress, to: &writer) { return }
             let wake = await withTaskGroup(of: Wake.self) { group in
                 group.addTask { [ring] in
                     await ring.waitForChange(after: version)
@@ -144,10 +179,10 @@ struct RingLogStream: Sendable {
         }
     }
 
-    private func encode(_ item: ReadItem, into out: inout ByteBuffer) {
+    private func encode(_ joined: LineJoiner.Joined, into out: inout ByteBuffer) {
         switch query.format {
         case .text:
-            guard case let .record(record) = item else { return }
+            guard case let .record(record) = joined.item else { return }
             if query.timestamps {
                 out.writeString(NanoTime.format(record.timestamp))
                 out.writeInteger(UInt8(ascii: " "))
@@ -155,31 +190,34 @@ struct RingLogStream: Sendable {
             out.writeBytes(record.payload)
             if !record.flags.contains(.partial) { out.writeInteger(UInt8(ascii: "\n")) }
         case .ndjson:
-            out.writeBytes(logItem(item).ndjson())
+            out.writeBytes(logItem(joined).ndjson())
         }
     }
 
-    func logItem(_ item: ReadItem) -> LogItem {
-        let cursor = RingCursor(ring: ring.id, seq: item.nextSeq).description
-        switch item {
+    func logItem(_ joined: LineJoiner.Joined) -> LogItem {
+        let cursor = RingCursor(ring: ring.id, seq: joined.next).description
+        switch joined.item {
         case let .gap(gap):
             return LogItem(type: .gap, datetime: gap.timestamp.map(NanoTime.format), pod: metadata.pod,
                            container: metadata.container, run: metadata.run, cursor: cursor,
-                           records: gap.records, bytes: gap.bytes, reason: gap.reason.description)
+                           records: gap.records, bytes: gap.bytes, reason: gap.reason.description, seq: gap.seq)
         case let .record(record):
             var line = LogItem.line(record.payload, datetime: NanoTime.format(record.timestamp), stream: record.stream.description)
             if metadata.kind == .custom || metadata.kind == .activity, var object = Self.object(record.payload) {
                 // Pushed lines and events are stored as the JSON objects they came as.
                 line = LogItem(type: .log, datetime: line.datetime, stream: line.stream)
                 if case let .string(message)? = object.removeValue(forKey: "message") { line.message = message }
+                // An event's run is the run it is about, not the activity ring's.
+                if case let .string(run)? = object.removeValue(forKey: "run") { line.run = run }
                 line.fields = object.isEmpty ? nil : object
             }
             line.partial = record.flags.contains(.partial) ? true : nil
             line.truncated = record.flags.contains(.truncated) ? true : nil
             line.pod = metadata.pod
             line.container = metadata.container
-            line.run = metadata.run
+            line.run = line.run ?? metadata.run
             line.cursor = cursor
+            line.seq = record.seq
             return line
         }
     }

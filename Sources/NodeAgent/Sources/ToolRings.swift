@@ -46,7 +46,12 @@ final class ToolRings: Sendable {
     /// to the tool's custom source; each is stored as received, stamped with the time now.
     func push(tool: String, source: String, lines: [[String: JSONValue]], now: Int64) throws -> Int {
         let ring = try ring(tool: tool, kind: .custom, name: source)
-        try ring.append(lines.map { .line(timestamp: now, stream: .stdout, flags: [], payload: Self.encode($0)) })
+        // A line is stamped with its own time when it gives one (an event says when it happened);
+        // the ring keeps its times in order (one earlier than the last takes the last's).
+        try ring.append(lines.map { line in
+            let time = if case let .string(text)? = line["datetime"] { NanoTime.parse(text) } else { Int64?.none }
+            return .line(timestamp: time ?? now, stream: .stdout, flags: [], payload: Self.encode(line))
+        })
         inventory.touch(ring.id)
         return lines.count
     }
