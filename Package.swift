@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "LogsCLI",
             dependencies: [
-                "CCurl",
+                "CCurl", "LogModel",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Yams", package: "Yams"),
@@ -88,7 +88,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "toolforge-logs",
-            dependencies: ["LogsCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LogsCLI", "LogModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "logs-agent",
@@ -111,6 +111,6 @@ let package = Package(
         ),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "LogModel", "TestSupport", "logs-agent"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "logs-gateway", "logs-agent", "toolforge-logs"]),
-        .testTarget(name: "LogsCLITests", dependencies: ["LogsCLI"]),
+        .testTarget(name: "LogsCLITests", dependencies: ["LogsCLI", "LogModel"]),
     ]
 )

@@ -148,7 +148,7 @@ def main():
             i = random.randrange(a.sources)
             tool, job = source(i, a.tools)
             started = time.perf_counter()
-            client.request("GET", f"/v1/tool/{tool}/jobs/{job}/logs?lines=10", headers={"x-toolforge-tool": tool})
+            client.request("GET", f"/v1/tool/{tool}/job/{job}/logs?lines=10", headers={"x-toolforge-tool": tool})
             response = client.getresponse()
             body = response.read()
             latencies.append((time.perf_counter() - started) * 1e3)

@@ -82,7 +82,7 @@ def main():
 
         def gateway_get(query, want_lines):
             def run():
-                client.request("GET", "/v1/tool/demo/jobs/cri/logs?" + query, headers=headers)
+                client.request("GET", "/v1/tool/demo/job/cri/logs?" + query, headers=headers)
                 response = client.getresponse()
                 body = response.read()
                 # A record split by the runtime (CRI `P`) counts as a record, not a line: ~5 % here.
@@ -100,7 +100,7 @@ def main():
         # Full download: the whole run as text/plain, next to nginx serving the same file.
         # nginx serves the very bytes the gateway sends (the run's messages), saved once.
         www = peers.fresh(os.path.join(ROOT, "www"))
-        whole = f"http://{gateway_at}/v1/tool/demo/jobs/cri/logs?since=2026-11-22T00:00:00Z"
+        whole = f"http://{gateway_at}/v1/tool/demo/job/cri/logs?since=2026-11-22T00:00:00Z"
         subprocess.run(["curl", "-s", "--max-time", "120", "-o", os.path.join(www, "run.txt"), "-H", "x-toolforge-tool: demo",
                         "-H", "Accept: text/plain", whole], check=True)
         conf = os.path.join(d, "nginx.conf")
@@ -128,7 +128,7 @@ def main():
             f.write(os.urandom(4096))
         small = {"gateway, lines=10": [], "nginx, 4 KiB file": []}
         for _ in range(max(1, rounds // 2)):
-            for label, extra in (("gateway, lines=10", ["-H", "x-toolforge-tool: demo", f"http://{gateway_at}/v1/tool/demo/jobs/cri/logs?lines=10"]),
+            for label, extra in (("gateway, lines=10", ["-H", "x-toolforge-tool: demo", f"http://{gateway_at}/v1/tool/demo/job/cri/logs?lines=10"]),
                                  ("nginx, 4 KiB file", [f"http://127.0.0.1:{peers.PORT}/4k.bin"])):
                 out = subprocess.run(["timeout", "30", "wrk", "-t2", "-c64", "-d10s"] + extra, capture_output=True, text=True).stdout
                 result = peers._parse_wrk(out)

@@ -20,7 +20,7 @@ LINES = 500
 
 async def follow(host, port, expect, seen, ready):
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(b"GET /v1/tool/demo/jobs/busy/logs?follow=true&lines=0 HTTP/1.1\r\nHost: gateway\r\n"
+    writer.write(b"GET /v1/tool/demo/job/busy/logs?follow=true&lines=0 HTTP/1.1\r\nHost: gateway\r\n"
                  b"x-toolforge-tool: demo\r\nAccept: application/x-ndjson\r\n\r\n")
     await writer.drain()
     ready.append(1)
@@ -56,7 +56,7 @@ async def run(a):
                                         "--follows-per-tool", str(a.followers))
         procs.append(gateway_p)
         host, port = gateway_at.rsplit(":", 1)
-        request = urllib.request.Request(f"http://{gateway_at}/v1/tool/demo/jobs/busy/logs?lines=1", headers={"x-toolforge-tool": "demo"})
+        request = urllib.request.Request(f"http://{gateway_at}/v1/tool/demo/job/busy/logs?lines=1", headers={"x-toolforge-tool": "demo"})
         assert peers.wait_until(lambda: b"warm-up" in urllib.request.urlopen(request, timeout=5).read(), 20, 0.1) is not None
         idle_rss = peers.procstat(gateway_p.pid)[1]
         seen, ready = [], []

@@ -68,7 +68,7 @@ class Gateway:
 
     def wait_for_job(self, job):
         """Until the gateway serves the job's warm-up line (it has indexed the agent's ring)."""
-        request = urllib.request.Request(f"http://{self.at}/v1/tool/demo/jobs/{job}/logs?lines=1", headers={"x-toolforge-tool": "demo"})
+        request = urllib.request.Request(f"http://{self.at}/v1/tool/demo/job/{job}/logs?lines=1", headers={"x-toolforge-tool": "demo"})
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -172,7 +172,7 @@ class Follower:
 
 
 def follow_job(gateway, job, label, expect, slow=False):
-    follower = Follower(gateway.at, f"/v1/tool/demo/jobs/{job}/logs?follow=true&lines=1", {"x-toolforge-tool": "demo"}, label, expect, slow)
+    follower = Follower(gateway.at, f"/v1/tool/demo/job/{job}/logs?follow=true&lines=1", {"x-toolforge-tool": "demo"}, label, expect, slow)
     # lines=1 hands over the warm-up line first: once it is here the follow is on, and every
     # line written after it will come.
     if not follower.first.wait(20) or follower.end:

@@ -64,6 +64,7 @@ public enum LogsGateway {
             router.add(middleware: MethodNotAllowedMiddleware(spec: object))
         }
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
+        router.add(middleware: UTF8CharsetMiddleware())
         let server: HTTPServerBuilder
         switch configuration.authentication {
         case let .proxy(trustedProxies):
@@ -80,6 +81,9 @@ public enum LogsGateway {
         }
         // Compact JSON: pretty printing cost a tenth of a small read's time, for no reader.
         try api.registerHandlers(on: router, configuration: .init(jsonEncodingOptions: [.sortedKeys]))
+        // The platform's API gateway strips `/logs` before it passes a request on; standing
+        // alone, the gateway answers under it too, so the platform's clients need only its URL.
+        try api.registerHandlers(on: router, serverURL: URL(string: "/logs")!, configuration: .init(jsonEncodingOptions: [.sortedKeys]))
         let app = Application(router: router, server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
@@ -111,5 +115,15 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             throw GatewayError(.contentTooLarge, "the request body is larger than \(limit) bytes")
         }
         return try await next(request, context)
+    }
+}
+
+/// Streams of JSON lines say that they are UTF-8: without a charset, Python's `requests`
+/// (the platform's clients) may decode them as Latin-1.
+struct UTF8CharsetMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if response.headers[.contentType] == "application/x-ndjson" { response.headers[.contentType] = "application/x-ndjson; charset=utf-8" }
+        return response
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogModel
 import LogsCLI
 
 struct ListCommand: ParsableCommand {
@@ -29,7 +30,7 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         try global.run { session throws(CLIFailure) in
-            let answer = try session.client.json("GET", APIClient.toolPath(try session.requireTool()) + "/jobs/\(APIClient.escaped(name))/runs",
+            let answer = try session.client.json("GET", APIClient.toolPath(try session.requireTool()) + "/job/\(APIClient.escaped(name))/runs",
                                                  as: Components.Schemas.RunsResponse.self)
             try session.present(answer.messages, answer.data) {
                 var table = Table("RUN", "STATE", "STARTED", "FINISHED", "EXIT", "REASON", "KEPT")

@@ -7,10 +7,13 @@ protocol LogCommand: ParsableCommand {
     var global: GlobalOptions { get }
     /// The endpoint under `/v1/tool/NAME`.
     var path: String { get }
+    /// The run read when none is given, where the endpoint has runs.
+    var defaultRun: String? { get }
 }
 
 extension LogCommand {
-    func run() throws { try read.read(path, global) }
+    var defaultRun: String? { nil }
+    func run() throws { try read.read(path, run: defaultRun, global) }
 }
 
 struct JobCommand: LogCommand {
@@ -18,7 +21,9 @@ struct JobCommand: LogCommand {
     @Argument(help: "The job's name.") var name: String
     @OptionGroup var read: ReadOptions
     @OptionGroup var global: GlobalOptions
-    var path: String { "/jobs/\(APIClient.escaped(name))/logs" }
+    var path: String { "/job/\(APIClient.escaped(name))/logs" }
+    /// The API reads every run; this CLI, the newest (or the live pods), unless told.
+    var defaultRun: String? { "latest" }
 }
 
 struct WebserviceCommand: LogCommand {

@@ -14,7 +14,7 @@ struct PurgeJobCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let job = "/jobs/\(APIClient.escaped(name))"
+        let job = "/job/\(APIClient.escaped(name))"
         try purge(runID == "all" ? job + "/logs" : job + "/runs/\(APIClient.escaped(runID))", global)
     }
 }

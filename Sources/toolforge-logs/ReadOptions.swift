@@ -5,7 +5,7 @@ import LogsCLI
 struct ReadOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Keep printing new lines as they come.")
     var follow = false
-    @Option(name: [.customShort("n"), .long], help: "The last N lines (default 500 without --since).")
+    @Option(name: [.customShort("n"), .long], help: "The last N lines (default 500 without --since; with it, every line since).")
     var lines: Int?
     @Option(name: [.customShort("l"), .long], help: "The same as --lines.")
     var last: Int?
@@ -33,12 +33,24 @@ struct ReadOptions: ParsableArguments {
         if let since, let until, since == until { throw ValidationError("--since and --until are the same time") }
     }
 
-    /// Where a read starts; `lines` defaults to 500 on the server.
-    var start: [(String, String)] { Self.given([("lines", (lines ?? last).map(String.init)), ("since", since)]) }
+    static let defaultLines = 500
+    /// The API reads the last hour by default; this CLI, everything kept.
+    static let beginning = "1970-01-01T00:00:00Z"
+
+    /// The last N lines are read newest first (and printed oldest first): given `-n`, or without
+    /// `--since`. A follow asks for its last lines oldest first.
+    var newestFirst: Bool { !follow && (lines ?? last != nil || since == nil) }
+
+    /// Where a read starts.
+    var start: [(String, String)] {
+        let count = lines ?? last ?? (since == nil ? Self.defaultLines : nil)
+        return Self.given([("lines", count.map(String.init)), ("since", since ?? Self.beginning),
+                           ("direction", newestFirst ? "newest_first" : nil)])
+    }
 
     /// What still applies when a follow resumes from a cursor.
-    var filters: [(String, String)] {
-        Self.given([("run", run), ("stream", stream), ("container", container), ("grep", grep), ("until", until)])
+    func filters(run defaultRun: String?) -> [(String, String)] {
+        Self.given([("run", run ?? defaultRun), ("stream", stream), ("container", container), ("grep", grep), ("until", until)])
     }
 
     /// The parameters that were given.
@@ -46,13 +58,13 @@ struct ReadOptions: ParsableArguments {
         parameters.compactMap { name, value in value.map { (name, $0) } }
     }
 
-    /// Reads `path` (under the tool) and prints it.
-    func read(_ path: String, _ global: GlobalOptions) throws {
+    /// Reads `path` (under the tool) and prints it; `run` is the run read when none is given.
+    func read(_ path: String, run defaultRun: String?, _ global: GlobalOptions) throws {
         try global.run { session throws(CLIFailure) in
             let printer = session.printer(LogPrinter.Options(format: session.format, timestamps: timestamps, raw: raw))
             let reader = LogReader(client: session.client, printer: printer, errors: session.errors, errorPalette: session.errorPalette)
             try reader.read(APIClient.toolPath(try session.requireTool()) + path,
-                            parameters: start, filters: filters, follow: follow)
+                            parameters: start, filters: filters(run: defaultRun), follow: follow, newestFirst: newestFirst)
         }
     }
 }

@@ -149,7 +149,7 @@ import TestSupport
             ("bob", ["job", "secret", "--tool", "demo"], 1, "Error: bob is not a member of demo"),
             (nil, ["job", "secret", "--tool", "demo"], 1, "Error: no identity"),
             ("alice", ["job", "secret"], 64, "Error: which tool? Pass --tool NAME"),
-            ("demo", ["job", "secret", "--since", "yesterday"], 64, "Error: since: expected an RFC 3339 time or a duration"),
+            ("demo", ["job", "secret", "--since", "yesterday"], 64, #"Error: Invalid "since" time: yesterday"#),
             ("demo", ["job", "secret", "--stream", "both"], 64, "--stream: all, stdout or stderr, not both"),
             ("demo", ["job", "nothing-here"], 1, "Error: "),
         ]

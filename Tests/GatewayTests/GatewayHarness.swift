@@ -94,18 +94,19 @@ final class GatewayHarness: @unchecked Sendable {
         return try await TestHTTP.request(base + path, headers: headers)
     }
 
-    /// The items of a JSON page.
+    /// The items of a JSON page, and the next page's URL (relative: `?…`).
     func logs(_ path: String, as identity: [String: String] = tool("demo")) async throws -> (items: [LogItem], next: String?) {
         let response = try await get(path, as: identity)
         guard response.status == 200 else { throw HarnessError(text: "\(path): \(response.status) \(response.text)") }
         let page = try response.json(LogPage.self)
-        return (page.data.logs, page.data.next)
+        return (page.data.logs, page.data.next?.url)
     }
 
     struct LogPage: Decodable {
         struct Data: Decodable {
+            struct Next: Decodable { var url: String }
             var logs: [LogItem]
-            var next: String?
+            var next: Next?
         }
 
         var data: Data

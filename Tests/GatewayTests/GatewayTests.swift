@@ -10,7 +10,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "worker-1")
         try log.write("secret of demo")
-        let path = "/v1/tool/demo/jobs/worker-1/logs"
+        let path = "/v1/tool/demo/job/worker-1/logs"
         _ = try await eventually("the job") { try await gw.logs(path).items.first }
 
         #expect(try await gw.get(path, as: GatewayHarness.tool("demo")).status == 200)
@@ -32,7 +32,7 @@ import TestSupport
         }
         #expect(try await gw.get(path, as: ["ssl-client-subject-dn": "CN=demo,O=toolforge"]).status == 200)
         // Path tricks never reach another tool's data.
-        for trick in ["/v1/tool/demo/jobs/..%2Fother/logs", "/v1/tool/Demo/jobs/worker-1/logs", "/v1/tool/demo/../other/inventory",
+        for trick in ["/v1/tool/demo/job/..%2Fother/logs", "/v1/tool/Demo/job/worker-1/logs", "/v1/tool/demo/../other/inventory",
                       "/v1/tool/demo%2F..%2Fother/inventory"] {
             let response = try await gw.get(trick, as: GatewayHarness.tool("demo"))
             #expect([400, 403, 404].contains(response.status), "\(trick)")
@@ -50,16 +50,19 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "p")
         try log.write("x")
-        let path = "/v1/tool/demo/jobs/p/logs"
+        let path = "/v1/tool/demo/job/p/logs"
         _ = try await eventually("the job") { try await gw.logs(path).items.first }
         let cases: [(String, String)] = [
             ("?lines=abc", "lines: must be a whole number, not abc"),
-            ("?lines=100001", "lines: must be from 0 to 100000, not 100001"),
+            ("?lines=-1", "lines: must be 0 or more, not -1"),
+            ("?direction=sideways", "direction: must be oldest_first or newest_first, not sideways"),
+            ("?follow=true&direction=newest_first", "direction: a follow is oldest first"),
             ("?limit_bytes=0", "limit_bytes: must be from 1 to 1073741824, not 0"),
             ("?follow=maybe", "follow: must be true or false, not maybe"),
             ("?stream=both", "stream: must be all, stdout or stderr, not both"),
-            ("?since=yesterday", "since: expected an RFC 3339 time or a duration such as 90s, 10m, 2h or 3d, not yesterday"),
-            ("?since=1h&until=2h", "since must be before until"),
+            ("?since=yesterday", #"Invalid "since" time: yesterday (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
+            ("?until=2026-13-01T00:00:00Z", #"Invalid "until" time: 2026-13-01T00:00:00Z (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
+            ("?since=1h&until=2h", #""since" time must be before "until" time"#),
             ("?container=Bad_Name", "container: not a container name: Bad_Name"),
             ("?after=c1.nonsense", "after: not a cursor of this API: c1.nonsense"),
         ]
@@ -68,12 +71,19 @@ import TestSupport
             #expect(response.status == 400, "\(query)")
             #expect(response.errors == [message], "\(query)")
         }
-        let badName = try await gw.get("/v1/tool/demo/jobs/Not_A_Job/logs", as: GatewayHarness.tool("demo"))
+        let badName = try await gw.get("/v1/tool/demo/job/Not_A_Job/logs", as: GatewayHarness.tool("demo"))
         #expect(badName.status == 400)
         #expect(badName.errors == ["not a job name: Not_A_Job"])
-        let unknown = try await gw.get("/v1/tool/demo/jobs/nope/logs", as: GatewayHarness.tool("demo"))
+        let unknown = try await gw.get("/v1/tool/demo/job/nope/logs", as: GatewayHarness.tool("demo"))
         #expect(unknown.status == 404)
-        #expect(unknown.errors == ["no logs of job nope for tool demo"])
+        #expect(unknown.errors == ["Job 'nope' does not have any logs available"])
+        // A job whose lines are all older than the window has none in it, as the platform says.
+        let old = try gw.writer(node: "node-1", pod: "old")
+        try old.write("long ago", time: NanoTime.now() - 7_200_000_000_000)
+        _ = try await eventually("the old job") { try await gw.logs("/v1/tool/demo/job/old/logs?since=3h").items.first }
+        let empty = try await gw.get("/v1/tool/demo/job/old/logs", as: GatewayHarness.tool("demo"))
+        #expect(empty.status == 404)
+        #expect(empty.errors == ["Job 'old' does not have any logs available"])
         let spec = try await TestHTTP.request(gw.base + "/openapi.json")
         #expect(spec.status == 200)
         #expect(spec.text.contains("\"openapi\":\"3.1.0\""))
@@ -89,11 +99,11 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"], gatewayArguments: ["--rate-limit", "2", "--follows-per-tool", "1"])
         let log = try gw.writer(node: "node-1", pod: "busy")
         try log.write("x")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/busy/logs", as: GatewayHarness.user("alice")).items.first }
-        let url = gw.base + "/v1/tool/demo/jobs/busy/logs?follow=true"
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/busy/logs", as: GatewayHarness.user("alice")).items.first }
+        let url = gw.base + "/v1/tool/demo/job/busy/logs?follow=true"
         let first = Task { try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { $0.contains { $0.type == .heartbeat } } }
         try await Task.sleep(for: .milliseconds(300))
-        let second = try await gw.get("/v1/tool/demo/jobs/busy/logs?follow=true", as: GatewayHarness.tool("demo"))
+        let second = try await gw.get("/v1/tool/demo/job/busy/logs?follow=true", as: GatewayHarness.tool("demo"))
         #expect(second.status == 429)
         #expect(second.errors == ["demo already has 1 open follows"])
         _ = try await first.value
@@ -120,7 +130,7 @@ import TestSupport
         let certificates = try #require(gw.certificates)
         let log = try gw.writer(node: "node-1", pod: "worker-1")
         try log.write("secret of demo")
-        let path = gw.base + "/v1/tool/demo/jobs/worker-1/logs"
+        let path = gw.base + "/v1/tool/demo/job/worker-1/logs"
         func get(_ url: String, as name: String?, ca: String = certificates, headers: [String] = []) throws -> (status: Int, body: String) {
             let identity = name.map { ["--cert", "\(ca)/\($0).crt", "--key", "\(ca)/\($0).key"] } ?? []
             return try curl(["--cacert", "\(certificates)/ca.crt"] + identity + headers.flatMap { ["-H", $0] } + [url])
@@ -178,7 +188,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"], agentsDNS: true)
         let log = try gw.writer(node: "node-1", pod: "worker-1")
         try log.write("found by name")
-        let item = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/worker-1/logs").items.first }
+        let item = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/worker-1/logs").items.first }
         #expect(item.message == "found by name")
         #expect(item.node == "node-1")
         func nodes() async throws -> String {
@@ -191,7 +201,7 @@ import TestSupport
         try gw.startAgent("node-1")
         try log.write("after the restart")
         _ = try await eventually("the new line") {
-            try await gw.logs("/v1/tool/demo/jobs/worker-1/logs").items.contains { $0.message == "after the restart" } ? true : nil
+            try await gw.logs("/v1/tool/demo/job/worker-1/logs").items.contains { $0.message == "after the restart" } ? true : nil
         }
     }
 
@@ -213,28 +223,79 @@ import TestSupport
             try "{\"items\": [\(podList(writer.pod, writer.uid))]}".write(toFile: gw.scratch.file("pods-\(node).json"), atomically: true, encoding: .utf8)
         }
         let merged = try await eventually("both replicas as the webservice") {
-            let page = try await gw.logs("/v1/tool/demo/webservice/logs")
+            let page = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z")
             return page.items.count == 10 ? page : nil
         }
         #expect(merged.items.compactMap(\.message) == (0..<10).map { "request \($0)" })
         #expect(merged.items.map(\.node) == (0..<10).map { $0 % 2 == 0 ? "node-1" : "node-2" })
         // Resume from the fourth item: the rest, exactly once, still in order across nodes.
         let cursor = try #require(merged.items[3].cursor)
-        let rest = try await gw.logs("/v1/tool/demo/webservice/logs?after=\(cursor)")
+        let rest = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z&after=\(cursor)")
         #expect(rest.items.compactMap(\.message) == (4..<10).map { "request \($0)" })
-        let pageA = try await gw.logs("/v1/tool/demo/webservice/logs?container=webservice&lines=3")
-        #expect(pageA.items.compactMap(\.message) == ["request 7", "request 8", "request 9"])
+        let newest = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z&container=webservice&lines=3&direction=newest_first")
+        #expect(newest.items.compactMap(\.message) == ["request 9", "request 8", "request 7"])
+        let oldest = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z&lines=3")
+        #expect(oldest.items.compactMap(\.message) == ["request 0", "request 1", "request 2"])
+        // The window comes before the count: the last two lines before request 5.
+        let until = NanoTime.format(start + 5_000_000)
+        let beforeFive = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z&until=\(until)&lines=2&direction=newest_first")
+        #expect(beforeFive.items.compactMap(\.message) == ["request 4", "request 3"])
         let activity = try await gw.logs("/v1/tool/demo/activity")
         #expect(activity.items.contains { $0.message?.contains("demo-web-a") == true })
         // Another job's cursor is refused, not served.
         let other = try gw.writer(node: "node-1", pod: "batch")
         try other.write("elsewhere")
-        let otherPage = try await eventually("the other job") { try await gw.logs("/v1/tool/demo/jobs/batch/logs").items.isEmpty ? nil : try await gw.logs("/v1/tool/demo/jobs/batch/logs") }
-        let foreign = try await gw.get("/v1/tool/demo/webservice/logs?after=\(otherPage.next!)", as: GatewayHarness.tool("demo"))
+        let otherPage = try await eventually("the other job") { try await gw.logs("/v1/tool/demo/job/batch/logs").items.isEmpty ? nil : try await gw.logs("/v1/tool/demo/job/batch/logs") }
+        let foreign = try await gw.get("/v1/tool/demo/webservice/logs?after=\(otherPage.items[0].cursor!)", as: GatewayHarness.tool("demo"))
         #expect(foreign.status == 400)
         #expect(foreign.errors == ["after: the cursor is not one of webservice of demo"])
         let garbage = try await gw.get("/v1/tool/demo/webservice/logs?after=zzz", as: GatewayHarness.tool("demo"))
         #expect(garbage.status == 400)
+    }
+
+    /// The platform's paging: pages of 500 entries whose `next.url` (relative, with the window
+    /// made absolute) goes on; every line once and in order, both ways; `lines` caps the total.
+    @Test func pagesThePlatformWay() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
+        let a = try gw.writer(node: "node-1", pod: "pager")
+        let b = try gw.writer(node: "node-2", pod: "pager")
+        let start = NanoTime.now() - 1_800_000_000_000
+        for index in 0..<1_100 {
+            try (index % 3 == 0 ? b : a).write("line \(index)", time: start + Int64(index) * 1_000_000)
+        }
+        let job = "/v1/tool/demo/job/pager/logs"
+        _ = try await eventually("every line") {
+            try await gw.logs(job + "?direction=newest_first&lines=1").items.first?.message == "line 1099" ? true : nil
+        }
+        func all(_ query: String) async throws -> (messages: [String], pages: Int) {
+            var messages: [String] = []
+            var url: String? = "?" + query
+            var pages = 0
+            while let next = url {
+                #expect(next.hasPrefix("?") && next.utf8.count < 4096, "\(next)")
+                let page = try await gw.logs(job + next)
+                #expect(page.items.count <= 500)
+                #expect(page.next != next)
+                messages += page.items.compactMap(\.message)
+                url = page.next
+                pages += 1
+            }
+            return (messages, pages)
+        }
+        let forward = try await all("")
+        #expect(forward.messages == (0..<1_100).map { "line \($0)" })
+        #expect(forward.pages == 3)
+        let backward = try await all("direction=newest_first")
+        #expect(backward.messages == (0..<1_100).reversed().map { "line \($0)" })
+        let capped = try await all("direction=newest_first&lines=700")
+        #expect(capped.messages == (400..<1_100).reversed().map { "line \($0)" })
+        #expect(capped.pages == 2)
+        // The window made absolute on page 1 holds on the next: a line written meanwhile waits.
+        let first = try await gw.logs(job + "?lines=600")
+        try a.write("line written meanwhile")
+        let second = try await gw.logs(job + first.next!)
+        #expect(second.items.compactMap(\.message) == (500..<600).map { "line \($0)" })
+        #expect(second.next == nil)
     }
 
     /// Follow streams new lines; the stream's cursors resume after a cut with no duplicate.
@@ -242,8 +303,8 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "tail-me")
         try log.write("first")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/tail-me/logs").items.first }
-        let url = gw.base + "/v1/tool/demo/jobs/tail-me/logs?follow=true"
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/tail-me/logs").items.first }
+        let url = gw.base + "/v1/tool/demo/job/tail-me/logs?follow=true"
         let follow = Task {
             try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { items in
                 items.contains { $0.message == "third" }
@@ -262,15 +323,18 @@ import TestSupport
         }
         #expect(resumed.filter { $0.type == .log }.compactMap(\.message) == ["fourth", "fifth"])
         // Text: the lines themselves, one ring's passed through from its agent, several merged.
-        let text = try await gw.get("/v1/tool/demo/jobs/tail-me/logs?lines=3", as: GatewayHarness.tool("demo"), accept: "text/plain")
-        #expect(text.text == "third\nfourth\nfifth\n")
-        let after = try await gw.get("/v1/tool/demo/jobs/tail-me/logs?after=\(items[0].cursor!)", as: GatewayHarness.tool("demo"),
+        let text = try await gw.get("/v1/tool/demo/job/tail-me/logs?lines=3", as: GatewayHarness.tool("demo"), accept: "text/plain")
+        #expect(text.text == "first\nsecond\nthird\n")
+        let newest = try await gw.get("/v1/tool/demo/job/tail-me/logs?lines=3&direction=newest_first", as: GatewayHarness.tool("demo"),
+                                      accept: "text/plain")
+        #expect(newest.text == "fifth\nfourth\nthird\n")
+        let after = try await gw.get("/v1/tool/demo/job/tail-me/logs?after=\(items[0].cursor!)", as: GatewayHarness.tool("demo"),
                                      accept: "text/plain")
         #expect(after.text == "second\nthird\nfourth\nfifth\n")
         // SSE: each event's id is the cursor.
-        let sse = try await TestHTTP.request(gw.base + "/v1/tool/demo/jobs/tail-me/logs?lines=1",
+        let sse = try await TestHTTP.request(gw.base + "/v1/tool/demo/job/tail-me/logs?lines=1",
                                              headers: GatewayHarness.tool("demo").merging(["Accept": "text/event-stream"]) { $1 })
-        #expect(sse.text.hasPrefix("id: c1."))
+        #expect(sse.text.hasPrefix("id: k1."))
         #expect(sse.text.contains("data: {\"type\":\"log\""))
     }
 
@@ -279,8 +343,8 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "busy")
         try log.write("line 0")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/busy/logs").items.first }
-        let url = gw.base + "/v1/tool/demo/jobs/busy/logs?follow=true"
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/busy/logs").items.first }
+        let url = gw.base + "/v1/tool/demo/job/busy/logs?follow=true"
         let followers = (0..<5).map { _ in
             Task {
                 try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { items in items.contains { $0.message == "line 10" } }
@@ -309,9 +373,9 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "steady")
         try log.write("before")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/steady/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/steady/logs").items.first }
         let follower = Task {
-            try await TestHTTP.follow(gw.base + "/v1/tool/demo/jobs/steady/logs?follow=true", headers: GatewayHarness.tool("demo"),
+            try await TestHTTP.follow(gw.base + "/v1/tool/demo/job/steady/logs?follow=true", headers: GatewayHarness.tool("demo"),
                                       timeout: .seconds(30)) { items in items.contains { $0.message == "after" } }
         }
         try await Task.sleep(for: .milliseconds(500))
@@ -343,10 +407,10 @@ import TestSupport
         """
         try podList.write(toFile: gw.scratch.file("pods-node-1.json"), atomically: true, encoding: .utf8)
         _ = try await eventually("the finished run") {
-            try await gw.get("/v1/tool/demo/jobs/backup/runs", as: GatewayHarness.tool("demo")).text.contains("finished") ? true : nil
+            try await gw.get("/v1/tool/demo/job/backup/runs", as: GatewayHarness.tool("demo")).text.contains("finished") ? true : nil
         }
         let started = ContinuousClock.now
-        let items = try await TestHTTP.follow(gw.base + "/v1/tool/demo/jobs/backup/logs?follow=true&run=backup-28971234",
+        let items = try await TestHTTP.follow(gw.base + "/v1/tool/demo/job/backup/logs?follow=true&run=backup-28971234",
                                               headers: GatewayHarness.tool("demo")) { _ in false }
         #expect(items.filter { $0.type == .log }.compactMap(\.message) == ["backing up", "done"])
         #expect(ContinuousClock.now - started < .seconds(10))
@@ -357,14 +421,14 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
         let log = try gw.writer(node: "node-2", pod: "on-two")
         try log.write("here")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/on-two/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/on-two/logs").items.first }
         gw.agents["node-2"]!.kill()
         let inventory = try await eventually("node-2 marked unavailable") {
             let response = try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("demo"))
             return response.text.contains("\"available\":false") ? response : nil
         }
         #expect(inventory.text.contains("node-2 is unreachable"))
-        let missing = try await gw.get("/v1/tool/demo/jobs/never-was/logs", as: GatewayHarness.tool("demo"))
+        let missing = try await gw.get("/v1/tool/demo/job/never-was/logs", as: GatewayHarness.tool("demo"))
         #expect(missing.status == 503)
         #expect(missing.errors.first?.contains("node-2") == true)
     }
@@ -377,10 +441,11 @@ import TestSupport
         let total = 100_010
         try log.writeRaw((0..<total).map { "2026-11-22T10:00:00.000000000Z stdout F line \($0)\n" }.joined())
         _ = try await eventually("every line ingested", timeout: .seconds(60)) {
-            try await gw.logs("/v1/tool/demo/jobs/long/logs?lines=1").items.first?.message == "line \(total - 1)" ? true : nil
+            try await gw.logs("/v1/tool/demo/job/long/logs?since=2026-11-22T09:00:00Z&lines=1&direction=newest_first").items.first?.message
+                == "line \(total - 1)" ? true : nil
         }
         func read(_ query: String) async throws -> [LogItem] {
-            let response = try await gw.get("/v1/tool/demo/jobs/long/logs?" + query, as: GatewayHarness.tool("demo"), accept: "application/x-ndjson")
+            let response = try await gw.get("/v1/tool/demo/job/long/logs?" + query, as: GatewayHarness.tool("demo"), accept: "application/x-ndjson")
             #expect(response.status == 200)
             return try response.text.split(separator: "\n").map { try JSONDecoder().decode(LogItem.self, from: Data($0.utf8)) }
         }
@@ -408,9 +473,33 @@ import TestSupport
                                                   headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 }, body: body)
         #expect(reserved.status == 403)
         #expect(reserved.errors == ["jobs-api is reserved for the platform's services"])
-        let service = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/jobs-api/log", method: .POST,
-                                                 headers: GatewayHarness.user("service:jobs-api").merging(["Content-Type": "application/json"]) { $1 }, body: body)
+        let asService = GatewayHarness.user("service:jobs-api").merging(["Content-Type": "application/json"]) { $1 }
+        // The platform's way: one object, an event with what the logs CLI formats for its type.
+        let event = #"{"message": "created", "event_type": "created", "job_name": "w", "user_name": "alice", "message_format": "text"}"#
+        let service = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/jobs-api/log", method: .POST, headers: asService,
+                                                 body: Array(event.utf8))
         #expect(service.status == 201)
+        #expect(service.text.contains(#""status":"OK""#))
+        let refusals: [(String, Int, String)] = [
+            (#"{"message": "x"}"#, 400, "the line: source jobs-api holds events: event_type must be one of created, deleted, restarted, updated"),
+            (#"{"message": "x", "event_type": "restarted", "job_name": "w"}"#, 400,
+             "the line: a restarted event of source jobs-api needs job_name, user_name; user_name is missing"),
+            (#"{"message": "x", "event_type": "restarted", "job_name": "w", "user_name": "a", "source": "jobs"}"#, 400,
+             "the line: source is a name the API itself uses"),
+            (#"{"message": "x", "event_type": "restarted", "job_name": "w", "user_name": "a", "Bad-Name": 1}"#, 400,
+             "the line: a field name is 1 to 64 of a-z, 0-9 and _, not Bad-Name"),
+        ]
+        for (bad, status, message) in refusals {
+            let answer = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/jobs-api/log", method: .POST, headers: asService,
+                                                    body: Array(bad.utf8))
+            #expect(answer.status == status, "\(bad)")
+            #expect(answer.errors == [message], "\(bad)")
+        }
+        let huge = #"{"message": "\#(String(repeating: "x", count: 70_000))"}"#
+        let tooLong = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/deploys/log", method: .POST,
+                                                 headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 },
+                                                 body: Array(huge.utf8))
+        #expect(tooLong.status == 413)
         let tooMany = Array(("[" + Array(repeating: #"{"message": "x"}"#, count: 1001).joined(separator: ",") + "]").utf8)
         let refused = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/deploys/log", method: .POST,
                                                  headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 }, body: tooMany)
@@ -418,11 +507,11 @@ import TestSupport
 
         let log = try gw.writer(node: "node-1", pod: "leaky")
         try log.write("password=hunter2")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/jobs/leaky/logs").items.first }
-        let purge = try await TestHTTP.request(gw.base + "/v1/tool/demo/jobs/leaky/runs/leaky", method: .DELETE,
+        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/leaky/logs").items.first }
+        let purge = try await TestHTTP.request(gw.base + "/v1/tool/demo/job/leaky/runs/leaky", method: .DELETE,
                                                headers: GatewayHarness.tool("demo"))
         #expect(purge.status == 200)
-        let gone = try await gw.get("/v1/tool/demo/jobs/leaky/logs", as: GatewayHarness.tool("demo"))
+        let gone = try await gw.get("/v1/tool/demo/job/leaky/logs", as: GatewayHarness.tool("demo"))
         #expect(gone.status == 404)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LogModel
 import LogsCLI
 import Testing
 
@@ -58,8 +59,8 @@ import Testing
         let gap = Components.Schemas.LogItem(_type: .gap, records: 12345, bytes: 3_200_000, reason: "rolled over")
         #expect(LogPrinter.gapText(gap) == "… 12,345 lines (3.2 MB) not kept (rolled over) …")
         #expect(LogPrinter.gapText(.init(_type: .gap, records: 1)) == "… 1 line not kept …")
-        #expect(LogPrinter.grouped(1_234_567) == "1,234,567")
-        #expect(LogPrinter.grouped(999) == "999")
+        #expect(GapText.grouped(1_234_567) == "1,234,567")
+        #expect(GapText.grouped(999) == "999")
         #expect(LogPrinter.milliseconds("2026-11-22T10:00:00.123456789Z") == "2026-11-22T10:00:00.123Z")
         #expect(LogPrinter.milliseconds("2026-11-22T10:00:00.1Z") == "2026-11-22T10:00:00.100Z")
     }

@@ -26,7 +26,7 @@ struct GatewayAPI: APIProtocol {
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         let warnings = access.members.lastError.map { ["the members file is unreadable, the last good one is used: \($0)"] } ?? []
-        return .ok(.init(body: .json(.init(messages: .init(info: [], warning: warnings, error: []), status: .ok))))
+        return .ok(.init(body: .json(.init(messages: .init(info: [], warning: warnings, error: []), data: .init(status: .ok)))))
     }
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
@@ -71,44 +71,72 @@ struct GatewayAPI: APIProtocol {
 
     // MARK: logs
 
+    func getToolLogs(_ input: Operations.GetToolLogs.Input) async throws -> Operations.GetToolLogs.Output {
+        let q = input.query
+        let scope = try ToolLogScope(sources: q.sources, jobNames: q.jobNames, buildIDs: q.buildIds, deploymentIDs: q.deploymentIds)
+        var parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
+                                       grep: q.grep, accept: Self.accept(input.headers.accept))
+        parameters.filters = scope.query
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .tool(scope)), parameters))
+    }
+
     func getJobLogs(_ input: Operations.GetJobLogs.Input) async throws -> Operations.GetJobLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, run: q.run,
-                                       stream: q.stream?.rawValue, container: q.container, grep: q.grep, limitBytes: q.limitBytes,
-                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
-        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .job(input.path.job), run: q.run ?? "latest",
-                                               container: q.container), parameters))
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
+                                       follow: q.follow, run: q.run, stream: q.stream?.rawValue, container: q.container, grep: q.grep,
+                                       limitBytes: q.limitBytes, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))
+        let job = input.path.job
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .job(job), run: q.run ?? "all", container: q.container),
+                                  parameters, notFound: "Job '\(job)' does not have any logs available"))
+    }
+
+    func getJobLogsStream(_ input: Operations.GetJobLogsStream.Input) async throws -> Operations.GetJobLogsStream.Output {
+        let q = input.query
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, follow: true, run: q.run, stream: q.stream?.rawValue,
+                                       container: q.container, grep: q.grep, accept: "application/x-ndjson")
+        let job = input.path.job
+        let selection = LogSelection(tool: input.path.toolname, source: .job(job), run: q.run ?? "all", container: q.container)
+        guard case let .applicationXNdjson(body) = try await logs(selection, parameters, keepAlive: true,
+                                                                   notFound: "Job '\(job)' does not have any logs available").body
+        else { throw GatewayError(.internalServerError, "a follow answered other than NDJSON") }
+        return .ok(.init(headers: .init(xAccelBuffering: .no), body: .applicationXNdjson(body)))
     }
 
     func getWebserviceLogs(_ input: Operations.GetWebserviceLogs.Input) async throws -> Operations.GetWebserviceLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, run: q.run,
-                                       stream: q.stream?.rawValue, container: q.container, grep: q.grep, limitBytes: q.limitBytes,
-                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
+                                       follow: q.follow, run: q.run, stream: q.stream?.rawValue, container: q.container, grep: q.grep,
+                                       limitBytes: q.limitBytes, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))
         return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .webservice, run: q.run ?? "latest",
                                                container: q.container), parameters))
     }
 
     func getBuildLogs(_ input: Operations.GetBuildLogs.Input) async throws -> Operations.GetBuildLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow,
-                                       stream: q.stream?.rawValue, container: q.container, grep: q.grep, limitBytes: q.limitBytes,
-                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
+                                       follow: q.follow, stream: q.stream?.rawValue, container: q.container, grep: q.grep,
+                                       limitBytes: q.limitBytes, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))
         return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .build(input.path.build), container: q.container), parameters))
     }
 
     func getActivity(_ input: Operations.GetActivity.Input) async throws -> Operations.GetActivity.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, grep: q.grep,
-                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
+                                       follow: q.follow, grep: q.grep, lastEventID: input.headers.lastEventID,
+                                       accept: Self.accept(input.headers.accept))
         return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .activity), parameters, emptyIsFine: true))
     }
 
     func getSourceLogs(_ input: Operations.GetSourceLogs.Input) async throws -> Operations.GetSourceLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, after: q.after, follow: q.follow, grep: q.grep,
-                                       lastEventID: input.headers.lastEventID, accept: input.headers.accept.sortedByQuality().first?.contentType.rawValue)
+        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
+                                       follow: q.follow, grep: q.grep, lastEventID: input.headers.lastEventID,
+                                       accept: Self.accept(input.headers.accept))
         return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .custom(input.path.source)), parameters))
+    }
+
+    private static func accept<T>(_ accept: [AcceptHeaderContentType<T>]) -> String? {
+        accept.sortedByQuality().first?.contentType.rawValue
     }
 
     /// The rings of a selection; on a miss the index asks the agents again before answering
@@ -133,15 +161,24 @@ struct GatewayAPI: APIProtocol {
         return (chosen, lookup.unreachable)
     }
 
-    private func logs(_ selection: LogSelection, _ parameters: LogParameters, emptyIsFine: Bool = false) async throws -> Components.Responses.Logs {
+    /// A read: `notFound` is the 404's text when the window holds nothing (a job's, as the
+    /// platform's clients expect it); `keepAlive` keeps a quiet follow open with single spaces
+    /// instead of heartbeat items, for clients that parse every line.
+    private func logs(_ selection: LogSelection, _ parameters: LogParameters, emptyIsFine: Bool = false, keepAlive: Bool = false,
+                      notFound: String? = nil) async throws -> Components.Responses.Logs {
         try selection.validate()
         let identity = try access.requireReader(of: selection.tool)
         let request = try parameters.request(now: NanoTime.now())
-        let (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
+        let (rings, unreachable): ([(AgentEndpoint, AgentRing)], [String])
+        do {
+            (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
+        } catch let error as GatewayError where error.status == .notFound && notFound != nil {
+            throw GatewayError(.notFound, notFound!)
+        }
         if let cursor = request.after {
             // A cursor names rings by id: it may only name rings of what is being read.
             let known = Set(index.rings(tool: selection.tool, where: selection.belongs).rings.map(\.1.id))
-            guard cursor.positions.keys.allSatisfy(known.contains) else {
+            guard cursor.rings.allSatisfy(known.contains) else {
                 throw GatewayError(.badRequest, "after: the cursor is not one of \(selection.description) of \(selection.tool)")
             }
         }
@@ -151,20 +188,37 @@ struct GatewayAPI: APIProtocol {
         let headers = Components.Responses.Logs.Headers(xAccelBuffering: .no)
         let format = parameters.format
         if format == .json, !request.follow {
-            let page = await merged.page(rings, request)
+            let wanted = min(LogParameters.pageEntries, request.lines ?? .max)
+            var page = await merged.page(rings, request, limit: wanted, keep: selection.keeps, label: selection.label)
+            // A page that filters emptied goes on from where it stopped, a bounded number of times.
+            var looks = 1
+            while page.items.isEmpty, page.more, looks < 20, let mark = page.mark {
+                var further = request
+                further.after = CompositeCursor(mark: mark)
+                page = await merged.page(rings, further, limit: wanted, keep: selection.keeps, label: selection.label)
+                looks += 1
+            }
+            if page.items.isEmpty, request.after == nil, !page.more {
+                if !page.warnings.isEmpty {
+                    throw GatewayError(.serviceUnavailable, "no logs of \(selection.description) found, and " + page.warnings.joined(separator: "; "))
+                }
+                if let notFound { throw GatewayError(.notFound, notFound) }
+            }
             var pageNotes = notes
             pageNotes.warning += page.warnings
+            let owed = (request.lines ?? .max) - page.items.count
+            let next = page.more && owed > 0 ? page.mark.map { Components.Schemas.Next(url: parameters.nextURL(request, served: page.items.count, mark: $0)) } : nil
             return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(
-                logs: try page.items.map(LogEncoding.schema), next: page.next.positions.isEmpty ? nil : page.next.text))))
+                logs: try page.items.map(LogEncoding.schema), next: next))))
         }
-        if format == .text, !request.follow, rings.count == 1, let (agent, ring) = rings.first {
-            // One ring as text: the agent's bytes pass through, so a download runs at its speed.
-            let query = request.agentQuery(ring: ring.id, from: request.after?.positions[ring.id], follow: false)
+        if format == .text, !request.follow, !request.newestFirst, rings.count == 1, let (agent, ring) = rings.first {
+            // One ring as text, oldest first: the agent's bytes pass through, so a download runs at its speed.
+            let query = request.agentQuery(ring: ring.id, from: request.after?.position(of: ring.id), count: request.lines)
             return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query: query),
                                                                       length: .unknown, iterationBehavior: .single)))
         }
         if request.follow { try follows.acquire(selection.tool) }
-        let body = stream(rings, selection, request, format: format, warnings: notes.warning)
+        let body = stream(rings, selection, request, format: format, keepAlive: keepAlive, warnings: notes.warning)
         switch format {
         case .sse: return .init(headers: headers, body: .textEventStream(body))
         case .text: return .init(headers: headers, body: .plainText(body))
@@ -174,30 +228,49 @@ struct GatewayAPI: APIProtocol {
 
     /// A streaming response: warnings first, what is there, then (following) what comes.
     private func stream(_ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection, _ request: LogRequest,
-                        format: LogParameters.Format, warnings: [String]) -> HTTPBody {
+                        format: LogParameters.Format, keepAlive: Bool, warnings: [String]) -> HTTPBody {
         let merged = merged
         let index = index
         let follows = follows
         // A few chunks ahead of the client at most: a slow one holds back its follow.
         let (bytes, out) = BoundedStream<ArraySlice<UInt8>>.make(capacity: 4)
         let task = Task {
-            @Sendable func send(_ item: LogItem) async -> Bool {
+            // Whether the last thing sent was a keep-alive space: the stream then ends only
+            // after an entry, since a client that parses every line would choke on the space.
+            var spaced = false
+            func send(_ item: LogItem) async -> Bool {
+                if keepAlive, item.type == .heartbeat {
+                    spaced = true
+                    return await out.send([UInt8(ascii: " ")])
+                }
                 guard let encoded = LogEncoding.encode(item, as: format) else { return true }
+                spaced = false
                 return await out.send(ArraySlice(encoded))
             }
-            for warning in warnings {
-                guard await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning, level: "warning")) else { return }
+            func warn(_ text: String) async -> Bool {
+                await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: text, pod: "", container: "", level: "warning"))
             }
-            // A follow hands over what is there a page at a time and goes on from the page's
-            // cursor, so that a follow from long ago never holds a ring's worth of items here.
-            let page = await merged.page(rings, request, limit: request.follow ? MergedLogs.pageItems : GatewayAPI.streamedItems)
+            for warning in warnings {
+                guard await warn(warning) else { return }
+            }
+            // A follow hands over what is there a page at a time and goes on from each ring's
+            // position after it, so that a follow from long ago never holds a ring's worth of
+            // items here; one that asked for its last lines reads them newest first.
+            var first = request
+            var limit = request.follow ? MergedLogs.pageItems : min(request.lines ?? .max, GatewayAPI.streamedItems)
+            if request.follow, let lines = request.lines {
+                first.newestFirst = true
+                limit = min(lines, GatewayAPI.streamedItems)
+            }
+            let page = await merged.page(rings, first, limit: limit, forwardMarks: request.follow ? true : nil,
+                                         keep: selection.keeps, label: selection.label)
             var notes = page.warnings
-            if !request.follow, !page.complete {
+            if !request.follow, page.more, limit < request.lines ?? .max, let mark = page.mark {
                 // Said before the items, so that a reader that stops early still knows.
-                notes.append("this read stops after \(GatewayAPI.streamedItems) items; for the rest, read again with after=\(page.next.text)")
+                notes.append("this read stops after \(limit) items; for the rest, read again with after=\(CompositeCursor(mark: mark).text)")
             }
             for note in notes {
-                guard await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: note, level: "warning")) else { return }
+                guard await warn(note) else { return }
             }
             var chunk: [UInt8] = []
             for item in page.items {
@@ -209,7 +282,7 @@ struct GatewayAPI: APIProtocol {
             }
             if !chunk.isEmpty, !(await out.send(ArraySlice(chunk))) { return }
             guard request.follow else { return out.finish() }
-            let live = merged.follow(rings, from: page.next, request, endsWhenFinished: selection.endsWhenFinished) {
+            let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished) {
                 selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
             }
             // A follow's clean end says "nothing more will come" (a finished run). Anything
@@ -221,6 +294,7 @@ struct GatewayAPI: APIProtocol {
                         guard await send(item) else { return }
                     }
                     if Task.isCancelled { throw CancellationError() }
+                    if spaced, !(await warn("the stream ends: nothing more will come")) { return }
                     out.finish()
                 } catch {
                     out.finish(throwing: error)
@@ -247,22 +321,29 @@ struct GatewayAPI: APIProtocol {
         let source = input.path.source
         try LogSelection(tool: tool, source: .custom(source)).validate()
         let identity = try access.requireWriter(of: tool, source: source, path: "/v1/tool/\(tool)/source/\(source)/log")
-        guard case let .json(lines) = input.body else { throw GatewayError(.badRequest, "the body must be a JSON array") }
-        guard lines.count <= Self.maxPushLines else {
-            throw GatewayError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(lines.count)")
+        guard case let .json(body) = input.body else { throw GatewayError(.badRequest, "the body must be a JSON object or array") }
+        let typed: [Components.Schemas.PushedLine]
+        switch body {
+        case let .PushedLine(line): typed = [line]
+        case let .case2(lines): typed = lines
         }
+        guard typed.count <= Self.maxPushLines else {
+            throw GatewayError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(typed.count)")
+        }
+        let lines = try typed.map { try JSONDecoder().decode([String: JSONValue].self, from: JSONEncoder().encode($0)) }
+        try PushedLines.check(lines, source: source)
         guard let agent = index.agents.max(by: { rank(tool, source, $0.node) < rank(tool, source, $1.node) }) else {
             throw GatewayError(.serviceUnavailable, "no agent is known yet to keep source \(source) of \(tool)")
         }
         guard index.isReachable(agent.node) else {
             throw GatewayError(.serviceUnavailable, "\(agent.node), which keeps source \(source) of \(tool), is unreachable")
         }
-        let body = try JSONEncoder().encode(lines)
-        let answer = try await client.json(agent, "/internal/v1/tools/\(tool)/custom/\(source)", method: .POST, body: Array(body),
+        let answer = try await client.json(agent, "/internal/v1/tools/\(tool)/custom/\(source)", method: .POST,
+                                           body: Array(try JSONEncoder().encode(lines)),
                                            as: PushAnswer.self)
         audit.info("push", metadata: ["who": "\(identity)", "tool": "\(tool)", "source": "\(source)", "lines": "\(answer.lines)"])
-        return .created(.init(body: .json(.init(messages: .init(info: ["\(answer.lines) lines kept"], warning: [], error: []),
-                                                data: .init(lines: answer.lines)))))
+        return .created(.init(body: .json(.init(messages: .init(info: ["\(answer.lines) line\(answer.lines == 1 ? "" : "s") kept"], warning: [], error: []),
+                                                data: .init(status: .ok, lines: answer.lines)))))
     }
 
     /// Rendezvous hashing: each (tool, source) goes to the agent that ranks it highest, so that

@@ -70,6 +70,8 @@ struct EnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
                 return "\(parts[0]): must be a whole number, not \(parts[1].removingPercentEncoding ?? parts[1])"
             case "follow" where !["true", "false"].contains(parts[1]):
                 return "follow: must be true or false, not \(parts[1].removingPercentEncoding ?? parts[1])"
+            case "direction" where !["oldest_first", "newest_first"].contains(parts[1]):
+                return "direction: must be oldest_first or newest_first, not \(parts[1].removingPercentEncoding ?? parts[1])"
             case "stream" where !["all", "stdout", "stderr"].contains(parts[1]):
                 return "stream: must be all, stdout or stderr, not \(parts[1].removingPercentEncoding ?? parts[1])"
             default:

@@ -7,6 +7,7 @@ struct LogParameters: Sendable {
     var lines: Int?
     var since: String?
     var until: String?
+    var direction: String?
     var after: String?
     var follow: Bool?
     var run: String?
@@ -17,13 +18,18 @@ struct LogParameters: Sendable {
     var lastEventID: String?
     /// The most acceptable media type the client asked for, if any.
     var accept: String?
+    /// The operation's own filters, which the next page keeps as they are (name, value).
+    var filters: [(String, String)] = []
 
-    static let defaultLines = 500
+    /// Entries in a JSON page, as the platform's logs API pages them.
+    static let pageEntries = 500
+    /// Without `since`, a read covers the last hour.
+    static let defaultWindow: Int64 = 3_600_000_000_000
 
     /// Resolves relative times and cursors; anything malformed is a 400 naming the parameter.
     func request(now: Int64) throws -> LogRequest {
         // The generated code checks types, not ranges: the spec's bounds are enforced here.
-        if let lines, !(0...100_000).contains(lines) { throw GatewayError(.badRequest, "lines: must be from 0 to 100000, not \(lines)") }
+        if let lines, lines < 0 { throw GatewayError(.badRequest, "lines: must be 0 or more, not \(lines)") }
         if let limitBytes, !(1...(1 << 30)).contains(limitBytes) {
             throw GatewayError(.badRequest, "limit_bytes: must be from 1 to 1073741824, not \(limitBytes)")
         }
@@ -37,22 +43,55 @@ struct LogParameters: Sendable {
         request.stream = stream
         request.grep = grep
         request.limitBytes = limitBytes
+        request.lines = lines == 0 ? nil : lines
+        switch direction {
+        case nil, "oldest_first": request.newestFirst = false
+        case "newest_first": request.newestFirst = true
+        case let other?: throw GatewayError(.badRequest, "direction: must be oldest_first or newest_first, not \(other)")
+        }
+        if request.follow, request.newestFirst { throw GatewayError(.badRequest, "direction: a follow is oldest first") }
         func time(_ text: String?, _ name: String) throws -> Int64? {
             guard let text else { return nil }
             guard let value = TimeSpec.resolve(text, now: now) else {
-                throw GatewayError(.badRequest, "\(name): expected an RFC 3339 time or a duration such as 90s, 10m, 2h or 3d, not \(text)")
+                throw GatewayError(.badRequest, "Invalid \"\(name)\" time: \(text) (expected an ISO 8601 time with Z or an offset, "
+                    + "or a duration such as 90s, 10m, 1h32m22s or 2d)")
             }
             return value
         }
-        request.since = try time(since, "since")
-        request.until = try time(until, "until")
-        if let since = request.since, let until = request.until, since >= until {
-            throw GatewayError(.badRequest, "since must be before until")
+        request.since = try time(since, "since") ?? now - Self.defaultWindow
+        // A follow has no end unless asked for one.
+        request.until = try time(until, "until") ?? (request.follow ? nil : now)
+        if let until = request.until, request.since! >= until {
+            throw GatewayError(.badRequest, "\"since\" time must be before \"until\" time")
         }
-        if let cursor = after ?? lastEventID { request.after = try CompositeCursor(parsing: cursor) }
-        request.lines = lines ?? (request.since == nil && request.after == nil ? Self.defaultLines : nil)
+        if let cursor = after ?? lastEventID {
+            request.after = try CompositeCursor(parsing: cursor)
+            if let mark = request.after?.mark, mark.newestFirst != request.newestFirst {
+                throw GatewayError(.badRequest, "after: the cursor is of a read in the other direction")
+            }
+        }
         return request
     }
+
+    /// The next page, relative to the URL just asked for: the same read with its window made
+    /// absolute (a window that slid with each page would repeat or skip lines), the lines still
+    /// owed, and where this page stopped.
+    func nextURL(_ request: LogRequest, served: Int, mark: CompositeCursor.Mark) -> String {
+        var query: [(String, String)] = filters
+        query.append(("since", NanoTime.format(request.since!)))
+        if let until = request.until { query.append(("until", NanoTime.format(until))) }
+        if let lines = request.lines { query.append(("lines", String(lines - served))) }
+        query.append(("direction", request.newestFirst ? "newest_first" : "oldest_first"))
+        for (name, value) in [("run", run), ("stream", stream), ("container", container), ("grep", grep),
+                              ("limit_bytes", limitBytes.map(String.init))] {
+            if let value { query.append((name, value)) }
+        }
+        query.append(("after", CompositeCursor(mark: mark).text))
+        return "?" + query.map { "\($0)=\(Self.escaped($1))" }.joined(separator: "&")
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:,")
+    private static func escaped(_ value: String) -> String { value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value }
 
     enum Format { case json, ndjson, sse, text }
 
@@ -87,14 +126,18 @@ enum LogEncoding {
     }
 
     /// The generated schema type of an item, for JSON pages: field by field, but for the rare
-    /// free-form `fields` (pushed lines, events), which take a JSON round trip.
+    /// free-form fields (pushed lines, events), which take a JSON round trip.
     static func schema(_ item: LogItem) throws -> Components.Schemas.LogItem {
-        try Components.Schemas.LogItem(
+        var fields = item.fields ?? [:]
+        let source = fields.removeValue(forKey: "source").flatMap { if case let .string(text) = $0 { text } else { nil } }
+        let jobName = fields.removeValue(forKey: "job_name").flatMap { if case let .string(text) = $0 { text } else { nil } }
+        return try Components.Schemas.LogItem(
             _type: .init(rawValue: item.type.rawValue)!, datetime: item.datetime, stream: item.stream.flatMap { .init(rawValue: $0) },
             message: item.message, messageB64: item.messageBase64, partial: item.partial, truncated: item.truncated,
             pod: item.pod, container: item.container, run: item.run, node: item.node, cursor: item.cursor,
             records: item.records.map { Int(clamping: $0) }, bytes: item.bytes.map { Int(clamping: $0) }, reason: item.reason,
-            level: item.level.flatMap { .init(rawValue: $0) },
-            fields: item.fields.map { try JSONDecoder().decode(Components.Schemas.LogItem.FieldsPayload.self, from: JSONEncoder().encode($0)) })
+            level: item.level.flatMap { .init(rawValue: $0) }, source: source, jobName: jobName,
+            additionalProperties: fields.isEmpty ? .init()
+                : JSONDecoder().decode(OpenAPIObjectContainer.self, from: JSONEncoder().encode(fields)))
     }
 }

@@ -1,42 +1,96 @@
 import LogModel
 
-/// Where a merged read stands in each of its rings: after a sequence number, or from a time (for
-/// a ring none of whose items were handed out yet). Text form `c1.<base64url>`, opaque to clients.
+/// Where a read stands, in one of two forms, both opaque to clients:
+/// - `k1.`: a *mark*, the last item handed out in merged order (its time, ring and position).
+///   Every other ring's position follows from it, so it stays small whatever the number of
+///   rings: pages (`next.url`) and the items of a read carry it.
+/// - `c1.`: every ring's own position, for the items of a follow, which come in the order the
+///   agents send them rather than in merged order.
 struct CompositeCursor: Equatable, Sendable {
     enum Position: Equatable, Sendable {
+        /// After this sequence number (forward).
         case after(UInt64)
+        /// Before this sequence number (backward).
+        case before(UInt64)
+        /// From this time on (inclusive).
         case since(Int64)
+        /// Up to this time (exclusive).
+        case until(Int64)
+    }
+
+    /// The last item handed out of a merged read: merged order is by (time, ring id), a ring's
+    /// items in their own order, reversed when newest first.
+    struct Mark: Equatable, Sendable {
+        var time: Int64
+        var ring: String
+        /// Forward: the position after the item; newest first: the item's first sequence number.
+        var seq: UInt64
+        var newestFirst: Bool
+
+        /// Where `ring` goes on: the marked ring from its item; rings merged before it at the
+        /// same time are past that time, rings merged after it are not.
+        func position(of other: String) -> Position {
+            if other == ring { return newestFirst ? .before(seq) : .after(seq) }
+            if newestFirst { return other > ring ? .until(time) : .until(time + 1) }
+            return other < ring ? .since(time + 1) : .since(time)
+        }
     }
 
     var positions: [String: Position] = [:]
+    var mark: Mark?
+
+    init(positions: [String: Position] = [:]) { self.positions = positions }
+    init(mark: Mark) { self.mark = mark }
+
+    func position(of ring: String) -> Position? { mark?.position(of: ring) ?? positions[ring] }
+
+    /// The rings it names: a cursor may only name rings of what is being read.
+    var rings: [String] { mark.map { [$0.ring] } ?? Array(positions.keys) }
 
     var text: String {
+        if let mark {
+            let body = "\(mark.newestFirst ? "n" : "o");\(mark.time);\(mark.ring);\(mark.seq)"
+            return "k1." + Base64.encode(Array(body.utf8), urlSafe: true)
+        }
         let body = positions.keys.sorted().map { id -> String in
             switch positions[id]! {
             case let .after(seq): "\(id)=s\(seq)"
+            case let .before(seq): "\(id)=b\(seq)"
             case let .since(time): "\(id)=t\(time)"
+            case let .until(time): "\(id)=u\(time)"
             }
         }.joined(separator: ";")
         return "c1." + Base64.encode(Array(body.utf8), urlSafe: true)
     }
 
-    init(positions: [String: Position] = [:]) { self.positions = positions }
-
     init(parsing text: String) throws {
         let invalid = GatewayError(.badRequest, "after: not a cursor of this API: \(text.prefix(80))")
-        guard text.hasPrefix("c1."),
-              let bytes = Base64.decode(String(text.dropFirst(3)), urlSafe: true)
-        else { throw invalid }
-        for entry in String(decoding: bytes, as: UTF8.self).split(separator: ";") {
-            let pair = entry.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let kind = pair[1].first else { throw invalid }
-            switch kind {
-            case "s": guard let seq = UInt64(pair[1].dropFirst()) else { throw invalid }; positions[String(pair[0])] = .after(seq)
-            case "t": guard let time = Int64(pair[1].dropFirst()) else { throw invalid }; positions[String(pair[0])] = .since(time)
-            default: throw invalid
+        guard text.count > 3, let bytes = Base64.decode(String(text.dropFirst(3)), urlSafe: true) else { throw invalid }
+        let body = String(decoding: bytes, as: UTF8.self)
+        switch text.prefix(3) {
+        case "k1.":
+            let parts = body.split(separator: ";", omittingEmptySubsequences: false)
+            guard parts.count == 4, ["n", "o"].contains(parts[0]), let time = Int64(parts[1]), !parts[2].isEmpty,
+                  let seq = UInt64(parts[3]) else { throw invalid }
+            mark = Mark(time: time, ring: String(parts[2]), seq: seq, newestFirst: parts[0] == "n")
+        case "c1.":
+            for entry in body.split(separator: ";") {
+                let pair = entry.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, let kind = pair[1].first, let value = Int64(pair[1].dropFirst()) else { throw invalid }
+                let position: Position
+                switch kind {
+                case "s" where value >= 0: position = .after(UInt64(value))
+                case "b" where value >= 0: position = .before(UInt64(value))
+                case "t": position = .since(value)
+                case "u": position = .until(value)
+                default: throw invalid
+                }
+                positions[String(pair[0])] = position
             }
+            guard !positions.isEmpty else { throw invalid }
+        default:
+            throw invalid
         }
-        guard !positions.isEmpty else { throw invalid }
     }
 
     /// The position after an agent item (its `r1.<ring>.<seq>` cursor).
@@ -44,6 +98,6 @@ struct CompositeCursor: Equatable, Sendable {
         cursor.flatMap { $0.split(separator: ".").last.flatMap { UInt64($0) } }
     }
 
-    /// The agent cursor that resumes `ring` at sequence `seq`.
+    /// The agent cursor of `ring` at sequence `seq`.
     static func agentCursor(ring: String, seq: UInt64) -> String { "r1.\(ring).\(seq)" }
 }

@@ -9,6 +9,8 @@ struct LogSelection: Sendable {
         case build(String)
         case activity
         case custom(String)
+        /// The tool's whole log, as the platform's logs CLI reads it.
+        case tool(ToolLogScope)
     }
 
     var tool: String
@@ -23,7 +25,7 @@ struct LogSelection: Sendable {
         switch source {
         case let .job(name), let .build(name), let .custom(name):
             guard NameRules.isLabel(name) else { throw GatewayError(.badRequest, "not a \(kindWord) name: \(name)") }
-        case .webservice, .activity:
+        case .webservice, .activity, .tool:
             break
         }
     }
@@ -33,7 +35,7 @@ struct LogSelection: Sendable {
         case .job: "job"
         case .build: "build"
         case .custom: "source"
-        case .webservice, .activity: "tool"
+        case .webservice, .activity, .tool: "tool"
         }
     }
 
@@ -44,6 +46,7 @@ struct LogSelection: Sendable {
         case let .build(name): "build \(name)"
         case .activity: "activity"
         case let .custom(name): "source \(name)"
+        case .tool: "the tool"
         }
     }
 
@@ -52,7 +55,7 @@ struct LogSelection: Sendable {
         switch source {
         case .build: true
         case .job: run != "latest" && run != "all"
-        case .webservice, .activity, .custom: false
+        case .webservice, .activity, .custom, .tool: false
         }
     }
 
@@ -63,7 +66,20 @@ struct LogSelection: Sendable {
         case let .build(name): ring.kind == "build" && ring.name == name
         case .activity: ring.kind == "activity"
         case let .custom(name): ring.kind == "custom" && ring.name == name
+        case let .tool(scope): scope.source(of: ring) != nil
         }
+    }
+
+    /// Whether an entry read from `ring` belongs in the answer (the tool-wide read's job and
+    /// deployment filters look into events).
+    func keeps(_ item: LogItem, ring: AgentRing) -> Bool {
+        guard case let .tool(scope) = source, let source = scope.source(of: ring) else { return true }
+        return scope.keeps(item, source: source)
+    }
+
+    /// Marks an entry as the read presents it (the tool-wide read: with its source).
+    func label(_ item: inout LogItem, ring: AgentRing) {
+        if case let .tool(scope) = source { scope.label(&item, ring: ring) }
     }
 
     /// Narrows a source's rings to the runs asked for: `all`; a run id; or `latest`, which for
@@ -72,7 +88,7 @@ struct LogSelection: Sendable {
     func choose(_ rings: [(AgentEndpoint, AgentRing)]) -> [(AgentEndpoint, AgentRing)] {
         let inContainer = rings.filter { container == nil || $0.1.container == container }
         switch source {
-        case .activity, .custom, .build: return inContainer
+        case .activity, .custom, .build, .tool: return inContainer
         case .job, .webservice: break
         }
         switch run {

@@ -2,51 +2,6 @@ import Foundation
 import LogModel
 import Synchronization
 
-/// What a read asks for, with times already absolute.
-struct LogRequest: Sendable {
-    var lines: Int?
-    var since: Int64?
-    var until: Int64?
-    var after: CompositeCursor?
-    var follow = false
-    var stream: String?
-    var grep: String?
-    var limitBytes: Int?
-
-    /// The agent query for one ring, starting where the composite cursor says (or as asked).
-    func agentQuery(ring: String, from position: CompositeCursor.Position?, follow: Bool) -> String {
-        var query: [String] = []
-        switch position {
-        case let .after(seq)?: query.append("after=" + CompositeCursor.agentCursor(ring: ring, seq: seq))
-        case let .since(time)?: query.append("since=\(time)")
-        case nil:
-            if after == nil {
-                if let since { query.append("since=\(since)") }
-                if let lines { query.append("lines=\(lines)") }
-            }
-        }
-        if !filters.isEmpty { query.append(filters) }
-        if let limitBytes { query.append("limit_bytes=\(limitBytes)") }
-        if follow { query.append("follow=true") }
-        return query.joined(separator: "&")
-    }
-
-    /// The agent query that resumes `ring` at `seq`, shaped by `filters`.
-    static func agentQuery(ring: String, after seq: UInt64, filters: String, follow: Bool) -> String {
-        [filters, "after=" + CompositeCursor.agentCursor(ring: ring, seq: seq), follow ? "follow=true" : ""]
-            .filter { !$0.isEmpty }.joined(separator: "&")
-    }
-
-    /// The part of an agent query that shapes which items come, not where they start.
-    var filters: String {
-        var query: [String] = []
-        if let until { query.append("until=\(until)") }
-        if let stream, stream != "all" { query.append("stream=\(stream)") }
-        if let grep { query.append("grep=\(grep.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? grep)") }
-        return query.joined(separator: "&")
-    }
-}
-
 /// Reads several rings through their agents and merges them by time. Each item handed out
 /// carries a composite cursor: every ring's position right after it, so that a client that
 /// resumes from it gets every line exactly once.
@@ -57,23 +12,32 @@ struct MergedLogs: Sendable {
     static let pageItems = 5000
 
     struct Page {
+        /// In the read's order.
         var items: [LogItem]
-        var next: CompositeCursor
+        /// Each ring's position after the page, going forward: where a follow goes on.
+        var positions: CompositeCursor
+        /// The last item handed out, nil when none was: where the next page goes on.
+        var mark: CompositeCursor.Mark?
+        /// Whether the window holds more than the page.
+        var more: Bool
         var warnings: [String]
-        /// Whether the page holds everything there was (no page limit cut it).
-        var complete: Bool
     }
 
-    func page(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int = MergedLogs.pageItems) async -> Page {
+    /// One page of a merged read: at most `limit` items from the request's cursor, or from the
+    /// start of its window (its end, newest first). Each ring is asked for one item more than
+    /// the page holds, so that the page knows whether more follow; the agents seek to the
+    /// position, so page k costs what page 1 does. Items carry marks as cursors (going forward
+    /// when `forwardMarks`, as a follow's first page shown oldest first needs).
+    func page(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil,
+              keep: (LogItem, AgentRing) -> Bool = { _, _ in true }, label: (inout LogItem, AgentRing) -> Void = { _, _ in }) async -> Page {
         let fetched = await withTaskGroup(of: (Int, [LogItem], String?).self) { group in
             for (index, (agent, ring)) in rings.enumerated() {
-                let query = request.agentQuery(ring: ring.id, from: request.after?.positions[ring.id], follow: false)
+                let query = request.agentQuery(ring: ring.id, from: request.after?.position(of: ring.id), count: limit + 1)
                 group.addTask {
                     var items: [LogItem] = []
                     do {
-                        for try await item in client.items(agent, ring: ring.id, query: query) {
+                        for try await item in client.items(agent, ring: ring.id, query: query) where item.type != .heartbeat {
                             items.append(item)
-                            if items.count > limit { break }
                         }
                         return (index, items, nil)
                     } catch {
@@ -81,45 +45,97 @@ struct MergedLogs: Sendable {
                     }
                 }
             }
-            var all = [(Int, [LogItem], String?)]()
-            for await result in group { all.append(result) }
-            return all.sorted { $0.0 < $1.0 }
+            var all = [([LogItem], String?)](repeating: ([], nil), count: rings.count)
+            for await (index, items, warning) in group { all[index] = (items, warning) }
+            return all
         }
-        var merged: [(time: String, ring: Int, order: Int, item: LogItem)] = []
-        for (ring, items, _) in fetched {
-            var last = ""
-            for (order, item) in items.enumerated() {
-                last = item.datetime ?? last
-                merged.append((last, ring, order, item))
-            }
-        }
-        merged.sort { ($0.time, $0.ring, $0.order) < ($1.time, $1.ring, $1.order) }
-        if request.after == nil, request.since == nil, let lines = request.lines, merged.count > lines {
-            merged.removeFirst(merged.count - lines)
-        }
-        let complete = merged.count <= limit
-        if merged.count > limit { merged.removeLast(merged.count - limit) }
+        let streams = fetched.map(\.0)
+        let forward = !request.newestFirst
+        let merged = Self.merge(streams, ringIDs: rings.map(\.1.id), newestFirst: request.newestFirst, limit: limit)
+        let forwardMarks = forwardMarks ?? forward
 
-        var positions = request.after?.positions ?? [:]
-        for (index, items, _) in fetched where positions[rings[index].1.id] == nil {
-            let ring = rings[index].1
-            if let first = items.first?.datetime.flatMap(NanoTime.parse) {
-                positions[ring.id] = .since(first)
+        var out: [LogItem] = []
+        out.reserveCapacity(merged.order.count)
+        var mark: CompositeCursor.Mark?
+        for (ring, index) in merged.order {
+            var item = streams[ring][index]
+            let after = CompositeCursor.seq(ofAgentCursor: item.cursor) ?? 0
+            let time = merged.times[ring][index]
+            mark = CompositeCursor.Mark(time: NanoTime.parse(time) ?? request.since ?? 0, ring: rings[ring].1.id,
+                                        seq: forwardMarks ? after : item.seq ?? after - 1, newestFirst: !forwardMarks)
+            // An entry that a filter drops still counts as read: the next page goes on after it.
+            guard keep(item, rings[ring].1) else { continue }
+            item.cursor = CompositeCursor(mark: mark!).text
+            Self.complete(&item, time: time, node: rings[ring].0.node)
+            label(&item, rings[ring].1)
+            out.append(item)
+        }
+        // A follow goes on in each ring after the newest item read of it, or from the cursor
+        // or its end when nothing was.
+        var positions: [String: CompositeCursor.Position] = [:]
+        for (index, (_, ring)) in rings.enumerated() {
+            let items = streams[index]
+            let taken = merged.taken[index]
+            let newest = forward ? (taken > 0 ? items[taken - 1] : nil) : items.last
+            if let newest, let seq = CompositeCursor.seq(ofAgentCursor: newest.cursor) {
+                positions[ring.id] = .after(seq)
+            } else if forward, let first = items.first?.seq {
+                positions[ring.id] = .after(first)
+            } else if case let .after(seq)? = request.after?.position(of: ring.id) {
+                positions[ring.id] = .after(seq)
             } else if let end = CompositeCursor.seq(ofAgentCursor: ring.endCursor) {
                 positions[ring.id] = .after(end)
             }
         }
-        var out: [LogItem] = []
-        out.reserveCapacity(merged.count)
-        for entry in merged {
-            var item = entry.item
-            let (agent, ring) = rings[entry.ring]
-            if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring.id] = .after(seq) }
-            item.cursor = CompositeCursor(positions: positions).text
-            item.node = agent.node
-            out.append(item)
+        // A follow's last lines, read newest first, are shown oldest first.
+        if !forward, forwardMarks { out.reverse() }
+        return Page(items: out, positions: CompositeCursor(positions: positions), mark: mark, more: merged.more,
+                    warnings: fetched.compactMap(\.1))
+    }
+
+    /// Merges each ring's items (each in its own order, oldest first) by (time, ring id), from
+    /// the oldest end or, newest first, from the newest; at most `limit`. An item without a
+    /// time (a gap of lines that rolled over) takes its neighbour's, so it stays in its place.
+    static func merge(_ streams: [[LogItem]], ringIDs: [String], newestFirst: Bool, limit: Int)
+        -> (order: [(ring: Int, index: Int)], times: [[String]], taken: [Int], more: Bool) {
+        let times = streams.map { items -> [String] in
+            var times = items.map { $0.datetime ?? "" }
+            for index in times.indices.dropFirst() where times[index].isEmpty { times[index] = times[index - 1] }
+            for index in times.indices.reversed().dropFirst() where times[index].isEmpty { times[index] = times[index + 1] }
+            return times
         }
-        return Page(items: out, next: CompositeCursor(positions: positions), warnings: fetched.compactMap(\.2), complete: complete)
+        // How many of each ring's items are taken, from its oldest end or (newest first) its newest.
+        var taken = [Int](repeating: 0, count: streams.count)
+        var order: [(ring: Int, index: Int)] = []
+        while order.count < limit {
+            var best: (ring: Int, index: Int)?
+            for ring in streams.indices where taken[ring] < streams[ring].count {
+                let index = newestFirst ? streams[ring].count - 1 - taken[ring] : taken[ring]
+                guard let current = best else {
+                    best = (ring, index)
+                    continue
+                }
+                let candidate = (times[ring][index], ringIDs[ring])
+                let leader = (times[current.ring][current.index], ringIDs[current.ring])
+                if newestFirst ? candidate > leader : candidate < leader { best = (ring, index) }
+            }
+            guard let chosen = best else { break }
+            taken[chosen.ring] += 1
+            order.append(chosen)
+        }
+        let more = streams.indices.contains { taken[$0] < streams[$0].count }
+        return (order, times, taken, more)
+    }
+
+    /// Every item a read hands out has a time, a pod, a container and a message: the
+    /// platform's clients print those four, for gaps and warnings too.
+    static func complete(_ item: inout LogItem, time: String, node: String) {
+        item.node = node
+        item.seq = nil
+        if item.datetime == nil, !time.isEmpty { item.datetime = time }
+        if item.pod == nil { item.pod = "" }
+        if item.container == nil { item.container = "" }
+        if item.message == nil, item.type == .gap { item.message = item.gapDescription }
     }
 
     private enum Event: Sendable {
@@ -149,11 +165,7 @@ struct MergedLogs: Sendable {
             case nil where request.limitBytes == nil:
                 items = shared.follow(agent, ring: ring.id, from: 0, filters: request.filters)
             default:
-                var query = request
-                query.after = position == nil ? nil : start
-                query.lines = nil
-                query.since = nil
-                items = client.items(agent, ring: ring.id, query: query.agentQuery(ring: ring.id, from: position, follow: true))
+                items = client.items(agent, ring: ring.id, query: request.agentQuery(ring: ring.id, from: position, count: nil, follow: true))
             }
             return Task {
                 do {
@@ -170,7 +182,7 @@ struct MergedLogs: Sendable {
             }
         }
         let tasks = TaskBag()
-        for (agent, ring) in rings { tasks.add(upstream(agent, ring, from: start.positions[ring.id])) }
+        for (agent, ring) in rings { tasks.add(upstream(agent, ring, from: start.position(of: ring.id))) }
         tasks.add(Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: heartbeat)
@@ -198,7 +210,7 @@ struct MergedLogs: Sendable {
                         item = upstreamItem
                         if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring] = .after(seq) }
                         if item.type != .message { item.cursor = CompositeCursor(positions: positions).text }
-                        item.node = agent.node
+                        MergedLogs.complete(&item, time: item.datetime ?? NanoTime.format(NanoTime.now()), node: agent.node)
                     }
                     guard await out.send(item) else { return }
                 }

@@ -20,14 +20,17 @@ package final class LogReader {
 
     /// `parameters` select what to read (`lines`, `since`, `run`, …); `filters` are the ones that
     /// still apply when a follow resumes from a cursor (`run`, `stream`, `container`, `grep`).
-    package func read(_ path: String, parameters: [(String, String)], filters: [(String, String)], follow: Bool) throws(CLIFailure) {
+    /// `newestFirst` reads come newest first, and are printed oldest first once all are in.
+    package func read(_ path: String, parameters: [(String, String)], filters: [(String, String)], follow: Bool,
+                      newestFirst: Bool = false) throws(CLIFailure) {
         var backoff = 0.25
         var lastFailure: String?
         while true {
             let query = cursor.map { filters + [("after", $0)] } ?? parameters + filters
             let failure: String
             do {
-                let status = try once(path + APIClient.query(query + (follow ? [("follow", "true")] : [])), follow: follow) {
+                let status = try once(path + APIClient.query(query + (follow ? [("follow", "true")] : [])), follow: follow,
+                                      newestFirst: newestFirst) {
                     // Connected: the next failure is a new outage.
                     backoff = 0.25
                     lastFailure = nil
@@ -60,7 +63,8 @@ package final class LogReader {
 
     /// One request. Returns 0 when the stream ended after a success, or the status of an error
     /// answer that may heal (5xx); throws what will not.
-    private func once(_ target: String, follow: Bool, connected: @escaping () -> Void) throws -> Int {
+    private func once(_ target: String, follow: Bool, newestFirst: Bool, connected: @escaping () -> Void) throws -> Int {
+        var held: [(Components.Schemas.LogItem, ArraySlice<UInt8>)] = []
         var pending: [UInt8] = []
         var errorBody: [UInt8] = []
         var decodeFailure: String?
@@ -78,6 +82,10 @@ package final class LogReader {
                 start = newline + 1
                 do {
                     let item = try decoder.decode(Components.Schemas.LogItem.self, from: Data(line))
+                    if newestFirst, item._type != .message {
+                        held.append((item, line))
+                        continue
+                    }
                     self.printer.print(item, json: line)
                     if let cursor = item.cursor, item._type != .message { self.cursor = cursor }
                 } catch {
@@ -91,6 +99,7 @@ package final class LogReader {
             return true
         }
         try client.transfer.perform("GET", target, headers: ["Accept: application/x-ndjson"], streaming: follow, into: receiver)
+        for (item, line) in held.reversed() { printer.print(item, json: line) }
         printer.flush()
         if let decodeFailure { throw CLIFailure.connection(decodeFailure) }
         guard (200..<300).contains(receiver.status) else {

@@ -1,4 +1,5 @@
 import Foundation
+import LogModel
 
 /// Prints log items as they arrive. Text: `[pod/container] message` (with `-t`, the time first),
 /// stderr lines marked, gaps as a visible line, messages as `Warning: …` on standard error.
@@ -103,18 +104,7 @@ package struct LogPrinter {
 
     /// `… 12,345 lines (3.2 MB) not kept (rolled over) …`
     package static func gapText(_ item: Components.Schemas.LogItem) -> String {
-        var text = "… \(grouped(item.records ?? 0)) line\(item.records == 1 ? "" : "s")"
-        if let bytes = item.bytes, bytes > 0 { text += " (\(ByteCount.text(bytes)))" }
-        text += " not kept"
-        if let reason = item.reason { text += " (\(reason))" }
-        return text + " …"
-    }
-
-    package static func grouped(_ number: Int) -> String {
-        let digits = Array(String(number))
-        return String(digits.enumerated().flatMap { index, digit in
-            index > 0 && (digits.count - index) % 3 == 0 ? [",", digit] : [digit]
-        })
+        GapText.describe(records: item.records ?? 0, bytes: item.bytes, reason: item.reason)
     }
 
     /// `2026-11-22T10:00:00.123456789Z` as `2026-11-22T10:00:00.123Z`.
@@ -126,15 +116,3 @@ package struct LogPrinter {
 }
 
 /// Byte counts as people read them: decimal units, one decimal place.
-package enum ByteCount {
-    package static func text(_ bytes: Int) -> String {
-        let units = ["bytes", "kB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]
-    }
-}

@@ -1,0 +1,62 @@
+import Foundation
+import LogModel
+
+/// The lines of a push, checked before any agent sees them: bounded, with fields of their own
+/// that cannot pass for the API's, and, on the sources the platform's logs CLI reads back as
+/// events, with every field it formats for their `event_type` (a missing one would crash it).
+enum PushedLines {
+    static let maxFields = 32
+    static let maxLineBytes = 64 * 1024
+    /// The fields the logs CLI formats, by source and event type.
+    static let eventFields: [String: [String: [String]]] = [
+        "jobs-api": [
+            "created": ["job_name", "user_name", "message_format"], "updated": ["job_name", "user_name", "message_format"],
+            "deleted": ["job_name", "user_name", "message_format"], "restarted": ["job_name", "user_name"],
+        ],
+        "deployments": [
+            "created": ["deployment_id", "description", "user_name", "builds", "jobs"],
+            "succeeded": ["deployment_id", "description", "builds", "jobs"],
+            "failed": ["deployment_id", "description", "builds", "jobs", "message_format"],
+        ],
+    ]
+
+    static func check(_ lines: [[String: JSONValue]], source: String) throws {
+        for (index, line) in lines.enumerated() {
+            let which = lines.count == 1 ? "the line" : "line \(index)"
+            let own = line.keys.filter { $0 != "message" && $0 != "datetime" }
+            guard own.count <= maxFields else {
+                throw GatewayError(.contentTooLarge, "\(which): at most \(maxFields) fields besides message and datetime, not \(own.count)")
+            }
+            for name in own.sorted() {
+                guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || $0.isLowercaseOrDigit }) else {
+                    throw GatewayError(.badRequest, "\(which): a field name is 1 to 64 of a-z, 0-9 and _, not \(name.prefix(80))")
+                }
+                guard !LogItem.memberNames.contains(name), name != "source" else {
+                    throw GatewayError(.badRequest, "\(which): \(name) is a name the API itself uses")
+                }
+            }
+            if let datetime = line["datetime"] {
+                guard case let .string(text) = datetime, NanoTime.parse(text) != nil else {
+                    throw GatewayError(.badRequest, "\(which): datetime must be an RFC 3339 time with Z or an offset")
+                }
+            }
+            guard case .string? = line["message"] else { throw GatewayError(.badRequest, "\(which): message must be a string") }
+            if let events = eventFields[source] {
+                let kinds = events.keys.sorted().joined(separator: ", ")
+                guard case let .string(kind)? = line["event_type"], let needed = events[kind] else {
+                    throw GatewayError(.badRequest, "\(which): source \(source) holds events: event_type must be one of \(kinds)")
+                }
+                if let missing = needed.first(where: { line[$0] == nil }) {
+                    throw GatewayError(.badRequest, "\(which): a \(kind) event of source \(source) needs \(needed.joined(separator: ", ")); \(missing) is missing")
+                }
+            }
+            guard try JSONEncoder().encode(line).count <= maxLineBytes else {
+                throw GatewayError(.contentTooLarge, "\(which): at most \(maxLineBytes) bytes encoded")
+            }
+        }
+    }
+}
+
+private extension UInt8 {
+    var isLowercaseOrDigit: Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// How a gap is told to a person: `… 12,345 lines (3.2 MB) not kept (rolled over) …`. The
+/// gateway puts it in a gap's `message` (the platform's clients print only that), and the CLI
+/// prints it too.
+public enum GapText {
+    public static func describe(records: Int, bytes: Int?, reason: String?) -> String {
+        var text = "… \(grouped(records)) line\(records == 1 ? "" : "s")"
+        if let bytes, bytes > 0 { text += " (\(ByteCount.text(bytes)))" }
+        text += " not kept"
+        if let reason { text += " (\(reason))" }
+        return text + " …"
+    }
+
+    /// `1234567` as `1,234,567`.
+    public static func grouped(_ number: Int) -> String {
+        let digits = Array(String(number))
+        return String(digits.enumerated().flatMap { index, digit in
+            index > 0 && (digits.count - index) % 3 == 0 ? [",", digit] : [digit]
+        })
+    }
+}
+
+extension LogItem {
+    /// A gap's text, as `GapText` tells it.
+    public var gapDescription: String {
+        GapText.describe(records: Int(clamping: records ?? 0), bytes: bytes.map { Int(clamping: $0) }, reason: reason)
+    }
+}
+
+/// Sizes in decimal units, as `du -h --si` and `ls` print them.
+public enum ByteCount {
+    public static func text(_ bytes: Int) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}
