@@ -77,7 +77,7 @@ struct GatewayAPI: APIProtocol {
         var parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
                                        grep: q.grep, accept: Self.accept(input.headers.accept))
         parameters.filters = scope.query
-        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .tool(scope)), parameters))
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .tool(scope)), parameters, emptyIsFine: true))
     }
 
     func getJobLogs(_ input: Operations.GetJobLogs.Input) async throws -> Operations.GetJobLogs.Output {

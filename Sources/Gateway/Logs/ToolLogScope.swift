@@ -1,7 +1,9 @@
 import LogModel
 
-/// What the tool-wide read (`GET /v1/tool/{tool}/logs`) covers: its sources, narrowed by job,
-/// build and deployment. The platform's sources are `run-logs` (the jobs' output), `jobs` (job
+/// What the tool-wide read (`GET /v1/tool/{tool}/logs`) covers: its sources, and, when any of
+/// `job_names`, `build_ids` and `deployment_ids` is given, only what belongs to the jobs,
+/// builds and deployments they name (the job events of those jobs, the events of those
+/// deployments). The platform's sources are `run-logs` (the jobs' output), `jobs` (job
 /// events, written to the custom source `jobs-api`) and `deployments` (deployment events); the
 /// platform's logs CLI formats only those three, so the others (`webservice`, `builds`,
 /// `activity`, any other custom source) come only when named.
@@ -35,29 +37,35 @@ struct ToolLogScope: Sendable {
         query = given.filter { !$0.1.isEmpty }.map { ($0.0, $0.1.sorted().joined(separator: ",")) }
     }
 
+    /// Whether any of the job, build and deployment filters was given: then they select, and
+    /// an entry comes only when it belongs to a named job, build or deployment.
+    var filtered: Bool { !jobNames.isEmpty || !buildIDs.isEmpty || !deploymentIDs.isEmpty }
+
     /// The source a ring's entries are read as, if this scope covers it.
     func source(of ring: AgentRing) -> String? {
         let source: String
+        let selected: Bool
         switch ring.kind {
-        case "continuous", "scheduled", "oneoff":
-            guard jobNames.isEmpty || jobNames.contains(ring.name) else { return nil }
-            source = "run-logs"
-        case "webservice": source = "webservice"
-        case "build":
-            guard buildIDs.isEmpty || buildIDs.contains(ring.name) else { return nil }
-            source = "builds"
-        case "activity": source = "activity"
-        default: source = Self.eventSources[ring.name] ?? ring.name
+        case "continuous", "scheduled", "oneoff": (source, selected) = ("run-logs", jobNames.contains(ring.name))
+        case "build": (source, selected) = ("builds", buildIDs.contains(ring.name))
+        case "webservice": (source, selected) = ("webservice", false)
+        case "activity": (source, selected) = ("activity", false)
+        default:
+            source = Self.eventSources[ring.name] ?? ring.name
+            // Events are selected one by one (`keeps`).
+            selected = source == "jobs" ? !jobNames.isEmpty : source == "deployments" && !deploymentIDs.isEmpty
         }
-        return sources.contains(source) ? source : nil
+        guard sources.contains(source), !filtered || selected else { return nil }
+        return source
     }
 
-    /// Whether an entry of an event source passes the job and deployment filters.
+    /// Whether an entry of an event source belongs to a named job or deployment.
     func keeps(_ item: LogItem, source: String) -> Bool {
+        guard filtered else { return true }
         func field(_ name: String) -> String? { if case let .string(text)? = item.fields?[name] { text } else { nil } }
         switch source {
-        case "jobs": return jobNames.isEmpty || field("job_name").map(jobNames.contains) == true
-        case "deployments": return deploymentIDs.isEmpty || field("deployment_id").map(deploymentIDs.contains) == true
+        case "jobs": return field("job_name").map(jobNames.contains) == true
+        case "deployments": return field("deployment_id").map(deploymentIDs.contains) == true
         default: return true
         }
     }
