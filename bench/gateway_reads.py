@@ -85,13 +85,14 @@ def main():
                 client.request("GET", "/v1/tool/demo/job/cri/logs?" + query, headers=headers)
                 response = client.getresponse()
                 body = response.read()
-                # A record split by the runtime (CRI `P`) counts as a record, not a line: ~5 % here.
-                assert response.status == 200 and body.count(b"\n") >= want_lines * 0.9, (response.status, body[:200])
+                assert response.status == 200 and body.count(b"\n") >= want_lines, (response.status, body[:200])
             return run
 
-        assert peers.wait_until(lambda: gateway_get("lines=1", 1)() is None, 20, 0.1) is not None
+        # The data set's times are of 2026-11-22: outside the API's default window of an hour.
+        last_lines = "since=2026-11-22T00:00:00Z&direction=newest_first&lines="
+        assert peers.wait_until(lambda: gateway_get(last_lines + "1", 1)() is None, 20, 0.1) is not None
         since, until = "2026-11-22T10:08:20Z", "2026-11-22T10:08:21Z"
-        last = {"gateway, lines=1000 (keep-alive client)": timed_ms(gateway_get("lines=1000", 1000), a.runs),
+        last = {"gateway, lines=1000 (keep-alive client)": timed_ms(gateway_get(last_lines + "1000", 1000), a.runs),
                 "tail -n 1000 (the file)": timed_ms(command(["tail", "-n", "1000", peers.CRI], 1000), a.runs),
                 "journalctl -n 1000 (the journal)": timed_ms(command(["journalctl", "-D", peers.JDIR, "-n", "1000", "-o", "cat"], 1000), a.runs)}
         seek = {"gateway, since/until (keep-alive client)": timed_ms(gateway_get(f"since={since}&until={until}", 1000), a.runs),
@@ -128,7 +129,7 @@ def main():
             f.write(os.urandom(4096))
         small = {"gateway, lines=10": [], "nginx, 4 KiB file": []}
         for _ in range(max(1, rounds // 2)):
-            for label, extra in (("gateway, lines=10", ["-H", "x-toolforge-tool: demo", f"http://{gateway_at}/v1/tool/demo/job/cri/logs?lines=10"]),
+            for label, extra in (("gateway, lines=10", ["-H", "x-toolforge-tool: demo", f"http://{gateway_at}/v1/tool/demo/job/cri/logs?{last_lines}10"]),
                                  ("nginx, 4 KiB file", [f"http://127.0.0.1:{peers.PORT}/4k.bin"])):
                 out = subprocess.run(["timeout", "30", "wrk", "-t2", "-c64", "-d10s"] + extra, capture_output=True, text=True).stdout
                 result = peers._parse_wrk(out)

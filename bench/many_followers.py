@@ -20,7 +20,7 @@ LINES = 500
 
 async def follow(host, port, expect, seen, ready):
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(b"GET /v1/tool/demo/job/busy/logs?follow=true&lines=0 HTTP/1.1\r\nHost: gateway\r\n"
+    writer.write(b"GET /v1/tool/demo/job/busy/logs?follow=true&since=0s HTTP/1.1\r\nHost: gateway\r\n"
                  b"x-toolforge-tool: demo\r\nAccept: application/x-ndjson\r\n\r\n")
     await writer.drain()
     ready.append(1)

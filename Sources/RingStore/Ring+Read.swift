@@ -72,10 +72,12 @@ extension Ring {
         switch request.start {
         case .beginning: start = 0
         case let .seq(seq): start = seq
-        case let .time(time): start = try seek(time: time, in: snapshot, window: &window)
+        case let .time(time): start = try lineStart(atOrAfter: seek(time: time, in: snapshot, window: &window), in: snapshot, window: &window)
         case let .last(count):
             var end = min(request.before ?? snapshot.nextSeq, snapshot.nextSeq)
-            if let until = request.until { end = min(end, try seek(time: until, in: snapshot, window: &window)) }
+            if let until = request.until {
+                end = min(end, try lineStart(atOrAfter: seek(time: until, in: snapshot, window: &window), in: snapshot, window: &window))
+            }
             start = try startOfLast(count, streams: request.streams, before: end, in: snapshot, window: &window)
         }
         var collector = Collector(request: request, next: start)
@@ -208,19 +210,47 @@ extension Ring {
             let start = seqBack(span)
             var counter = Collector(request: ReadRequest(before: end, streams: streams), next: start, keepPayloads: false)
             _ = try readForward(&counter, from: state, window: &window)
-            // A line starts at a record whose predecessor (as read) was not partial.
             var lineStarts: [UInt64] = []
-            var continues = false
+            var previous: LogRecord?
             for item in counter.items {
-                guard case let .record(record) = item else { continue }
-                if !continues { lineStarts.append(record.seq) }
-                continues = record.flags.contains(.partial)
+                guard case let .record(record) = item else {
+                    previous = nil
+                    continue
+                }
+                if !Self.continues(previous, stream: record.stream) { lineStarts.append(record.seq) }
+                previous = record
             }
             if lineStarts.count > count { return lineStarts[lineStarts.count - count] }
             if start == 0, lineStarts.count == count { return lineStarts[0] }
             if start == 0 || span >= visible { return start }
             span = Swift.min(span * 4, visible)
         }
+    }
+}
+
+extension Ring {
+    /// Whether a record of `stream` continues the line of `previous`: the runtime split a line
+    /// (CRI `P` … `F`) into consecutive records of one stream, all but the last partial.
+    public static func continues(_ previous: LogRecord?, stream: LogStream) -> Bool {
+        previous.map { $0.flags.contains(.partial) && $0.stream == stream } ?? false
+    }
+
+    /// The first line start at or after `seq`. A line has the time of its first record, so a
+    /// record that continues a line begun before a time bound belongs on that line's side of it.
+    func lineStart(atOrAfter seq: UInt64, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
+        guard seq > 0, seq < state.nextSeq else { return seq }
+        // A line the runtime split is at most a few records; a chain that never ends is cut here.
+        var collector = Collector(request: ReadRequest(maxItems: 1024), next: seq - 1, keepPayloads: false)
+        _ = try readForward(&collector, from: state, window: &window)
+        var previous: LogRecord?
+        for item in collector.items {
+            // A gap ends a line.
+            if case let .gap(gap) = item { return max(seq, gap.seq) }
+            guard case let .record(record) = item else { continue }
+            if record.seq >= seq, !Self.continues(previous, stream: record.stream) { return record.seq }
+            previous = record
+        }
+        return max(seq, collector.next)
     }
 }
 
@@ -232,13 +262,15 @@ struct Collector {
     var items: [ReadItem] = []
     var bytes = 0
     var end: ReadResult.End?
+    /// The last record taken, while it may be continued: `until` cuts between lines only.
+    var lastRecord: LogRecord?
 
-    private mutating func room(for payloadBytes: Int, at timestamp: Int64?, seq: UInt64) -> Bool {
+    private mutating func room(for payloadBytes: Int, at timestamp: Int64?, seq: UInt64, continuesLine: Bool = false) -> Bool {
         if let before = request.before, seq >= before {
             end = .until
             return false
         }
-        if let until = request.until, let timestamp, timestamp >= until {
+        if let until = request.until, let timestamp, timestamp >= until, !continuesLine {
             end = .until
             return false
         }
@@ -255,6 +287,7 @@ struct Collector {
 
     mutating func take(_ gap: Gap) -> Bool {
         guard room(for: 0, at: gap.timestamp, seq: gap.seq) else { return false }
+        lastRecord = nil
         items.append(.gap(gap))
         next = gap.seq + gap.seqCount
         return true
@@ -280,10 +313,12 @@ struct Collector {
             next = header.seq + 1
             return true
         }
-        guard room(for: Int(header.length), at: header.timestamp, seq: header.seq) else { return false }
+        guard room(for: Int(header.length), at: header.timestamp, seq: header.seq,
+                   continuesLine: Ring.continues(lastRecord, stream: stream)) else { return false }
         let record = LogRecord(seq: header.seq, timestamp: header.timestamp, stream: stream,
                                flags: RecordFlags(rawValue: header.flags), payload: keepPayloads ? window.payload(of: frame) : [])
         items.append(.record(record))
+        lastRecord = record
         bytes += Int(header.length)
         next = header.seq + 1
         return true

@@ -39,11 +39,13 @@ struct ReadOptions: ParsableArguments {
 
     /// The last N lines are read newest first (and printed oldest first): given `-n`, or without
     /// `--since`. A follow asks for its last lines oldest first.
-    var newestFirst: Bool { !follow && (lines ?? last != nil || since == nil) }
+    var newestFirst: Bool { !follow && (lines ?? last ?? 1) > 0 && (lines ?? last != nil || since == nil) }
 
-    /// Where a read starts.
+    /// Where a read starts. `-n 0` asks for no lines (a follow of what comes from now on); the
+    /// API's `lines=0` would mean all of them.
     var start: [(String, String)] {
         let count = lines ?? last ?? (since == nil ? Self.defaultLines : nil)
+        if count == 0 { return [("since", "0s")] }
         return Self.given([("lines", count.map(String.init)), ("since", since ?? Self.beginning),
                            ("direction", newestFirst ? "newest_first" : nil)])
     }
@@ -60,6 +62,8 @@ struct ReadOptions: ParsableArguments {
 
     /// Reads `path` (under the tool) and prints it; `run` is the run read when none is given.
     func read(_ path: String, run defaultRun: String?, _ global: GlobalOptions) throws {
+        // No lines asked for, and none to wait for.
+        if lines ?? last == 0, !follow { return }
         try global.run { session throws(CLIFailure) in
             let printer = session.printer(LogPrinter.Options(format: session.format, timestamps: timestamps, raw: raw))
             let reader = LogReader(client: session.client, printer: printer, errors: session.errors, errorPalette: session.errorPalette)

@@ -64,6 +64,8 @@ import TestSupport
             ("?until=2026-13-01T00:00:00Z", #"Invalid "until" time: 2026-13-01T00:00:00Z (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
             ("?since=1h&until=2h", #""since" time must be before "until" time"#),
             ("?container=Bad_Name", "container: not a container name: Bad_Name"),
+            ("?direction=newest_first&after=c1.\(Base64.encode(Array("x=s1".utf8), urlSafe: true))",
+             "after: a follow's cursor goes on forward, not newest first"),
             ("?after=c1.nonsense", "after: not a cursor of this API: c1.nonsense"),
         ]
         for (query, message) in cases {
@@ -81,6 +83,8 @@ import TestSupport
         let old = try gw.writer(node: "node-1", pod: "old")
         try old.write("long ago", time: NanoTime.now() - 7_200_000_000_000)
         _ = try await eventually("the old job") { try await gw.logs("/v1/tool/demo/job/old/logs?since=3h").items.first }
+        // `until` alone: the window is the hour before it.
+        #expect(try await gw.logs("/v1/tool/demo/job/old/logs?until=90m").items.compactMap(\.message) == ["long ago"])
         let empty = try await gw.get("/v1/tool/demo/job/old/logs", as: GatewayHarness.tool("demo"))
         #expect(empty.status == 404)
         #expect(empty.errors == ["Job 'old' does not have any logs available"])
@@ -496,6 +500,16 @@ import TestSupport
             #expect(answer.errors == [message], "\(bad)")
         }
         let huge = #"{"message": "\#(String(repeating: "x", count: 70_000))"}"#
+        // Names and times that would pass for what they are not.
+        for (path, bad, message) in [("jobs", #"{"message": "x"}"#, "jobs is the name of a source of the tool's log; push to another name"),
+                                     ("deploys", #"{"message": "x", "datetime": "2200-01-01T00:00:00Z"}"#,
+                                      "the line: datetime is in the future: 2200-01-01T00:00:00Z")] {
+            let answer = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/\(path)/log", method: .POST,
+                                                    headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 },
+                                                    body: Array(bad.utf8))
+            #expect(answer.status == 400, "\(bad)")
+            #expect(answer.errors == [message], "\(bad)")
+        }
         let tooLong = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/deploys/log", method: .POST,
                                                  headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 },
                                                  body: Array(huge.utf8))

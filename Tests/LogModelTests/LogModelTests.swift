@@ -102,3 +102,26 @@ import Testing
         #expect(item.message == "hi")
     }
 }
+
+@Suite struct LogItemEncodingTests {
+    /// What Python's `splitlines` breaks at (the platform's clients read streams with it) never
+    /// stands raw in a line of JSON; everything else of UTF-8 passes as it is.
+    @Test func lineSeparatorsAreEscaped() throws {
+        let item = LogItem(type: .log, message: "a\u{2028}b\u{2029}c\u{85}d\u{0B}e é \u{20AC} \u{1F600}")
+        let line = String(decoding: item.ndjson(), as: UTF8.self)
+        #expect(line.contains(#""a\u2028b\u2029c\u0085d\u000be é € 😀""#))
+        #expect(line.dropLast().split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).count == 1)
+        #expect(try JSONDecoder().decode(LogItem.self, from: Data(line.utf8)).message == item.message)
+    }
+
+    /// A pushed line's fields are members of the entry, and read back as fields.
+    @Test func fieldsAreMembers() throws {
+        let item = LogItem(type: .log, message: "m", run: "r", fields: ["user_name": .string("alice"), "run": .string("not this")])
+        let line = String(decoding: item.ndjson(), as: UTF8.self)
+        #expect(line.contains(#""user_name":"alice""#))
+        #expect(!line.contains("not this"))
+        let decoded = try JSONDecoder().decode(LogItem.self, from: Data(line.utf8))
+        #expect(decoded.fields == ["user_name": .string("alice")])
+        #expect(decoded.run == "r")
+    }
+}

@@ -34,13 +34,16 @@ import TestSupport
         let ring = try await agent.ring(pod: "p")
         let other = "r1.00000000-0000-4000-8000-000000000000.1"
         let cases: [(String, String)] = [
-            ("?lines=-1", "lines: must be a whole number from 0 to 100000"),
-            ("?lines=abc", "lines: must be a whole number from 0 to 100000"),
+            ("?lines=-1", "lines: must be a whole number from 0 to 1000000"),
+            ("?lines=abc", "lines: must be a whole number from 0 to 1000000"),
+            ("?lines=5&after=r1.\(ring.id).0", "lines: the last lines start where they start, not after a cursor"),
             ("?since=yesterday", "since: must be nanoseconds since the epoch or an RFC 3339 time, not yesterday"),
             ("?until=2026-13-01T00:00:00Z", "until: must be nanoseconds since the epoch or an RFC 3339 time, not 2026-13-01T00:00:00Z"),
             ("?stream=both", "stream: must be all, stdout, stderr or other, not both"),
             ("?follow=yes", "follow: must be true or false, not yes"),
             ("?limit_bytes=0", "limit_bytes: must be a positive whole number"),
+            ("?limit=0", "limit: must be a positive whole number"),
+            ("?before=\(other)", "before: the cursor is for another ring"),
             ("?after=nonsense", "after: not a cursor: nonsense"),
             ("?after=\(other)", "after: the cursor is for another ring"),
         ]

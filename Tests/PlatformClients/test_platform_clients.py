@@ -10,22 +10,18 @@ in proxy mode; (b) our gateway alone, in mutual TLS, answering under `/logs` its
 """
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "scripts"))
-from demo_workload import Pod, component, finished, now, stamp  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from platform_stack import Stack, wait_for  # noqa: E402
+from demo_workload import component, finished, now, stamp  # noqa: E402
 
 BIN = os.environ["BIN"]
 VENV = os.environ["VENV"]
@@ -33,199 +29,32 @@ WORKER_LINES = 1200
 SEPARATOR_LINE = "before\u2028after the line separator"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, what, seconds=30):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Stack:
-    """Two agents, a gateway and (layout a) nginx, with pods of the tools demo and other."""
-
-    def __init__(self, layout):
-        self.layout = layout
-        self.root = tempfile.mkdtemp(prefix="toolforge-logs-platform.")
-        self.processes = []
-        self.certs = os.path.join(self.root, "certs")
-        subprocess.run([os.path.join(REPO, "scripts", "make-certs"), self.certs, "tool:demo", "tool:other"], check=True)
-        self.write_pods()
-        with open(os.path.join(self.root, "token"), "w") as f:
-            f.write("platform-test-token\n")
-        agents = [self.agent(node) for node in ("node-1", "node-2")]
-        gateway_port = free_port()
-        common = [os.path.join(BIN, "logs-gateway"), "--listen", f"127.0.0.1:{gateway_port}",
-                  "--agent-token-file", os.path.join(self.root, "token"), "--heartbeat", "2s",
-                  "--service", r"jobs-api=^/v1/tool/[^/]+/source/jobs-api/log$", "--rate-limit", "1000"]
-        for node, address in agents:
-            common += ["--agent", f"{node}={address}"]
-        if layout == "nginx":
-            self.start(common + ["--auth", "proxy", "--trusted-proxy", "127.0.0.1/32"], "gateway")
-            self.gateway = f"http://127.0.0.1:{gateway_port}"
-            wait_for(lambda: self.healthy(self.gateway + "/v1/healthz"), "the gateway")
-            self.url = self.nginx(gateway_port)
-        else:
-            self.start(common + ["--auth", "mtls", "--tls-cert", f"{self.certs}/server.crt", "--tls-key", f"{self.certs}/server.key",
-                                 "--client-ca", f"{self.certs}/ca.crt"], "gateway")
-            self.url = f"https://127.0.0.1:{gateway_port}"
-            self.gateway = None
-            wait_for(lambda: self.healthy(self.url + "/logs/v1/healthz"), "the gateway")
-        self.home = self.make_home("demo")
-
-    def write_pods(self):
-        at = now()
-        self.pods = {}
-
-        def pod(node, namespace, name, labels, **kwargs):
-            p = Pod(self.root, node, namespace, name, labels, **kwargs)
-            self.pods.setdefault(node, []).append(p)
-            return p
-
-        self.worker = pod("node-1", "tool-demo", "worker-7d9f-abcde", component("deployments", "worker"))
-        start = at - timedelta(minutes=40)
-        with open(self.worker.path, "a") as log:
-            for n in range(WORKER_LINES):
-                log.write(f"{stamp(start + timedelta(seconds=n))} stdout F worker line {n:05d}\n")
-        replica = pod("node-2", "tool-demo", "worker-7d9f-fghij", component("deployments", "worker"))
-        replica.write(["replica on node-2"], at=at - timedelta(minutes=5))
-        self.separator = pod("node-2", "tool-demo", "sep-1111-aaaaa", component("deployments", "sep"))
-        self.separator.write([SEPARATOR_LINE], at=at - timedelta(minutes=3))
-        old = pod("node-1", "tool-demo", "old-2222-bbbbb", component("jobs", "old"), owner=("Job", "old"), state=finished(0, 300))
-        old.write(["from long ago"], at=at - timedelta(hours=5))
-        self.quiet = pod("node-1", "tool-demo", "quiet-3333-ccccc", component("deployments", "quiet"))
-        self.quiet.write(["quiet: started"], at=at - timedelta(minutes=1))
-        build = pod("node-2", "image-build", "demo-build-abc-pod", {"tekton.dev/pipelineRun": "demo-build-abc", "user": "demo"},
-                    container="step-build", state=finished(0, 2))
-        build.write(["build step: exporting image"], at=at - timedelta(minutes=3))
-        pod("node-1", "tool-other", "secret-4444-ddddd", component("deployments", "secret")).write(["only tool other may read this"])
-        for node, pods in self.pods.items():
-            with open(os.path.join(self.root, f"pods-{node}.json"), "w") as f:
-                json.dump({"kind": "PodList", "items": [p.manifest() for p in pods]}, f)
-
-    def agent(self, node):
-        out = self.start([os.path.join(BIN, "logs-agent"), "--node", node, "--pods-dir", os.path.join(self.root, f"pods-{node}"),
-                          "--pods-json", os.path.join(self.root, f"pods-{node}.json"), "--data-dir", os.path.join(self.root, f"data-{node}"),
-                          "--listen", "127.0.0.1:0", "--token-file", os.path.join(self.root, "token")], node)
-        address = []
-
-        def listening():
-            with open(out) as f:
-                for word in f.read().split():
-                    if word.startswith("127.0.0.1:"):
-                        address.append(word.strip(".,"))
-                        return True
-            return False
-        wait_for(listening, f"agent {node}")
-        return node, "http://" + address[0]
-
-    def nginx(self, gateway_port):
-        port = free_port()
-        temp = os.path.join(self.root, "nginx")
-        os.makedirs(temp)
-        config = os.path.join(self.root, "nginx.conf")
-        with open(config, "w") as f:
-            f.write(f"""
-daemon off;
-worker_processes 1;
-pid {temp}/nginx.pid;
-error_log {temp}/error.log;
-events {{}}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    map $ssl_client_s_dn $tool {{
-        ~(^|,)CN=(?<cn>[^,]+) $cn;
-        default "";
-    }}
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {self.certs}/server.crt;
-        ssl_certificate_key {self.certs}/server.key;
-        ssl_client_certificate {self.certs}/ca.crt;
-        ssl_verify_client on;
-        location /logs/ {{
-            proxy_pass http://127.0.0.1:{gateway_port}/;
-            proxy_http_version 1.1;
-            proxy_set_header x-toolforge-tool $tool;
-            proxy_set_header x-toolforge-user "";
-            proxy_buffering off;
-            proxy_read_timeout 300s;
-        }}
-    }}
-}}
-""")
-        self.start(["nginx", "-c", config, "-e", f"{temp}/error.log"], "nginx")
-        url = f"https://127.0.0.1:{port}"
-        wait_for(lambda: self.healthy(url + "/logs/v1/healthz"), "nginx")
-        return url
-
-    def healthy(self, url):
-        import ssl
-        context = ssl.create_default_context(cafile=f"{self.certs}/ca.crt")
-        context.load_cert_chain(f"{self.certs}/demo.crt", f"{self.certs}/demo.key")
-        try:
-            with urllib.request.urlopen(url, context=context if url.startswith("https") else None, timeout=2) as r:
-                return json.load(r)["data"]["status"] == "OK"
-        except Exception:
-            return False
-
-    def start(self, command, name):
-        out = os.path.join(self.root, f"{name}.out")
-        self.processes.append(subprocess.Popen(command, stdout=open(out, "w"), stderr=open(os.path.join(self.root, f"{name}.log"), "w")))
-        return out
-
-    def make_home(self, namespace_tool, cert_tool="demo"):
-        home = os.path.join(self.root, f"home-{namespace_tool}-{cert_tool}")
-        os.makedirs(os.path.join(home, ".kube"), exist_ok=True)
-        with open(os.path.join(home, ".kube", "config"), "w") as f:
-            f.write(f"""apiVersion: v1
-kind: Config
-current-context: toolforge
-clusters:
-- name: toolforge
-  cluster: {{server: "https://127.0.0.1:1"}}
-contexts:
-- name: toolforge
-  context: {{cluster: toolforge, user: tool, namespace: tool-{namespace_tool}}}
-users:
-- name: tool
-  user: {{client-certificate: {self.certs}/{cert_tool}.crt, client-key: {self.certs}/{cert_tool}.key}}
-""")
-        with open(os.path.join(home, ".toolforge.yaml"), "w") as f:
-            f.write(f"api_gateway:\n  url: {self.url}\n")
-        return home
-
-    def run(self, command, *args, home=None, timeout=60):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TOOL_TOOLFORGE")}
-        env.update(HOME=home or self.home, REQUESTS_CA_BUNDLE=f"{self.certs}/ca.crt", KUBECONFIG=os.path.join(home or self.home, ".kube", "config"))
-        return subprocess.run([os.path.join(VENV, "bin", command), *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-    def stop(self):
-        for process in reversed(self.processes):
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+def write_pods(s, pod):
+    """The tool demo's jobs (one with more lines than a page, on two nodes), a build, and a job
+    of the tool other."""
+    at = now()
+    s.worker = pod("node-1", "tool-demo", "worker-7d9f-abcde", component("deployments", "worker"))
+    start = at - timedelta(minutes=40)
+    with open(s.worker.path, "a") as log:
+        for n in range(WORKER_LINES):
+            log.write(f"{stamp(start + timedelta(seconds=n))} stdout F worker line {n:05d}\n")
+    replica = pod("node-2", "tool-demo", "worker-7d9f-fghij", component("deployments", "worker"))
+    replica.write(["replica on node-2"], at=at - timedelta(minutes=5))
+    s.separator = pod("node-2", "tool-demo", "sep-1111-aaaaa", component("deployments", "sep"))
+    s.separator.write([SEPARATOR_LINE], at=at - timedelta(minutes=3))
+    old = pod("node-1", "tool-demo", "old-2222-bbbbb", component("jobs", "old"), owner=("Job", "old"), state=finished(0, 300))
+    old.write(["from long ago"], at=at - timedelta(hours=5))
+    s.quiet = pod("node-1", "tool-demo", "quiet-3333-ccccc", component("deployments", "quiet"))
+    s.quiet.write(["quiet: started"], at=at - timedelta(minutes=1))
+    build = pod("node-2", "image-build", "demo-build-abc-pod", {"tekton.dev/pipelineRun": "demo-build-abc", "user": "demo"},
+                container="step-build", state=finished(0, 2))
+    build.write(["build step: exporting image"], at=at - timedelta(minutes=3))
+    pod("node-1", "tool-other", "secret-4444-ddddd", component("deployments", "secret")).write(["only tool other may read this"])
 
 
 @pytest.fixture(scope="module", params=["nginx", "standalone"])
 def stack(request):
-    s = Stack(request.param)
+    s = Stack(request.param, BIN, VENV, write_pods)
     try:
         # The agents have ingested everything once the job reads back whole.
         wait_for(lambda: s.run("toolforge-jobs", "logs", "worker", "-l", "1").stdout.strip().endswith(f"worker line {WORKER_LINES - 1:05d}")
@@ -292,13 +121,10 @@ def test_line_separator_survives(stack):
 
 
 def test_follow(stack):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOOL_TOOLFORGE")}
-    env.update(HOME=stack.home, REQUESTS_CA_BUNDLE=f"{stack.certs}/ca.crt", KUBECONFIG=os.path.join(stack.home, ".kube", "config"),
-               PYTHONUNBUFFERED="1")
     output = os.path.join(stack.root, "follow.out")
     errors = os.path.join(stack.root, "follow.err")
     with open(output, "w") as out, open(errors, "w") as err:
-        follower = subprocess.Popen([os.path.join(VENV, "bin", "toolforge-jobs"), "logs", "quiet", "-f", "-l", "1"], env=env,
+        follower = subprocess.Popen([os.path.join(VENV, "bin", "toolforge-jobs"), "logs", "quiet", "-f", "-l", "1"], env=stack.env(),
                                     stdout=out, stderr=err)
     try:
         wait_for(lambda: "quiet: started" in open(output).read(), "the follow's first line")

@@ -127,6 +127,33 @@ import Testing
         #expect(none.next == 100)
     }
 
+    /// The last N lines count lines, not records (a line the runtime split is one), and come
+    /// from before the window's end: `until` and `before`, never the ring's end.
+    @Test func lastLinesCountLinesBeforeTheWindowsEnd() throws {
+        let directory = TemporaryDirectory()
+        let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
+        // Lines of 1, 3, 1, 2 and 1 records: seqs 0 | 1 2 3 | 4 | 5 6 | 7.
+        let split: Set<UInt64> = [1, 2, 5]
+        try ring.append((0..<8).map { index in
+            .line(timestamp: Int64(index) * 1000, stream: .stdout, flags: split.contains(UInt64(index)) ? [.partial] : [], payload: payload(index))
+        })
+        #expect(try ring.read(ReadRequest(start: .last(2))).records.map(\.seq) == [5, 6, 7])
+        #expect(try ring.read(ReadRequest(start: .last(3))).records.map(\.seq) == [4, 5, 6, 7])
+        #expect(try ring.read(ReadRequest(start: .last(4))).records.map(\.seq) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(try ring.read(ReadRequest(start: .last(9))).records.map(\.seq) == Array(0..<8))
+        let beforeSeven = try ring.read(ReadRequest(start: .last(2), before: 7))
+        #expect(beforeSeven.records.map(\.seq) == [4, 5, 6])
+        #expect(beforeSeven.end == .until)
+        #expect(try ring.read(ReadRequest(start: .last(1), until: 4000)).records.map(\.seq) == [1, 2, 3])
+        #expect(try ring.read(ReadRequest(start: .last(5), before: 1)).records.map(\.seq) == [0])
+        #expect(try ring.read(ReadRequest(start: .last(1), before: 0)).items.isEmpty)
+        // A line has its first record's time: a time bound inside a line leaves it whole, on
+        // the side of its start. Line 1..3 runs from 1000 to 3000.
+        #expect(try ring.read(ReadRequest(start: .time(2000))).records.map(\.seq) == [4, 5, 6, 7])
+        #expect(try ring.read(ReadRequest(start: .time(1000), until: 2000)).records.map(\.seq) == [1, 2, 3])
+        #expect(try ring.read(ReadRequest(start: .last(1), until: 2500)).records.map(\.seq) == [1, 2, 3])
+    }
+
     @Test func refusesNewerMajorVersionsAndForeignFiles() throws {
         let directory = TemporaryDirectory()
         let ring = try makeRing(in: directory)

@@ -258,7 +258,7 @@ struct GatewayAPI: APIProtocol {
             // items here; one that asked for its last lines reads them newest first.
             var first = request
             var limit = request.follow ? MergedLogs.pageItems : min(request.lines ?? .max, GatewayAPI.streamedItems)
-            if request.follow, let lines = request.lines {
+            if request.follow, let lines = request.lines, request.after == nil {
                 first.newestFirst = true
                 limit = min(lines, GatewayAPI.streamedItems)
             }
@@ -267,7 +267,8 @@ struct GatewayAPI: APIProtocol {
             var notes = page.warnings
             if !request.follow, page.more, limit < request.lines ?? .max, let mark = page.mark {
                 // Said before the items, so that a reader that stops early still knows.
-                notes.append("this read stops after \(limit) items; for the rest, read again with after=\(CompositeCursor(mark: mark).text)")
+                let direction = request.newestFirst ? "&direction=newest_first" : ""
+                notes.append("this read stops after \(limit) items; for the rest, read again with after=\(CompositeCursor(mark: mark).text)\(direction)")
             }
             for note in notes {
                 guard await warn(note) else { return }
@@ -282,7 +283,8 @@ struct GatewayAPI: APIProtocol {
             }
             if !chunk.isEmpty, !(await out.send(ArraySlice(chunk))) { return }
             guard request.follow else { return out.finish() }
-            let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished) {
+            // A follow with an end (`until`, a given run) ends when every ring it follows has.
+            let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished || request.until != nil) {
                 selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
             }
             // A follow's clean end says "nothing more will come" (a finished run). Anything
@@ -331,7 +333,7 @@ struct GatewayAPI: APIProtocol {
             throw GatewayError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(typed.count)")
         }
         let lines = try typed.map { try JSONDecoder().decode([String: JSONValue].self, from: JSONEncoder().encode($0)) }
-        try PushedLines.check(lines, source: source)
+        try PushedLines.check(lines, source: source, now: NanoTime.now())
         guard let agent = index.agents.max(by: { rank(tool, source, $0.node) < rank(tool, source, $1.node) }) else {
             throw GatewayError(.serviceUnavailable, "no agent is known yet to keep source \(source) of \(tool)")
         }

@@ -58,17 +58,22 @@ struct LogParameters: Sendable {
             }
             return value
         }
-        request.since = try time(since, "since") ?? now - Self.defaultWindow
-        // A follow has no end unless asked for one.
-        request.until = try time(until, "until") ?? (request.follow ? nil : now)
-        if let until = request.until, request.since! >= until {
-            throw GatewayError(.badRequest, "\"since\" time must be before \"until\" time")
-        }
         if let cursor = after ?? lastEventID {
-            request.after = try CompositeCursor(parsing: cursor)
-            if let mark = request.after?.mark, mark.newestFirst != request.newestFirst {
+            let position = try CompositeCursor(parsing: cursor)
+            if let mark = position.mark, mark.newestFirst != request.newestFirst {
                 throw GatewayError(.badRequest, "after: the cursor is of a read in the other direction")
             }
+            if position.mark == nil, request.newestFirst {
+                throw GatewayError(.badRequest, "after: a follow's cursor goes on forward, not newest first")
+            }
+            request.after = position
+        }
+        // A follow has no end unless asked for one.
+        request.until = try time(until, "until") ?? (request.follow ? nil : now)
+        // The window is the hour before its end, unless it starts where a cursor says.
+        request.since = try time(since, "since") ?? (request.after == nil ? (request.until ?? now) - Self.defaultWindow : nil)
+        if let since = request.since, let until = request.until, since >= until {
+            throw GatewayError(.badRequest, "\"since\" time must be before \"until\" time")
         }
         return request
     }
@@ -78,7 +83,7 @@ struct LogParameters: Sendable {
     /// owed, and where this page stopped.
     func nextURL(_ request: LogRequest, served: Int, mark: CompositeCursor.Mark) -> String {
         var query: [(String, String)] = filters
-        query.append(("since", NanoTime.format(request.since!)))
+        if let since = request.since { query.append(("since", NanoTime.format(since))) }
         if let until = request.until { query.append(("until", NanoTime.format(until))) }
         if let lines = request.lines { query.append(("lines", String(lines - served))) }
         query.append(("direction", request.newestFirst ? "newest_first" : "oldest_first"))
@@ -128,7 +133,8 @@ enum LogEncoding {
     /// The generated schema type of an item, for JSON pages: field by field, but for the rare
     /// free-form fields (pushed lines, events), which take a JSON round trip.
     static func schema(_ item: LogItem) throws -> Components.Schemas.LogItem {
-        var fields = item.fields ?? [:]
+        // The item's own members win over a pushed line's fields of the same name.
+        var fields = (item.fields ?? [:]).filter { !LogItem.memberNames.contains($0.key) }
         let source = fields.removeValue(forKey: "source").flatMap { if case let .string(text) = $0 { text } else { nil } }
         let jobName = fields.removeValue(forKey: "job_name").flatMap { if case let .string(text) = $0 { text } else { nil } }
         return try Components.Schemas.LogItem(

@@ -7,6 +7,8 @@ import LogModel
 enum PushedLines {
     static let maxFields = 32
     static let maxLineBytes = 64 * 1024
+    /// How far ahead of the gateway's clock a line's own time may be.
+    static let maxSkew: Int64 = 300_000_000_000
     /// The fields the logs CLI formats, by source and event type.
     static let eventFields: [String: [String: [String]]] = [
         "jobs-api": [
@@ -20,7 +22,11 @@ enum PushedLines {
         ],
     ]
 
-    static func check(_ lines: [[String: JSONValue]], source: String) throws {
+    static func check(_ lines: [[String: JSONValue]], source: String, now: Int64) throws {
+        // A custom source of that name would read back as the platform's.
+        guard !ToolLogScope.sourceNames.contains(source) || ToolLogScope.eventSources[source] != nil else {
+            throw GatewayError(.badRequest, "\(source) is the name of a source of the tool's log; push to another name")
+        }
         for (index, line) in lines.enumerated() {
             let which = lines.count == 1 ? "the line" : "line \(index)"
             let own = line.keys.filter { $0 != "message" && $0 != "datetime" }
@@ -36,9 +42,10 @@ enum PushedLines {
                 }
             }
             if let datetime = line["datetime"] {
-                guard case let .string(text) = datetime, NanoTime.parse(text) != nil else {
+                guard case let .string(text) = datetime, let time = NanoTime.parse(text) else {
                     throw GatewayError(.badRequest, "\(which): datetime must be an RFC 3339 time with Z or an offset")
                 }
+                guard time <= now + maxSkew else { throw GatewayError(.badRequest, "\(which): datetime is in the future: \(text)") }
             }
             guard case .string? = line["message"] else { throw GatewayError(.badRequest, "\(which): message must be a string") }
             if let events = eventFields[source] {

@@ -4,8 +4,8 @@ import LogModel
 /// - `k1.`: a *mark*, the last item handed out in merged order (its time, ring and position).
 ///   Every other ring's position follows from it, so it stays small whatever the number of
 ///   rings: pages (`next.url`) and the items of a read carry it.
-/// - `c1.`: every ring's own position, for the items of a follow, which come in the order the
-///   agents send them rather than in merged order.
+/// - `c1.`: every ring's own position (after a sequence number, or from a time), for the
+///   items of a follow, which come in the order the agents send them rather than in merged order.
 struct CompositeCursor: Equatable, Sendable {
     enum Position: Equatable, Sendable {
         /// After this sequence number (forward).
@@ -31,8 +31,10 @@ struct CompositeCursor: Equatable, Sendable {
         /// same time are past that time, rings merged after it are not.
         func position(of other: String) -> Position {
             if other == ring { return newestFirst ? .before(seq) : .after(seq) }
-            if newestFirst { return other > ring ? .until(time) : .until(time + 1) }
-            return other < ring ? .since(time + 1) : .since(time)
+            // Saturating: a mark comes from a client, and may hold any time.
+            let past = time == .max ? time : time + 1
+            if newestFirst { return other > ring ? .until(time) : .until(past) }
+            return other < ring ? .since(past) : .since(time)
         }
     }
 
@@ -52,12 +54,12 @@ struct CompositeCursor: Equatable, Sendable {
             let body = "\(mark.newestFirst ? "n" : "o");\(mark.time);\(mark.ring);\(mark.seq)"
             return "k1." + Base64.encode(Array(body.utf8), urlSafe: true)
         }
-        let body = positions.keys.sorted().map { id -> String in
+        // A follow's positions go forward: after a sequence number, or from a time.
+        let body = positions.keys.sorted().compactMap { id -> String? in
             switch positions[id]! {
             case let .after(seq): "\(id)=s\(seq)"
-            case let .before(seq): "\(id)=b\(seq)"
             case let .since(time): "\(id)=t\(time)"
-            case let .until(time): "\(id)=u\(time)"
+            case .before, .until: nil
             }
         }.joined(separator: ";")
         return "c1." + Base64.encode(Array(body.utf8), urlSafe: true)
@@ -80,9 +82,7 @@ struct CompositeCursor: Equatable, Sendable {
                 let position: Position
                 switch kind {
                 case "s" where value >= 0: position = .after(UInt64(value))
-                case "b" where value >= 0: position = .before(UInt64(value))
                 case "t": position = .since(value)
-                case "u": position = .until(value)
                 default: throw invalid
                 }
                 positions[String(pair[0])] = position

@@ -15,6 +15,15 @@ struct LogRequest: Sendable {
     var grep: String?
     var limitBytes: Int?
 
+    /// Whether a ring may hold something of the window, by the times the index knows: a
+    /// finished run that ended before `since`, or a ring that began at or after `until`, is
+    /// not asked (a read of every run of a job asks only the runs in its window).
+    func mayHold(_ ring: AgentRing) -> Bool {
+        if let since, ring.state == "finished", let last = ring.lastTime.flatMap(NanoTime.parse), last < since { return false }
+        if let until, let first = ring.firstTime.flatMap(NanoTime.parse), first >= until { return false }
+        return true
+    }
+
     /// The agent query for one ring from `position` (or the window's end), for at most `count`
     /// items: the first ones forward, the last ones newest first.
     func agentQuery(ring: String, from position: CompositeCursor.Position?, count: Int?, follow: Bool = false) -> String {

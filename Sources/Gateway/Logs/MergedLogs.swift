@@ -28,8 +28,9 @@ struct MergedLogs: Sendable {
     /// the page holds, so that the page knows whether more follow; the agents seek to the
     /// position, so page k costs what page 1 does. Items carry marks as cursors (going forward
     /// when `forwardMarks`, as a follow's first page shown oldest first needs).
-    func page(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil,
+    func page(_ selected: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil,
               keep: (LogItem, AgentRing) -> Bool = { _, _ in true }, label: (inout LogItem, AgentRing) -> Void = { _, _ in }) async -> Page {
+        let rings = selected.filter { request.mayHold($0.1) }
         let fetched = await withTaskGroup(of: (Int, [LogItem], String?).self) { group in
             for (index, (agent, ring)) in rings.enumerated() {
                 let query = request.agentQuery(ring: ring.id, from: request.after?.position(of: ring.id), count: limit + 1)
@@ -38,8 +39,11 @@ struct MergedLogs: Sendable {
                     do {
                         for try await item in client.items(agent, ring: ring.id, query: query) where item.type != .heartbeat {
                             items.append(item)
+                            if items.count > limit { break }
                         }
                         return (index, items, nil)
+                    } catch let error as AgentCallError {
+                        return (index, items, error.description)
                     } catch {
                         return (index, items, "\(agent.node) is unreachable: \(error)")
                     }
@@ -51,7 +55,11 @@ struct MergedLogs: Sendable {
         }
         let streams = fetched.map(\.0)
         let forward = !request.newestFirst
-        let merged = Self.merge(streams, ringIDs: rings.map(\.1.id), newestFirst: request.newestFirst, limit: limit)
+        // A ring whose fetch has no time at all (only a gap of lines that rolled over) stands at
+        // the position it was read from.
+        let from = request.after?.mark?.time ?? (request.newestFirst ? request.until : request.since) ?? 0
+        let merged = Self.merge(streams, ringIDs: rings.map(\.1.id), newestFirst: request.newestFirst, limit: limit,
+                                undated: NanoTime.format(from))
         let forwardMarks = forwardMarks ?? forward
 
         var out: [LogItem] = []
@@ -61,8 +69,8 @@ struct MergedLogs: Sendable {
             var item = streams[ring][index]
             let after = CompositeCursor.seq(ofAgentCursor: item.cursor) ?? 0
             let time = merged.times[ring][index]
-            mark = CompositeCursor.Mark(time: NanoTime.parse(time) ?? request.since ?? 0, ring: rings[ring].1.id,
-                                        seq: forwardMarks ? after : item.seq ?? after - 1, newestFirst: !forwardMarks)
+            mark = CompositeCursor.Mark(time: NanoTime.parse(time) ?? from, ring: rings[ring].1.id,
+                                        seq: forwardMarks ? after : item.seq ?? max(after, 1) - 1, newestFirst: !forwardMarks)
             // An entry that a filter drops still counts as read: the next page goes on after it.
             guard keep(item, rings[ring].1) else { continue }
             item.cursor = CompositeCursor(mark: mark!).text
@@ -81,8 +89,8 @@ struct MergedLogs: Sendable {
                 positions[ring.id] = .after(seq)
             } else if forward, let first = items.first?.seq {
                 positions[ring.id] = .after(first)
-            } else if case let .after(seq)? = request.after?.position(of: ring.id) {
-                positions[ring.id] = .after(seq)
+            } else if let position = request.after?.position(of: ring.id) {
+                positions[ring.id] = position
             } else if let end = CompositeCursor.seq(ofAgentCursor: ring.endCursor) {
                 positions[ring.id] = .after(end)
             }
@@ -96,13 +104,13 @@ struct MergedLogs: Sendable {
     /// Merges each ring's items (each in its own order, oldest first) by (time, ring id), from
     /// the oldest end or, newest first, from the newest; at most `limit`. An item without a
     /// time (a gap of lines that rolled over) takes its neighbour's, so it stays in its place.
-    static func merge(_ streams: [[LogItem]], ringIDs: [String], newestFirst: Bool, limit: Int)
+    static func merge(_ streams: [[LogItem]], ringIDs: [String], newestFirst: Bool, limit: Int, undated: String)
         -> (order: [(ring: Int, index: Int)], times: [[String]], taken: [Int], more: Bool) {
         let times = streams.map { items -> [String] in
             var times = items.map { $0.datetime ?? "" }
             for index in times.indices.dropFirst() where times[index].isEmpty { times[index] = times[index - 1] }
             for index in times.indices.reversed().dropFirst() where times[index].isEmpty { times[index] = times[index + 1] }
-            return times
+            return times.first?.isEmpty == true ? times.map { _ in undated } : times
         }
         // How many of each ring's items are taken, from its oldest end or (newest first) its newest.
         var taken = [Int](repeating: 0, count: streams.count)

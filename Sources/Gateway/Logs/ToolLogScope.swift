@@ -11,6 +11,8 @@ struct ToolLogScope: Sendable {
     static let platformSources: Set<String> = ["run-logs", "jobs", "deployments"]
     /// The custom sources whose lines are read back as the platform's events.
     static let eventSources = ["jobs-api": "jobs", "deployments": "deployments"]
+    /// The sources of the tool's log that are not custom sources of the same name.
+    static let sourceNames: Set<String> = ["run-logs", "jobs", "deployments", "webservice", "builds", "activity"]
 
     var sources: Set<String>
     var jobNames: Set<String>

@@ -22,7 +22,8 @@ struct LogQuery {
     var timestamps = false
     var format = Format.ndjson
 
-    static let maxLines = 100_000
+    /// A bound on the last-N count (a count, not what a response holds: that streams).
+    static let maxLines = 1_000_000
 
     init(_ request: Request, ring: RingID) throws {
         let query = request.uri.queryParameters
@@ -55,6 +56,7 @@ struct LogQuery {
             guard !text.isEmpty, text.utf8.count <= 1024 else { throw EnvelopeError(.badRequest, "grep: must be 1 to 1024 bytes") }
             grep = Array(text.utf8)
         }
+        if after != nil, lines != nil { throw EnvelopeError(.badRequest, "lines: the last lines start where they start, not after a cursor") }
         follow = try Self.flag(request, "follow")
         timestamps = try Self.flag(request, "timestamps")
         let accept = request.headers[.accept] ?? "application/x-ndjson"

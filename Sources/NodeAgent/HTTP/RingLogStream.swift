@@ -69,10 +69,10 @@ struct RingLogStream: Sendable {
         var joiner = LineJoiner()
         while true {
             let page = try ring.read(window(from: position, maxBytes: nil))
-            for item in page.items {
-                for joined in joiner.add(item) {
-                    if case let .record(record) = joined.item, matches(record.payload) { found.append(record.seq) }
-                }
+            var joined: [LineJoiner.Joined] = []
+            joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+            for joined in joined {
+                if case let .record(record) = joined.item, matches(record.payload) { found.append(record.seq) }
             }
             if found.count > lines { found.removeFirst(found.count - lines) }
             position = page.next
@@ -112,10 +112,9 @@ struct RingLogStream: Sendable {
             readFrom = page.next
             var out = ByteBuffer()
             var limited = false
-            // A read that stops mid-line hands out the line so far, marked partial; a text read
-            // needs no joining (the bytes are the same).
-            let joined = query.format == .text ? page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
-                : page.items.flatMap { joiner.add($0) } + (page.end == .limit ? [] : joiner.flush())
+            // A read that stops mid-line hands out the line so far, marked partial.
+            var joined: [LineJoiner.Joined] = []
+            joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
             for item in joined {
                 if let limit = query.limit, progress.items >= limit {
                     limited = true
@@ -207,6 +206,8 @@ struct RingLogStream: Sendable {
                 // Pushed lines and events are stored as the JSON objects they came as.
                 line = LogItem(type: .log, datetime: line.datetime, stream: line.stream)
                 if case let .string(message)? = object.removeValue(forKey: "message") { line.message = message }
+                // A pushed line's own time is the record's (see ToolRings.push).
+                object.removeValue(forKey: "datetime")
                 // An event's run is the run it is about, not the activity ring's.
                 if case let .string(run)? = object.removeValue(forKey: "run") { line.run = run }
                 line.fields = object.isEmpty ? nil : object

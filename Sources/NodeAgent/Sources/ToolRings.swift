@@ -44,13 +44,19 @@ final class ToolRings: Sendable {
 
     /// Appends pushed lines (JSON objects with `message`, optional `datetime`, any other fields)
     /// to the tool's custom source; each is stored as received, stamped with the time now.
+    /// How far ahead of this node's clock a pushed line's own time may be.
+    static let maxSkew: Int64 = 300_000_000_000
+
     func push(tool: String, source: String, lines: [[String: JSONValue]], now: Int64) throws -> Int {
         let ring = try ring(tool: tool, kind: .custom, name: source)
-        // A line is stamped with its own time when it gives one (an event says when it happened);
-        // the ring keeps its times in order (one earlier than the last takes the last's).
+        // A line is stamped with its own time when it gives one (an event says when it happened),
+        // unless that is ahead of this node's clock by more than a skew: the ring keeps its times
+        // in order (one earlier than the last takes the last's), so one far ahead would hold
+        // every later line at its time.
         try ring.append(lines.map { line in
-            let time = if case let .string(text)? = line["datetime"] { NanoTime.parse(text) } else { Int64?.none }
-            return .line(timestamp: time ?? now, stream: .stdout, flags: [], payload: Self.encode(line))
+            var time = if case let .string(text)? = line["datetime"] { NanoTime.parse(text) ?? now } else { now }
+            if time > now + Self.maxSkew { time = now }
+            return .line(timestamp: time, stream: .stdout, flags: [], payload: Self.encode(line))
         })
         inventory.touch(ring.id)
         return lines.count
