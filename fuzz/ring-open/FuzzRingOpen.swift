@@ -18,6 +18,7 @@ public func fuzzRingOpen(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = try? ring.read(ReadRequest())
         _ = try? ring.read(ReadRequest(start: .last(10)))
         _ = try? ring.read(ReadRequest(start: .time(1_000)))
+        _ = try? ring.read(ReadRequest(start: .last(3), until: 5_000, before: 7))
         if writable { _ = try? ring.append([.line(timestamp: 1, stream: .stdout, flags: [], payload: [1, 2, 3])]) }
     }
     return 0
