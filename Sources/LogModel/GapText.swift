@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a gap is told to a person: `… 12,345 lines (3.2 MB) not kept (rolled over) …`. The
+/// How a gap is told to a person: `… 12,345 lines (3.1 MiB) not kept (rolled over) …`. The
 /// gateway puts it in a gap's `message` (the platform's clients print only that), and the CLI
 /// prints it too.
 public enum GapText {
@@ -28,14 +28,15 @@ extension LogItem {
     }
 }
 
-/// Sizes in decimal units, as `du -h --si` and `ls` print them.
+/// Sizes in binary units, as the agent's flags take them (`--budget-bytes 20GiB`) and `du -h`
+/// prints them.
 public enum ByteCount {
     public static func text(_ bytes: Int) -> String {
-        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
             unit += 1
         }
         return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]

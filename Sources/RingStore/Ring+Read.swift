@@ -239,16 +239,23 @@ extension Ring {
     /// record that continues a line begun before a time bound belongs on that line's side of it.
     func lineStart(atOrAfter seq: UInt64, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
         guard seq > 0, seq < state.nextSeq else { return seq }
-        // A line the runtime split is at most a few records; a chain that never ends is cut here.
-        var collector = Collector(request: ReadRequest(maxItems: 1024), next: seq - 1, keepPayloads: false)
-        _ = try readForward(&collector, from: state, window: &window)
+        // Mostly the record before is a line's last, and two records tell; a line the runtime
+        // split takes a few more; a chain that never ends is cut at a thousand.
+        var collector = Collector(request: ReadRequest(maxItems: 2), next: seq - 1, keepPayloads: false)
         var previous: LogRecord?
-        for item in collector.items {
-            // A gap ends a line.
-            if case let .gap(gap) = item { return max(seq, gap.seq) }
-            guard case let .record(record) = item else { continue }
-            if record.seq >= seq, !Self.continues(previous, stream: record.stream) { return record.seq }
-            previous = record
+        for more in [2, 62, 960] {
+            collector.request.maxItems = more
+            collector.items.removeAll(keepingCapacity: true)
+            collector.end = nil
+            _ = try readForward(&collector, from: state, window: &window)
+            for item in collector.items {
+                // A gap ends a line.
+                if case let .gap(gap) = item { return max(seq, gap.seq) }
+                guard case let .record(record) = item else { continue }
+                if record.seq >= seq, !Self.continues(previous, stream: record.stream) { return record.seq }
+                previous = record
+            }
+            if collector.end != .limit { break }
         }
         return max(seq, collector.next)
     }
@@ -256,7 +263,7 @@ extension Ring {
 
 /// Gathers a read's items and decides when to stop.
 struct Collector {
-    let request: ReadRequest
+    var request: ReadRequest
     var next: UInt64
     var keepPayloads = true
     var items: [ReadItem] = []

@@ -3,19 +3,17 @@ import Foundation
 import LogsCLI
 
 /// Where the API is, who is asking, and how answers are shown: shared by every command. The
-/// first five can also come from the environment (`TOOLFORGE_LOGS_URL`, …); flags win.
+/// first four can also come from the environment (`TOOLFORGE_LOGS_URL`, …); flags win.
 struct GlobalOptions: ParsableArguments {
     @Option(help: "The logs API's base URL (TOOLFORGE_LOGS_URL; default: the platform API gateway's /logs).")
     var url: String?
-    @Option(help: "The tool to act on (TOOLFORGE_LOGS_TOOL; default: the tool of the certificate in use).")
-    var tool: String?
     @Option(help: ArgumentHelp("The client certificate, PEM (TOOLFORGE_LOGS_CERT; default ~/.toolskube/client.crt).", valueName: "file"))
     var cert: String?
     @Option(help: ArgumentHelp("The client certificate's key, PEM (TOOLFORGE_LOGS_KEY; default ~/.toolskube/client.key).", valueName: "file"))
     var key: String?
     @Option(help: ArgumentHelp("The CA of the server's certificate (TOOLFORGE_LOGS_CA_FILE; default: the system store).", valueName: "file"))
     var caFile: String?
-    @Option(name: [.short, .long], help: "text, or json: NDJSON of log items (messages go to standard error).")
+    @Option(name: [.short, .long], help: "text, or json (reads: one JSON log item a line; other commands: the answer's data).")
     var output: LogPrinter.Format = .text
     @Option(help: "Colour: auto (on a terminal, unless NO_COLOR), always or never.")
     var color: Palette.Choice = .auto
@@ -26,11 +24,12 @@ struct GlobalOptions: ParsableArguments {
         ProcessInfo.processInfo.environment["TOOLFORGE_LOGS_" + name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Runs `body` with a session; a failure is printed as `Error: …` and ends with its status.
-    func run(_ body: (Session) throws(CLIFailure) -> Void) throws {
+    /// Runs `body` with a session for `tool` (the commands that act on a tool take `--tool`);
+    /// a failure is printed as `Error: …` and ends with its status.
+    func run(tool: ToolOption? = nil, _ body: (Session) throws(CLIFailure) -> Void) throws {
         let errorPalette = Palette(color, fileDescriptor: STDERR_FILENO)
         do {
-            try body(try session(errorPalette: errorPalette))
+            try body(try session(tool: tool?.tool, errorPalette: errorPalette))
         } catch {
             StandardStream.standardOutput.flush()
             StandardStream.standardError.line(errorPalette.error("Error: \(error.description)"))
@@ -39,7 +38,7 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    private func session(errorPalette: Palette) throws(CLIFailure) -> Session {
+    private func session(tool: String?, errorPalette: Palette) throws(CLIFailure) -> Session {
         let environment = ProcessInfo.processInfo.environment
         let (url, tool, cert, key, caFile) = (url ?? Self.env("URL"), tool ?? Self.env("TOOL"), cert ?? Self.env("CERT"),
                                               key ?? Self.env("KEY"), caFile ?? Self.env("CA_FILE"))
@@ -67,6 +66,12 @@ struct GlobalOptions: ParsableArguments {
         }
         return fallback.flatMap { FileManager.default.isReadableFile(atPath: $0) ? $0 : nil }
     }
+}
+
+/// The tool a command acts on, for the commands that act on one.
+struct ToolOption: ParsableArguments {
+    @Option(help: "The tool to act on (TOOLFORGE_LOGS_TOOL; default: the tool of the certificate in use).")
+    var tool: String?
 }
 
 /// What one command works with: the API, the tool, and the two output streams.

@@ -7,6 +7,7 @@ struct PushCommand: ParsableCommand {
         commandName: "push", abstract: "Add lines to a custom source: the arguments, or standard input line by line.")
     @Argument(help: "The source's name.") var source: String
     @Argument(help: "Lines to push (default: read standard input).") var lines: [String] = []
+    @OptionGroup var tool: ToolOption
     @OptionGroup var global: GlobalOptions
 
     /// Within the gateway's limits of 1,000 lines and 1 MiB per request.
@@ -14,7 +15,7 @@ struct PushCommand: ParsableCommand {
     static let batchBytes = 512 << 10
 
     func run() throws {
-        try global.run { session throws(CLIFailure) in
+        try global.run(tool: tool) { session throws(CLIFailure) in
             let path = APIClient.toolPath(try session.requireTool()) + "/source/\(APIClient.escaped(source))/log"
             var batch: [Components.Schemas.PushedLine] = []
             var batchBytes = 0

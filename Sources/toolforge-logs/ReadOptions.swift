@@ -5,22 +5,18 @@ import LogsCLI
 struct ReadOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Keep printing new lines as they come.")
     var follow = false
-    @Option(name: [.customShort("n"), .long], help: "The last N lines (default 500 without --since; with it, every line since).")
+    // `.unconditional`: `-n -1` is a bad count, said as such, not a missing value.
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional,
+            help: "The last N lines (default 500 without --since; with it, every line since).")
     var lines: Int?
-    @Option(name: [.customShort("l"), .long], help: "The same as --lines.")
+    @Option(name: [.customShort("l"), .long], parsing: .unconditional, help: "The same as --lines.")
     var last: Int?
     @Option(help: "From this time: RFC 3339 or a duration ago (90s, 10m, 2h, 3d).")
     var since: String?
     @Option(help: "Up to this time: RFC 3339 or a duration ago.")
     var until: String?
-    @Option(help: "latest, all, or a run id.")
-    var run: String?
-    @Option(help: "all, stdout or stderr.")
-    var stream: String?
     @Flag(name: [.short, .long], help: "Show each line's time.")
     var timestamps = false
-    @Option(help: "Only this container.")
-    var container: String?
     @Option(help: "Only lines that contain this text.")
     var grep: String?
     @Flag(help: "Print lines' bytes as they are, even on a terminal (control sequences included).")
@@ -29,7 +25,6 @@ struct ReadOptions: ParsableArguments {
     func validate() throws {
         if lines != nil, last != nil { throw ValidationError("--lines and --last say the same: give one") }
         if let count = lines ?? last, !(0...100_000).contains(count) { throw ValidationError("--lines: must be from 0 to 100000") }
-        if let stream, !["all", "stdout", "stderr"].contains(stream) { throw ValidationError("--stream: all, stdout or stderr, not \(stream)") }
         if let since, let until, since == until { throw ValidationError("--since and --until are the same time") }
     }
 
@@ -50,9 +45,9 @@ struct ReadOptions: ParsableArguments {
                            ("direction", newestFirst ? "newest_first" : nil)])
     }
 
-    /// What still applies when a follow resumes from a cursor.
-    func filters(run defaultRun: String?) -> [(String, String)] {
-        Self.given([("run", run ?? defaultRun), ("stream", stream), ("container", container), ("grep", grep), ("until", until)])
+    /// What still applies when a follow resumes from a cursor: the command's narrowing too.
+    func filters(_ narrowing: [(String, String?)]) -> [(String, String)] {
+        Self.given(narrowing + [("grep", grep), ("until", until)])
     }
 
     /// The parameters that were given.
@@ -60,15 +55,20 @@ struct ReadOptions: ParsableArguments {
         parameters.compactMap { name, value in value.map { (name, $0) } }
     }
 
-    /// Reads `path` (under the tool) and prints it; `run` is the run read when none is given.
-    func read(_ path: String, run defaultRun: String?, _ global: GlobalOptions) throws {
+    /// Reads `path` (under the tool) and prints it.
+    func read(_ path: String, narrowing: [(String, String?)], _ tool: ToolOption, _ global: GlobalOptions) throws {
         // No lines asked for, and none to wait for.
         if lines ?? last == 0, !follow { return }
-        try global.run { session throws(CLIFailure) in
+        try global.run(tool: tool) { session throws(CLIFailure) in
             let printer = session.printer(LogPrinter.Options(format: session.format, timestamps: timestamps, raw: raw))
             let reader = LogReader(client: session.client, printer: printer, errors: session.errors, errorPalette: session.errorPalette)
             try reader.read(APIClient.toolPath(try session.requireTool()) + path,
-                            parameters: start, filters: filters(run: defaultRun), follow: follow, newestFirst: newestFirst)
+                            parameters: start, filters: filters(narrowing), follow: follow, newestFirst: newestFirst)
+            // As journalctl does: a person at a terminal learns that nothing matched.
+            if !follow, reader.printed == 0, session.output.isTerminal {
+                session.errors.line(session.errorPalette.dim("-- No entries --"))
+                session.errors.flush()
+            }
         }
     }
 }

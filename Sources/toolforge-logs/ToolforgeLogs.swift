@@ -12,6 +12,7 @@ struct ToolforgeLogs: ParsableCommand {
             The API address comes from --url, TOOL_TOOLFORGE_API_URL or api_gateway.url in
             /etc/toolforge/common.yaml, ~/.toolforge.yaml or ~/.config/toolforge.yaml (plus /logs).
             """,
+        version: "0.2.0",
         subcommands: [JobCommand.self, RunsCommand.self, WebserviceCommand.self, BuildCommand.self, ActivityCommand.self,
                       SourceCommand.self, ListCommand.self, PushCommand.self, PurgeCommand.self, AdminCommand.self])
 

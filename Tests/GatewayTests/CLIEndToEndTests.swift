@@ -118,8 +118,9 @@ import TestSupport
         #expect(push.status == 0)
         #expect(push.output == "2 lines pushed to deploys\n")
         #expect(try Self.cli(gw, as: "demo", ["push", "deploys", "rolled back"]).status == 0)
+        // Pushed lines come from no pod: no `[pod/container]` before them.
         let source = try Self.cli(gw, as: "demo", ["source", "deploys"])
-        #expect(source.output.contains("deployed v1\n") && source.output.hasSuffix("rolled back\n"))
+        #expect(source.output == "deployed v1\ndeployed v2\nrolled back\n")
 
         // Operators see usage; members do not.
         let nodes = try Self.cli(gw, as: "ops", ["admin", "nodes"])
@@ -131,9 +132,44 @@ import TestSupport
         // Purge a run, then it is gone.
         let purge = try Self.cli(gw, as: "demo", ["purge", "job", "worker-1", "--run", "worker-1"])
         #expect(purge.status == 0, "\(purge.errors)")
+        #expect(purge.output == "purged the logs of run worker-1 of job worker-1\n")
         let gone = try Self.cli(gw, as: "demo", ["job", "worker-1"])
         #expect(gone.status == 1)
         #expect(gone.errors.hasPrefix("Error: "))
+    }
+
+    /// The help says what each command takes, and nothing it does not.
+    @Test func helpTextsFitTheirCommands() throws {
+        func run(_ arguments: [String]) throws -> (status: Int32, text: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServiceProcess.product("toolforge-logs"))
+            process.arguments = arguments
+            process.environment = ["HOME": "/nonexistent", "PATH": "/usr/bin:/bin"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let version = try run(["--version"])
+        #expect(version.status == 0 && version.text == "0.2.0\n")
+        let activity = try run(["activity", "--help"]).text
+        #expect(activity.contains("USAGE: toolforge-logs activity [<options>]"))
+        #expect(activity.contains("--since") && activity.contains("--tool"))
+        for flag in ["--run", "--stream", "--container"] { #expect(!activity.contains(flag), "activity offers \(flag)") }
+        #expect(try run(["webservice", "--help"]).text.contains("USAGE: toolforge-logs webservice [<options>]"))
+        #expect(try run(["job", "--help"]).text.contains("--run"))
+        let nodes = try run(["admin", "nodes", "--help"]).text
+        #expect(!nodes.contains("--tool") && nodes.contains("--url"))
+        for command in [["list"], ["runs", "x"], ["push", "x"], ["admin", "nodes"]] {
+            #expect(!(try run(command + ["--help"]).text.contains("NDJSON")), "\(command)")
+        }
+        let negative = try run(["job", "x", "-n", "-1"])
+        #expect(negative.status == 64 && negative.text.contains("--lines: must be from 0 to 100000"))
+        let nowhere = try run(["job", "x"])
+        #expect(nowhere.status == 64 && nowhere.text.contains("TOOLFORGE_LOGS_URL"))
     }
 
     /// Denials and bad usage: the envelope's error on standard error, nothing on standard output,
@@ -224,5 +260,10 @@ import TestSupport
         #expect(shown.contains(#"copy \e]52;c;ZXZpbA==\x07 title \e[2J done"#), "\(shown)")
         #expect(!shown.contains("\u{1B}]52"))
         #expect(try onTerminal("--raw").contains("\u{1B}]52;c;ZXZpbA==\u{07}"))
+        // A read that finds nothing says so to a person at a terminal, as journalctl does, and
+        // says nothing into a pipe.
+        #expect(try onTerminal("--grep nothing-like-this").contains("-- No entries --"))
+        let piped = try Self.cli(gw, as: "demo", ["job", "hostile", "--grep", "nothing-like-this"])
+        #expect(piped.status == 0 && piped.output.isEmpty && piped.errors.isEmpty)
     }
 }

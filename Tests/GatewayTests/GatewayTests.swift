@@ -331,7 +331,7 @@ import TestSupport
         #expect(text.text == "first\nsecond\nthird\n")
         let newest = try await gw.get("/v1/tool/demo/job/tail-me/logs?lines=3&direction=newest_first", as: GatewayHarness.tool("demo"),
                                       accept: "text/plain")
-        #expect(newest.text == "fifth\nfourth\nthird\n")
+        #expect(newest.text == "third\nfourth\nfifth\n")
         let after = try await gw.get("/v1/tool/demo/job/tail-me/logs?after=\(items[0].cursor!)", as: GatewayHarness.tool("demo"),
                                      accept: "text/plain")
         #expect(after.text == "second\nthird\nfourth\nfifth\n")

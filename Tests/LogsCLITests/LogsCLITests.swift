@@ -48,7 +48,9 @@ import Testing
 @Suite struct OutputTests {
     @Test func byteCountsAndTables() {
         #expect(ByteCount.text(999) == "999 bytes")
-        #expect(ByteCount.text(3_200_000) == "3.2 MB")
+        #expect(ByteCount.text(3_200_000) == "3.1 MiB")
+        #expect(ByteCount.text(20 << 30) == "20.0 GiB")
+        #expect(Table.time("2026-11-29T18:33:18.123456789Z") == "2026-11-29T18:33:18Z")
         var table = Table("NAME", "SIZE")
         table.add("a-long-name", "1")
         table.add("b\u{1B}[2J", "22")
@@ -57,7 +59,7 @@ import Testing
 
     @Test func gapsAndTimes() {
         let gap = Components.Schemas.LogItem(_type: .gap, records: 12345, bytes: 3_200_000, reason: "rolled over")
-        #expect(LogPrinter.gapText(gap) == "… 12,345 lines (3.2 MB) not kept (rolled over) …")
+        #expect(LogPrinter.gapText(gap) == "… 12,345 lines (3.1 MiB) not kept (rolled over) …")
         #expect(LogPrinter.gapText(.init(_type: .gap, records: 1)) == "… 1 line not kept …")
         #expect(GapText.grouped(1_234_567) == "1,234,567")
         #expect(GapText.grouped(999) == "999")

@@ -115,6 +115,43 @@ import TestSupport
         #expect(try await agent.inventory("?tool=demo").rings.isEmpty)
     }
 
+    /// The activity timeline says when things happened (a run's start and end as the kubelet
+    /// reports them), in that order, whatever order the agent learnt of them in.
+    @Test func activityHasTheTimesOfWhatHappened() async throws {
+        let agent = try AgentHarness()
+        // Three finished runs of a scheduled job, found at once; their uids (and so the order
+        // in which the agent finds their directories) have nothing to do with their times.
+        // The pod list comes first, as it does on the platform (and in the demo).
+        let runs = [("backup-29000002", "10:20"), ("backup-29000000", "10:00"), ("backup-29000001", "10:10")]
+        let uids = runs.map { _ in UUID().uuidString.lowercased() }
+        var items: [String] = []
+        for ((run, minute), uid) in zip(runs, uids) {
+            items.append("""
+            {"metadata": {"name": "\(run)-x", "namespace": "tool-demo", "uid": "\(uid)",
+                          "labels": {"app.kubernetes.io/component": "cronjobs", "app.kubernetes.io/name": "backup"},
+                          "ownerReferences": [{"kind": "Job", "name": "\(run)"}]},
+             "spec": {"nodeName": "node-1", "containers": [{"name": "job"}]},
+             "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated":
+                        {"exitCode": 0, "reason": "Completed", "startedAt": "2026-11-22T\(minute):00Z", "finishedAt": "2026-11-22T\(minute):30Z"}}}]}}
+            """)
+        }
+        try "{\"kind\": \"PodList\", \"items\": [\(items.joined(separator: ","))]}".write(toFile: agent.podsJSON, atomically: true, encoding: .utf8)
+        for ((run, _), uid) in zip(runs, uids) {
+            try PodLogWriter(podsDirectory: agent.pods, namespace: "tool-demo", pod: "\(run)-x", uid: uid, container: "job")
+                .write("output of \(run)")
+        }
+        let events: [LogItem] = try await eventually("six events") {
+            guard let ring = try await agent.inventory("?kind=activity").rings.first else { return nil }
+            let events = try await agent.items(ring)
+            return events.count >= 6 ? events : nil
+        }
+        #expect(events.compactMap(\.datetime) == ["10:00:00", "10:00:30", "10:10:00", "10:10:30", "10:20:00", "10:20:30"]
+            .map { "2026-11-22T\($0).000000000Z" })
+        #expect(events.compactMap(\.run) == ["backup-29000000", "backup-29000000", "backup-29000001", "backup-29000001",
+                                            "backup-29000002", "backup-29000002"])
+        #expect(events.compactMap(\.message).allSatisfy { $0.contains("backup") })
+    }
+
     @Test func podListGivesKindsNamesRunsAndExitsAndTheInventoryDeltas() async throws {
         let agent = try AgentHarness()
         let log = try agent.writer(pod: "backup-28971234-x7k2p")

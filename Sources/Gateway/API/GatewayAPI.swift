@@ -46,7 +46,7 @@ struct GatewayAPI: APIProtocol {
                                        segment: ring.segment, pod: ring.pod, container: ring.container, node: agent.node,
                                        state: ring.state == "live" ? .live : .finished, started: ring.startedAt,
                                        finished: ring.finishedAt, exitCode: ring.exitCode.map(Int.init), reason: ring.reason,
-                                       bytesKept: Int(ring.diskBytes), bytesDropped: Int(ring.rolledBytes + ring.droppedBytes),
+                                       bytesKept: Self.bytesKept(ring), bytesDropped: Int(ring.rolledBytes + ring.droppedBytes),
                                        available: index.isReachable(agent.node))
         }
         return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(rings: rows)))))
@@ -63,11 +63,14 @@ struct GatewayAPI: APIProtocol {
             return Components.Schemas.Run(run: run, state: segments.contains { $0.1.state == "live" } ? .live : .finished,
                                           started: segments.compactMap(\.1.startedAt).min(), finished: newest.finishedAt,
                                           exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: segments.count,
-                                          bytesKept: segments.reduce(0) { $0 + Int($1.1.diskBytes) },
+                                          bytesKept: segments.reduce(0) { $0 + Self.bytesKept($1.1) },
                                           available: segments.allSatisfy { index.isReachable($0.0.node) })
         }.sorted { ($0.started ?? "") > ($1.started ?? "") }
         return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(runs: runs)))))
     }
+
+    /// The log a ring keeps (what was written less what rolled over), not the file's size.
+    private static func bytesKept(_ ring: AgentRing) -> Int { Int(ring.bytesWritten - min(ring.rolledBytes, ring.bytesWritten)) }
 
     // MARK: logs
 
@@ -211,8 +214,8 @@ struct GatewayAPI: APIProtocol {
             return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(
                 logs: try page.items.map(LogEncoding.schema), next: next))))
         }
-        if format == .text, !request.follow, !request.newestFirst, rings.count == 1, let (agent, ring) = rings.first {
-            // One ring as text, oldest first: the agent's bytes pass through, so a download runs at its speed.
+        if format == .text, !request.follow, rings.count == 1, let (agent, ring) = rings.first {
+            // One ring as text: the agent's bytes pass through, so a download runs at its speed.
             let query = request.agentQuery(ring: ring.id, from: request.after?.position(of: ring.id), count: request.lines)
             return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query: query),
                                                                       length: .unknown, iterationBehavior: .single)))
@@ -274,7 +277,8 @@ struct GatewayAPI: APIProtocol {
                 guard await warn(note) else { return }
             }
             var chunk: [UInt8] = []
-            for item in page.items {
+            // Text is the lines as a file holds them, oldest first, whichever end they were counted from.
+            for item in format == .text && first.newestFirst ? Array(page.items.reversed()) : page.items {
                 if let encoded = LogEncoding.encode(item, as: format) { chunk += encoded }
                 if chunk.count > 64 * 1024 {
                     guard await out.send(ArraySlice(chunk)) else { return }
@@ -283,6 +287,14 @@ struct GatewayAPI: APIProtocol {
             }
             if !chunk.isEmpty, !(await out.send(ArraySlice(chunk))) { return }
             guard request.follow else { return out.finish() }
+            // A follow of what has all ended (a finished one-off job's newest run) waits for
+            // what comes next: said once, so that the wait does not look like a hang.
+            if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == "finished" }) {
+                let next = LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
+                                   message: "\(selection.description) has nothing running now; waiting for what comes next",
+                                   pod: "", container: "", level: "info")
+                guard await send(next) else { return }
+            }
             // A follow with an end (`until`, a given run) ends when every ring it follows has.
             let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished || request.until != nil) {
                 selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
@@ -380,7 +392,8 @@ struct GatewayAPI: APIProtocol {
         await index.refresh()
         audit.info("purge", metadata: ["who": "\(identity)", "tool": "\(selection.tool)", "what": "\(selection.description)",
                                        "run": "\(run ?? "all")", "rings": "\(rings.count)"])
-        return .init(body: .json(.init(messages: .init(info: ["purged \(rings.count) rings"], warning: [], error: []),
+        let what = run.map { "run \($0) of \(selection.description)" } ?? "\(selection.description), every run"
+        return .init(body: .json(.init(messages: .init(info: ["purged the logs of \(what)"], warning: [], error: []),
                                        data: .init(rings: rings.count))))
     }
 
@@ -399,7 +412,7 @@ struct GatewayAPI: APIProtocol {
         }
         await index.refresh()
         audit.info("purge tool", metadata: ["who": "\(identity)", "tool": "\(tool)", "rings": "\(purged)"])
-        return .ok(.init(body: .json(.init(messages: .init(info: ["purged \(purged) rings"], warning: warnings, error: []),
+        return .ok(.init(body: .json(.init(messages: .init(info: ["purged every log of tool \(tool) (\(purged) in all)"], warning: warnings, error: []),
                                            data: .init(rings: purged)))))
     }
 

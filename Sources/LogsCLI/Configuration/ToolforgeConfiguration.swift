@@ -42,7 +42,7 @@ package struct ToolforgeConfiguration: Equatable {
         } else if let apiGatewayURL {
             base = apiGatewayURL.hasSuffix("/") ? apiGatewayURL + "logs" : apiGatewayURL + "/logs"
         } else {
-            throw ConfigurationError(description: "no API address: pass --url, or set api_gateway.url in ~/.toolforge.yaml or TOOL_TOOLFORGE_API_URL")
+            throw ConfigurationError(description: "no API address: pass --url, set TOOLFORGE_LOGS_URL, or set api_gateway.url in ~/.toolforge.yaml or TOOL_TOOLFORGE_API_URL")
         }
         guard base.hasPrefix("https://") || base.hasPrefix("http://") else {
             throw ConfigurationError(description: "the API address must be an http(s) URL, not \(base)")

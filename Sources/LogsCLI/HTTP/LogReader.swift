@@ -10,6 +10,8 @@ package final class LogReader {
     let errorPalette: Palette
     /// The cursor of the last item printed: where a reconnect resumes.
     package private(set) var cursor: String?
+    /// Lines and gaps printed so far (not messages).
+    package private(set) var printed = 0
 
     package init(client: APIClient, printer: LogPrinter, errors: StandardStream, errorPalette: Palette) {
         self.client = client
@@ -82,6 +84,7 @@ package final class LogReader {
                 start = newline + 1
                 do {
                     let item = try decoder.decode(Components.Schemas.LogItem.self, from: Data(line))
+                    if item._type == .log || item._type == .gap { self.printed += 1 }
                     if newestFirst, item._type != .message {
                         held.append((item, line))
                         continue

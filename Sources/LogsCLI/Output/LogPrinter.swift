@@ -42,8 +42,10 @@ package struct LogPrinter {
         case (.heartbeat, _):
             return
         case (.message, _):
+            // What a read says about itself goes to standard error, whatever its level: standard
+            // output holds the log.
             closeLine()
-            message(level: item.level?.rawValue ?? "info", item.message ?? "")
+            message(level: item.level?.rawValue ?? "info", item.message ?? "", toErrors: true)
         case (_, .json):
             output.write(line)
             output.write("\n")
@@ -56,11 +58,12 @@ package struct LogPrinter {
     }
 
     private mutating func text(_ item: Components.Schemas.LogItem) {
-        let source = "\(item.pod ?? "")/\(item.container ?? "")"
+        // Events and pushed lines come from no pod: they get no `[pod/container]`.
+        let source = [item.pod, item.container].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "/")
         if openLine != source {
             closeLine()
-            let marker = item.stream == .stderr ? outputPalette.error(" stderr") : ""
-            output.write(outputPalette.dim(prefix(item)) + "[" + source + marker + "] ")
+            let marker = item.stream == .stderr ? outputPalette.error(source.isEmpty ? "stderr" : " stderr") : ""
+            output.write(outputPalette.dim(prefix(item)) + (source.isEmpty && marker.isEmpty ? "" : "[" + source + marker + "] "))
         }
         var message = item.message ?? ""
         if options.raw, let base64 = item.messageB64, let bytes = Data(base64Encoded: base64) {
@@ -92,17 +95,18 @@ package struct LogPrinter {
         errors.flush()
     }
 
-    /// The envelope's and the stream's messages: info on standard output, the rest on error.
-    package func message(level: String, _ text: String) {
+    /// A message: an envelope's info on standard output (unless the output is JSON, or
+    /// `toErrors`), the rest on standard error.
+    package func message(level: String, _ text: String, toErrors: Bool = false) {
         switch level {
         case "error": errors.line(errorPalette.error("Error: " + text))
         case "warning": errors.line(errorPalette.warning("Warning: " + text))
         default:
-            if options.format == .json { errors.line(text) } else { output.line(outputPalette.info(text)) }
+            if options.format == .json || toErrors { errors.line(errorPalette.info(text)) } else { output.line(outputPalette.info(text)) }
         }
     }
 
-    /// `… 12,345 lines (3.2 MB) not kept (rolled over) …`
+    /// `… 12,345 lines (3.1 MiB) not kept (rolled over) …`
     package static func gapText(_ item: Components.Schemas.LogItem) -> String {
         GapText.describe(records: item.records ?? 0, bytes: item.bytes, reason: item.reason)
     }

@@ -13,6 +13,14 @@ package struct Table {
         rows.append(cells.map(TerminalText.neutralised))
     }
 
+    /// A time in a table, to the second (`2026-11-29T18:33:18Z`): nanoseconds make tables wide
+    /// for nothing; `-o json` keeps them.
+    package static func time(_ datetime: String?) -> String {
+        guard let datetime else { return "-" }
+        guard let dot = datetime.firstIndex(of: "."), datetime.hasSuffix("Z") else { return datetime }
+        return datetime[..<dot] + "Z"
+    }
+
     package func render() -> String {
         let all = [headers] + rows
         let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }

@@ -106,10 +106,9 @@ struct AgentAPI: Sendable {
         try store.delete(ring.id)
         inventory.remove(ring.id)
         if metadata.kind != .activity {
-            try? toolRings.record(activity: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
-                                  tool: metadata.tool, fields: ["event": "purged", "kind": metadata.kind.rawValue,
-                                                                "name": metadata.name, "run": metadata.run],
-                                  at: NanoTime.now())
+            try? toolRings.record([.init(tool: metadata.tool, message: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
+                                         fields: ["event": "purged", "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run],
+                                         time: NanoTime.now())])
         }
         return try Envelope.json(Purged(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
     }

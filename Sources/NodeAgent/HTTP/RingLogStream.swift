@@ -206,8 +206,12 @@ struct RingLogStream: Sendable {
                 // Pushed lines and events are stored as the JSON objects they came as.
                 line = LogItem(type: .log, datetime: line.datetime, stream: line.stream)
                 if case let .string(message)? = object.removeValue(forKey: "message") { line.message = message }
-                // A pushed line's own time is the record's (see ToolRings.push).
+                // A pushed line's own time is the record's (see ToolRings.push); an event's is its
+                // `time` (see ToolRings.record).
                 object.removeValue(forKey: "datetime")
+                if metadata.kind == .activity, case let .string(time)? = object.removeValue(forKey: "time"), NanoTime.parse(time) != nil {
+                    line.datetime = time
+                }
                 // An event's run is the run it is about, not the activity ring's.
                 if case let .string(run)? = object.removeValue(forKey: "run") { line.run = run }
                 line.fields = object.isEmpty ? nil : object

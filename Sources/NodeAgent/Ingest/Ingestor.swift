@@ -70,6 +70,11 @@ final class Ingestor: @unchecked Sendable {
     /// Pod directories seen, by uid, so that a vanished one can be told as deleted.
     private var podDirectories: [String: (namespace: String, pod: String)] = [:]
     private var rescanNeeded = true
+    /// What happened, recorded in the order it happened once the agent has caught up (at start
+    /// it learns of many runs' starts and ends over several turns), or a second after the first.
+    private var activity: [ToolRings.ActivityEvent] = []
+    private var activitySince: Int64 = 0
+    static let activityHold: Int64 = 1_000_000_000
 
     init(configuration: IngestConfiguration, store: RingDirectory, toolRings: ToolRings, inventory: Inventory,
          health: AgentHealth, podSource: (any PodSource)? = nil, logger: Logger) throws {
@@ -158,12 +163,14 @@ final class Ingestor: @unchecked Sendable {
                 runEndsToCheck = false
                 finishCompletedRuns(now: now)
             }
+            recordActivity(caughtUp: !progressed, now: now)
             let wait = progressed ? 0 : Int32(max(0, min(1000, (nextScan - NanoTime.now()) / 1_000_000)))
             handle(inotify?.wait(timeout: wait, wake: wakePipe.read) ?? [])
             var drain = [UInt8](repeating: 0, count: 64)
             _ = read(wakePipe.read, &drain, drain.count)
         }
-        for log in logs.values { try? log.ring.sync() }
+        recordActivity(caughtUp: true, now: NanoTime.now())
+        for log in logs.values { _ = try? log.ring.sync() }
     }
 
     private func handle(_ events: [Inotify.Event]) {
@@ -208,8 +215,7 @@ final class Ingestor: @unchecked Sendable {
         for (uid, pod) in podDirectories where !present.contains(uid) {
             podDirectories[uid] = nil
             if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
-                try? toolRings.record(activity: "pod \(pod.pod) deleted", tool: tool,
-                                      fields: ["event": "deleted", "pod": pod.pod], at: now)
+                note(.init(tool: tool, message: "pod \(pod.pod) deleted", fields: ["event": "deleted", "pod": pod.pod], time: now), now: now)
             }
         }
         stats.withLock { stats in
@@ -241,11 +247,26 @@ final class Ingestor: @unchecked Sendable {
             ringsByContainer?[key.description] = ring
             track(ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now))
             inventory.touch(ring.id)
-            try toolRings.record(activity: "\(describe(metadata)) started", tool: metadata.tool,
-                                 fields: activityFields(metadata, event: "started"), at: metadata.startedAt ?? now)
+            note(.init(tool: metadata.tool, message: "\(describe(metadata)) started",
+                       fields: activityFields(metadata, event: "started"), time: metadata.startedAt ?? now), now: now)
         } catch {
             logger.error("cannot follow \(key): \(error)")
         }
+    }
+
+    private func note(_ event: ToolRings.ActivityEvent, now: Int64) {
+        if activity.isEmpty { activitySince = now }
+        activity.append(event)
+    }
+
+    private func recordActivity(caughtUp: Bool, now: Int64) {
+        guard !activity.isEmpty, caughtUp || now - activitySince >= Self.activityHold else { return }
+        do {
+            try toolRings.record(activity)
+        } catch {
+            logger.error("cannot record activity: \(error)")
+        }
+        activity.removeAll()
     }
 
     private func track(_ log: ContainerLog) {
@@ -290,8 +311,8 @@ final class Ingestor: @unchecked Sendable {
                 try log.ring.updateMetadata { $0 = final }
                 try log.ring.finish()
                 inventory.touch(log.ring.id)
-                try toolRings.record(activity: "\(describe(final)) \(exitDescription(final))", tool: final.tool,
-                                     fields: activityFields(final, event: "exited"), at: final.finishedAt ?? now)
+                note(.init(tool: final.tool, message: "\(describe(final)) \(exitDescription(final))",
+                           fields: activityFields(final, event: "exited"), time: final.finishedAt ?? now), now: now)
             } catch {
                 logger.error("cannot finish \(key): \(error)")
             }

@@ -42,11 +42,11 @@ final class ToolRings: Sendable {
         }
     }
 
-    /// Appends pushed lines (JSON objects with `message`, optional `datetime`, any other fields)
-    /// to the tool's custom source; each is stored as received, stamped with the time now.
     /// How far ahead of this node's clock a pushed line's own time may be.
     static let maxSkew: Int64 = 300_000_000_000
 
+    /// Appends pushed lines (JSON objects with `message`, optional `datetime`, any other fields)
+    /// to the tool's custom source, each stored as received.
     func push(tool: String, source: String, lines: [[String: JSONValue]], now: Int64) throws -> Int {
         let ring = try ring(tool: tool, kind: .custom, name: source)
         // A line is stamped with its own time when it gives one (an event says when it happened),
@@ -62,13 +62,28 @@ final class ToolRings: Sendable {
         return lines.count
     }
 
-    /// Appends an event to the tool's activity ring on this node.
-    func record(activity message: String, tool: String, fields: [String: String], at time: Int64) throws {
-        var object: [String: JSONValue] = fields.mapValues { .string($0) }
-        object["message"] = .string(message)
-        let ring = try ring(tool: tool, kind: .activity, name: "activity")
-        try ring.append([.line(timestamp: time, stream: .stdout, flags: [], payload: Self.encode(object))])
-        inventory.touch(ring.id)
+    /// Something that happened to a tool's pods, at the time it happened (a container's start or
+    /// end as the kubelet reports it, a purge).
+    struct ActivityEvent {
+        var tool: String
+        var message: String
+        var fields: [String: String]
+        var time: Int64
+    }
+
+    /// Appends events to their tools' activity rings on this node, in the order they happened:
+    /// the agent learns of several at once (at start, the runs that ended while it was away), and
+    /// a ring keeps its times in order (one earlier than the last takes the last's), so each
+    /// event also carries its own `time`, which reads show.
+    func record(_ events: [ActivityEvent]) throws {
+        for event in events.sorted(by: { $0.time < $1.time }) {
+            var object: [String: JSONValue] = event.fields.mapValues { .string($0) }
+            object["message"] = .string(event.message)
+            object["time"] = .string(NanoTime.format(event.time))
+            let ring = try ring(tool: event.tool, kind: .activity, name: "activity")
+            try ring.append([.line(timestamp: event.time, stream: .stdout, flags: [], payload: Self.encode(object))])
+            inventory.touch(ring.id)
+        }
     }
 
     static func encode(_ object: [String: JSONValue]) -> [UInt8] {
