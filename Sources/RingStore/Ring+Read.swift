@@ -172,6 +172,10 @@ extension Ring {
 
     /// The sequence number of the first record at or after `time`.
     private func seek(time: Int64, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
+        // Before the first record or after the last, no search: a window that covers the whole
+        // ring (a read of the last lines of the last hour) costs nothing to place.
+        if state.isEmpty || time > state.lastTimestamp { return state.nextSeq }
+        if time <= state.firstTimestamp, state.prefixCount > 0 { return 0 }
         if state.prefixCount > 0, state.prefixLastTimestamp >= time {
             return try firstSeq(atOrAfter: time, in: Region.prefix(of: superblock, state), window: &window)
         }

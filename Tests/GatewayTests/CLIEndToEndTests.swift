@@ -80,7 +80,7 @@ import TestSupport
         try """
             {"items": [{"metadata": {"name": "demo-web-b", "namespace": "tool-demo", "uid": "\(web.uid)",
                                      "labels": {"app.kubernetes.io/component": "web"}}}]}
-            """.write(toFile: gw.scratch.file("pods-node-2.json"), atomically: true, encoding: .utf8)
+            """.replace(file: gw.scratch.file("pods-node-2.json"))
         _ = try await eventually("the webservice") {
             try Self.cli(gw, as: "demo", ["webservice"]).output == "[demo-web-b/webservice] GET / 200\n" ? true : nil
         }

@@ -29,8 +29,8 @@ final class GatewayHarness: @unchecked Sendable {
             certificates = scratch.file("certs")
             try Self.makeCertificates(in: scratch.file("certs"), for: Self.certificateIdentities)
         }
-        try token.write(toFile: scratch.file("token"), atomically: true, encoding: .utf8)
-        try "demo: [alice]\nother: [bob]\n".write(toFile: scratch.file("members.yaml"), atomically: true, encoding: .utf8)
+        try token.replace(file: scratch.file("token"))
+        try "demo: [alice]\nother: [bob]\n".replace(file: scratch.file("members.yaml"))
         for node in nodes { try startAgent(node) }
         try startGateway()
     }

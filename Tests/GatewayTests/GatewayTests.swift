@@ -224,7 +224,7 @@ import TestSupport
             """
         }
         for (node, writer) in [("node-1", a), ("node-2", b)] {
-            try "{\"items\": [\(podList(writer.pod, writer.uid))]}".write(toFile: gw.scratch.file("pods-\(node).json"), atomically: true, encoding: .utf8)
+            try "{\"items\": [\(podList(writer.pod, writer.uid))]}".replace(file: gw.scratch.file("pods-\(node).json"))
         }
         let merged = try await eventually("both replicas as the webservice") {
             let page = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z")
@@ -409,7 +409,7 @@ import TestSupport
                      {"exitCode": 0, "reason": "Completed", "startedAt": "2026-11-22T10:00:00Z", "finishedAt": "2026-11-22T10:05:00Z"}}}]}
         }]}
         """
-        try podList.write(toFile: gw.scratch.file("pods-node-1.json"), atomically: true, encoding: .utf8)
+        try podList.replace(file: gw.scratch.file("pods-node-1.json"))
         _ = try await eventually("the finished run") {
             try await gw.get("/v1/tool/demo/job/backup/runs", as: GatewayHarness.tool("demo")).text.contains("finished") ? true : nil
         }

@@ -135,7 +135,7 @@ import TestSupport
                         {"exitCode": 0, "reason": "Completed", "startedAt": "2026-11-22T\(minute):00Z", "finishedAt": "2026-11-22T\(minute):30Z"}}}]}}
             """)
         }
-        try "{\"kind\": \"PodList\", \"items\": [\(items.joined(separator: ","))]}".write(toFile: agent.podsJSON, atomically: true, encoding: .utf8)
+        try "{\"kind\": \"PodList\", \"items\": [\(items.joined(separator: ","))]}".replace(file: agent.podsJSON)
         for ((run, _), uid) in zip(runs, uids) {
             try PodLogWriter(podsDirectory: agent.pods, namespace: "tool-demo", pod: "\(run)-x", uid: uid, container: "job")
                 .write("output of \(run)")
@@ -169,7 +169,7 @@ import TestSupport
                      {"exitCode": 1, "reason": "Error", "startedAt": "2026-11-22T10:00:00Z", "finishedAt": "2026-11-22T10:05:00Z"}}}]}
         }]}
         """
-        try podList.write(toFile: agent.podsJSON, atomically: true, encoding: .utf8)
+        try podList.replace(file: agent.podsJSON)
         let after = try await eventually("metadata from the pod list") {
             try await agent.inventory().rings.first { $0.id == before.id && $0.state == "finished" }
         }

@@ -21,7 +21,7 @@ final class AgentHarness: @unchecked Sendable {
         extraArguments = arguments
         self.launcher = launcher
         try FileManager.default.createDirectory(atPath: pods, withIntermediateDirectories: true)
-        try token.write(toFile: scratch.file("token"), atomically: true, encoding: .utf8)
+        try token.replace(file: scratch.file("token"))
         try start()
     }
 

@@ -69,7 +69,7 @@ final class DatagramSocket {
 @Suite struct AgentFlagTests {
     @Test func anUnusableTokenFileIsRefused() throws {
         let scratch = Scratch("flags")
-        try "  \n".write(toFile: scratch.file("blank"), atomically: true, encoding: .utf8)
+        try "  \n".replace(file: scratch.file("blank"))
         for (file, message) in [(scratch.file("blank"), "is empty"), (scratch.file("missing"), "there is no such file")] {
             let (status, said) = try ServiceProcess.runToExit(ServiceProcess.product("logs-agent"), [
                 "--node", "n", "--pods-dir", scratch.file("pods"), "--data-dir", scratch.file("data"),

@@ -13,7 +13,7 @@ import TestSupport
         let scratch = Scratch("kube")
         let pods = scratch.file("pods")
         try FileManager.default.createDirectory(atPath: pods, withIntermediateDirectories: true)
-        try "kube-token".write(toFile: scratch.file("kube-token"), atomically: true, encoding: .utf8)
+        try "kube-token".replace(file: scratch.file("kube-token"))
         let api = FakeKubeAPI(node: "node-7", token: "kube-token")
         let port = try await api.start()
         defer { api.stop() }

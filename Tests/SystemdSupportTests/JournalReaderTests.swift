@@ -115,7 +115,7 @@ import Testing
     /// A file that is not a journal fails an explicit list, but a directory just leaves it out.
     @Test func garbageFileFailsToOpenButIsSkippedInADirectory() throws {
         let garbage = directory.file("garbage.journal")
-        try Array(repeating: "not a journal\n", count: 1000).joined().write(toFile: garbage, atomically: true, encoding: .utf8)
+        try Array(repeating: "not a journal\n", count: 1000).joined().replace(file: garbage)
         #expect(throws: JournalError.self) { try JournalReader(files: [path, garbage]) }
         #expect(try readAll(open(.directory)).count == 5)
     }

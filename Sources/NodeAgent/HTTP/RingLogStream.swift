@@ -112,9 +112,14 @@ struct RingLogStream: Sendable {
             readFrom = page.next
             var out = ByteBuffer()
             var limited = false
-            // A read that stops mid-line hands out the line so far, marked partial.
+            // A read that stops mid-line hands out the line so far, marked partial. Text is the
+            // same bytes joined or not: it is joined only to count or match lines.
             var joined: [LineJoiner.Joined] = []
-            joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+            if query.format == .text, query.limit == nil, query.grep == nil {
+                joined = page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
+            } else {
+                joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+            }
             for item in joined {
                 if let limit = query.limit, progress.items >= limit {
                     limited = true
