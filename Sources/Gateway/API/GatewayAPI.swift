@@ -250,11 +250,11 @@ struct GatewayAPI: APIProtocol {
                 spaced = false
                 return await out.send(ArraySlice(encoded))
             }
-            func warn(_ text: String) async -> Bool {
-                await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: text, pod: "", container: "", level: "warning"))
+            func say(_ text: String, level: String = "warning") async -> Bool {
+                await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: text, pod: "", container: "", level: level))
             }
             for warning in warnings {
-                guard await warn(warning) else { return }
+                guard await say(warning) else { return }
             }
             // A follow hands over what is there a page at a time and goes on from each ring's
             // position after it, so that a follow from long ago never holds a ring's worth of
@@ -274,7 +274,7 @@ struct GatewayAPI: APIProtocol {
                 notes.append("this read stops after \(limit) items; for the rest, read again with after=\(CompositeCursor(mark: mark).text)\(direction)")
             }
             for note in notes {
-                guard await warn(note) else { return }
+                guard await say(note) else { return }
             }
             var chunk: [UInt8] = []
             // Text is the lines as a file holds them, oldest first, whichever end they were counted from.
@@ -290,10 +290,7 @@ struct GatewayAPI: APIProtocol {
             // A follow of what has all ended (a finished one-off job's newest run) waits for
             // what comes next: said once, so that the wait does not look like a hang.
             if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == "finished" }) {
-                let next = LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
-                                   message: "\(selection.description) has nothing running now; waiting for what comes next",
-                                   pod: "", container: "", level: "info")
-                guard await send(next) else { return }
+                guard await say("\(selection.description) has nothing running now; waiting for what comes next", level: "info") else { return }
             }
             // A follow with an end (`until`, a given run) ends when every ring it follows has.
             let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished || request.until != nil) {
@@ -308,7 +305,7 @@ struct GatewayAPI: APIProtocol {
                         guard await send(item) else { return }
                     }
                     if Task.isCancelled { throw CancellationError() }
-                    if spaced, !(await warn("the stream ends: nothing more will come")) { return }
+                    if spaced, !(await say("the stream ends: nothing more will come")) { return }
                     out.finish()
                 } catch {
                     out.finish(throwing: error)

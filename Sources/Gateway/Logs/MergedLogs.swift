@@ -57,7 +57,7 @@ struct MergedLogs: Sendable {
         let forward = !request.newestFirst
         // A ring whose fetch has no time at all (only a gap of lines that rolled over) stands at
         // the position it was read from.
-        let from = request.after?.mark?.time ?? (request.newestFirst ? request.until : request.since) ?? 0
+        let from = request.after?.mark?.time ?? (request.newestFirst ? request.until ?? NanoTime.now() : request.since ?? 0)
         let merged = Self.merge(streams, ringIDs: rings.map(\.1.id), newestFirst: request.newestFirst, limit: limit,
                                 undated: NanoTime.format(from))
         let forwardMarks = forwardMarks ?? forward
