@@ -133,7 +133,7 @@ final class JournalIngest: @unchecked Sendable {
             }
         }
         if batch.isEmpty { advanceIdleRings() }
-        for slot in rings.values { try? slot.ring.sync() }
+        for slot in rings.values { _ = try? slot.ring.sync() }
     }
 
     // MARK: reading
