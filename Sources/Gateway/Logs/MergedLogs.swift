@@ -2,9 +2,9 @@ import Foundation
 import LogModel
 import Synchronization
 
-/// Reads several rings through their agents and merges them by time. Each item handed out
-/// carries a composite cursor: every ring's position right after it, so that a client that
-/// resumes from it gets every line exactly once.
+/// Reads several rings through their agents and merges them by time, a page at a time or live.
+/// Each item handed out carries a cursor (`CompositeCursor`) from which a client that resumes
+/// gets every line exactly once.
 struct MergedLogs: Sendable {
     let client: AgentClient
     let shared: SharedFollows
