@@ -50,7 +50,9 @@ public enum NanoTime {
     /// `2026-11-22T10:00:00.123456789Z`: fixed width, so the text sorts like the number.
     public static func format(_ nanos: Int64) -> String {
         let seconds = floorDivide(nanos, 1_000_000_000)
-        let fraction = nanos - seconds * 1_000_000_000
+        // The remainder, not `nanos - seconds * 10^9`, which overflows near `Int64.min`.
+        let remainder = nanos % 1_000_000_000
+        let fraction = remainder < 0 ? remainder + 1_000_000_000 : remainder
         let days = floorDivide(seconds, 86400)
         let secondOfDay = seconds - days * 86400
         let (year, month, day) = civil(fromDays: days)
@@ -83,8 +85,10 @@ public enum NanoTime {
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 
+    /// Division rounding down, for every `value` (a client's time may be as early as `Int64.min`).
     static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-        value >= 0 ? value / divisor : (value - divisor + 1) / divisor
+        let quotient = value / divisor
+        return value % divisor < 0 ? quotient - 1 : quotient
     }
 
     static func daysIn(month: Int64, year: Int64) -> Int64 {

@@ -73,6 +73,10 @@ import TestSupport
             #expect(response.status == 400, "\(query)")
             #expect(response.errors == [message], "\(query)")
         }
+        // Times at the edge of what a time can be are a window like any other.
+        for query in ["?until=1677-09-21T00:12:44Z", "?since=1677-09-21T00:12:44Z", "?since=2262-04-11T23:47:16Z&until=2262-04-11T23:47:16.8Z"] {
+            #expect([200, 404].contains(try await gw.get(path + query, as: GatewayHarness.tool("demo")).status), "\(query)")
+        }
         let badName = try await gw.get("/v1/tool/demo/job/Not_A_Job/logs", as: GatewayHarness.tool("demo"))
         #expect(badName.status == 400)
         #expect(badName.errors == ["not a job name: Not_A_Job"])

@@ -8,6 +8,12 @@ import Testing
         #expect(nanos == 1_795_341_600_123_456_789)
         #expect(NanoTime.format(1_795_341_600_123_456_789) == "2026-11-22T10:00:00.123456789Z")
         #expect(NanoTime.parse("2026-11-22T12:00:00.1+02:00") == 1_795_341_600_100_000_000)
+        // Every Int64 formats (a client's time may be at either end); all but the last second
+        // before Int64.min read back.
+        #expect(NanoTime.format(.min) == "1677-09-21T00:12:43.145224192Z")
+        for nanos in [Int64.min + 1_000_000_000, -1, 0, Int64.max] {
+            #expect(NanoTime.parse(NanoTime.format(nanos)) == nanos, "\(nanos)")
+        }
         #expect(NanoTime.parse("1970-01-01T00:00:00Z") == 0)
         #expect(NanoTime.format(0) == "1970-01-01T00:00:00.000000000Z")
         #expect(NanoTime.format(-1) == "1969-12-31T23:59:59.999999999Z")

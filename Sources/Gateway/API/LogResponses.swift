@@ -70,8 +70,10 @@ struct LogParameters: Sendable {
         }
         // A follow has no end unless asked for one.
         request.until = try time(until, "until") ?? (request.follow ? nil : now)
-        // The window is the hour before its end, unless it starts where a cursor says.
-        request.since = try time(since, "since") ?? (request.after == nil ? (request.until ?? now) - Self.defaultWindow : nil)
+        // The window is the hour before its end, unless it starts where a cursor says (an end
+        // that a client gave may be as early as times go: the subtraction saturates).
+        let end = request.until ?? now
+        request.since = try time(since, "since") ?? (request.after == nil ? max(end, .min + Self.defaultWindow) - Self.defaultWindow : nil)
         if let since = request.since, let until = request.until, since >= until {
             throw GatewayError(.badRequest, "\"since\" time must be before \"until\" time")
         }
