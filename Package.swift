@@ -36,10 +36,20 @@ let package = Package(
         .target(name: "SystemdSupport", dependencies: ["CSystemd"]),
         // What agent, gateway and CLI all say the same way: log items, RFC 3339 times, durations.
         .target(name: "LogModel"),
+        // The agent's internal API, one contract for both sides: its paths, wire types, read
+        // query and item lines, and the gateway's typed client.
+        .target(
+            name: "AgentWire",
+            dependencies: [
+                "LogModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .target(
             name: "NodeAgent",
             dependencies: [
-                "RingStore", "LogModel", "SystemdSupport",
+                "RingStore", "LogModel", "AgentWire", "SystemdSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,7 +62,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "LogModel",
+                "LogModel", "AgentWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -71,7 +81,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "logs-gateway",
-            dependencies: ["Gateway", "LogModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Gateway", "LogModel", "AgentWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         // libcurl: typed wrappers over its variadic setopt, which Swift cannot call.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
@@ -92,7 +107,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "logs-agent",
-            dependencies: ["NodeAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "NodeAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .executableTarget(
             name: "ringctl",
@@ -101,16 +121,19 @@ let package = Package(
         .executableTarget(name: "ringstore-bench", dependencies: ["RingStore"], path: "bench/ringstore"),
         .executableTarget(name: "fuzz-ring-open", dependencies: ["RingStore"], path: "fuzz/ring-open"),
         // ringctl writes the files that the crash test kills it over.
-        .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl"]),
+        .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl", "TestSupport"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
+        .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "TestSupport"]),
         // What the integration tests share: a kubelet-like pod log writer, a process launcher.
         .target(
             name: "TestSupport",
-            dependencies: ["LogModel", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["LogModel", "AgentWire", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "LogModel", "TestSupport", "logs-agent"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "logs-gateway", "logs-agent", "toolforge-logs"]),
-        .testTarget(name: "LogsCLITests", dependencies: ["LogsCLI", "LogModel"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "AgentWire", "LogModel", "RingStore", "TestSupport", "logs-agent",
+                                                           .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "AgentWire", "TestSupport", "logs-gateway", "logs-agent", "toolforge-logs",
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "LogsCLITests", dependencies: ["LogsCLI", "LogModel", "TestSupport"]),
     ]
 )

@@ -287,7 +287,7 @@ def rotation_round(a, root, how):
         follower.wait(30)
         # What the agent kept, to tell a line it never read from one lost on the way to the follower.
         ring = agent.ring("rotating")["id"]
-        items = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{ring}/logs?after=r1.{ring}.0").splitlines()]
+        items = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{ring}/logs?after=0").splitlines()]
         kept = [int(i["message"].split()[1]) for i in items if i["type"] == "log" and i["message"].startswith("line ")]
     finally:
         if follower:

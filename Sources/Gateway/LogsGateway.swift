@@ -1,11 +1,13 @@
+import AgentWire
+import AgentWire
 import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import LogModel
 import Logging
-import Metrics
 import OpenAPIHummingbird
+import OpenAPIRuntime
 import Prometheus
 import ServiceLifecycle
 import Yams
@@ -45,12 +47,21 @@ public struct GatewayConfiguration: Sendable {
 public enum LogsGateway {
     static let maxBodyBytes = 1 << 20
 
-    public static func run(_ configuration: GatewayConfiguration, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    /// The gateway as an application: its router and the services it needs (the index of the
+    /// agents' rings, the client that calls them), not yet running. Metrics go to whatever the
+    /// caller bootstrapped; `registry` is what `/v1/metrics` shows.
+    public static func buildApplication(_ configuration: GatewayConfiguration, registry: PrometheusCollectorRegistry, logger: Logger,
+                                        onReady: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
+        try buildApplication(configuration, registry: registry, logger: logger, onReady: onReady, identity: nil)
+    }
+
+    /// `identity` stands in for the configured authentication: router tests, which have no
+    /// connection to take a peer address or a certificate from, say who calls in a header.
+    static func buildApplication(_ configuration: GatewayConfiguration, registry: PrometheusCollectorRegistry, logger: Logger,
+                                 onReady: @escaping @Sendable (Int) -> Void = { _ in },
+                                 identity: (any RouterMiddleware<GatewayRequestContext>)?) throws -> some ApplicationProtocol {
         let client = AgentClient(token: configuration.agentToken)
         let index = AgentIndex(discovery: configuration.agents, client: client, interval: configuration.indexInterval, logger: logger)
-        await index.refresh()
         var audit = logger
         audit[metadataKey: "audit"] = "true"
         let api = GatewayAPI(index: index, client: client, merged: MergedLogs(client: client, shared: SharedFollows(client: client), heartbeat: configuration.heartbeat),
@@ -65,12 +76,14 @@ public enum LogsGateway {
         }
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
         router.add(middleware: UTF8CharsetMiddleware())
-        let server: HTTPServerBuilder
-        switch configuration.authentication {
-        case let .proxy(trustedProxies):
+        var server = HTTPServerBuilder.http1()
+        switch (identity, configuration.authentication) {
+        case let (identity?, _):
+            func add(_ middleware: some RouterMiddleware<GatewayRequestContext>) { router.add(middleware: middleware) }
+            add(identity)
+        case let (nil, .proxy(trustedProxies)):
             router.add(middleware: ProxyIdentityMiddleware(trustedProxies: trustedProxies, organizations: configuration.organizations))
-            server = .http1()
-        case let .mutualTLS(files):
+        case let (nil, .mutualTLS(files)):
             router.add(middleware: CertificateIdentityMiddleware(organizations: configuration.organizations))
             server = try .tls(.http1(), tlsConfiguration: files.serverConfiguration())
         }
@@ -80,25 +93,43 @@ public enum LogsGateway {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
         }
         // Compact JSON: pretty printing cost a tenth of a small read's time, for no reader.
-        try api.registerHandlers(on: router, configuration: .init(jsonEncodingOptions: [.sortedKeys]))
+        let json = OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys])
+        try api.registerHandlers(on: router, configuration: json, middlewares: [PreparedJSONMiddleware()])
         // The platform's API gateway strips `/logs` before it passes a request on; standing
         // alone, the gateway answers under it too, so the platform's clients need only its URL.
-        try api.registerHandlers(on: router, serverURL: URL(string: "/logs")!, configuration: .init(jsonEncodingOptions: [.sortedKeys]))
-        let app = Application(router: router, server: server,
+        try api.registerHandlers(on: router, serverURL: URL(string: "/logs")!, configuration: json, middlewares: [PreparedJSONMiddleware()])
+        var app = Application(router: router, server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
+                              services: [ClientService(client: client), index],
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
                               logger: logger)
-        var group = ServiceGroupConfiguration(services: [.init(service: index), .init(service: app)],
-                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The first look at the agents, so that the first reads find their rings.
+        app.beforeServerStarts { await index.refresh() }
+        return app
+    }
+
+    /// Runs the gateway until SIGTERM or SIGINT, metrics bootstrapped into `registry`.
+    public static func run(_ application: some ApplicationProtocol, logger: Logger) async throws {
+        var group = ServiceGroupConfiguration(services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: group).run()
-        await client.shutdown()
     }
 
     /// The YAML spec as JSON, once.
     static func specJSON(_ path: String) throws -> [UInt8] {
         let object = try Yams.load(yaml: String(contentsOfFile: path, encoding: .utf8))
         return try Array(JSONSerialization.data(withJSONObject: object as Any, options: [.sortedKeys]))
+    }
+}
+
+/// Shuts the agent client down once everything that used it has stopped (it is the first
+/// service, so the last to stop).
+private struct ClientService: Service {
+    let client: AgentClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await client.shutdown()
     }
 }
 

@@ -36,7 +36,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
-    func write(to writer: inout JSONWriter) {
+    public func write(to writer: inout JSONWriter) {
         switch self {
         case let .string(value): writer.string(value)
         case let .number(value): writer.raw(value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)) : "null")
@@ -60,57 +60,86 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 }
 
-/// Appends JSON to a byte buffer: objects with string, integer and boolean members.
-struct JSONWriter {
+/// Appends JSON to a byte buffer: objects with string, integer and boolean members. Written by
+/// hand for the read path: several times faster than `JSONEncoder`, and it can carry JSON that
+/// is already encoded (an agent's items in the gateway's pages).
+public struct JSONWriter {
     private static let hex = Array("0123456789abcdef".utf8)
-    var bytes: [UInt8] = []
+    public var bytes: [UInt8] = []
     private var needsComma = false
 
-    init() { bytes.reserveCapacity(256) }
+    public init() { bytes.reserveCapacity(256) }
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         string(name)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
-    mutating func field(_ name: String, _ value: String?) {
+    public mutating func field(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)
         string(value)
     }
 
-    mutating func field(_ name: String, _ value: UInt64?) {
+    public mutating func field(_ name: String, _ value: UInt64?) {
         guard let value else { return }
         key(name)
         raw(String(value))
     }
 
-    mutating func field(_ name: String, _ value: Bool) {
+    public mutating func field(_ name: String, _ value: Bool) {
         key(name)
         raw(value ? "true" : "false")
     }
 
-    mutating func raw(_ text: String) {
+    public mutating func field(_ name: String, _ value: Int64) {
+        key(name)
+        raw(String(value))
+    }
+
+    public mutating func raw(_ text: String) {
         bytes.append(contentsOf: text.utf8)
+        needsComma = true
+    }
+
+    /// A value that is JSON already (an object or array as another writer made it).
+    public mutating func json(_ encoded: some Collection<UInt8>) {
+        bytes.append(contentsOf: encoded)
+        needsComma = true
+    }
+
+    /// Starts an array; `element()` comes before each value in it.
+    public mutating func beginArray() {
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func element() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped (RFC 8259), and the
     /// line separators U+0085, U+2028 and U+2029 too: valid in JSON, but Python's `splitlines`
     /// (the platform's clients read streams with it) breaks lines there.
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var utf8 = value.utf8.makeIterator()
         var lookahead: UInt8?

@@ -30,20 +30,16 @@ public struct LogItem: Codable, Sendable, Equatable {
     public var level: String?
     /// Fields a pushed line carried besides `message` and `datetime`, kept as given.
     public var fields: [String: JSONValue]?
-    /// The sequence number of the item's first record in its ring: where a backward read that
-    /// stopped at this item goes on (agent answers only; the gateway's cursors replace it).
-    public var seq: UInt64?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, datetime, stream, message, partial, truncated, pod, container, run, node, cursor, records, bytes, reason, level, seq
+        case type, datetime, stream, message, partial, truncated, pod, container, run, node, cursor, records, bytes, reason, level
         case messageBase64 = "message_b64"
     }
 
     public init(type: Kind, datetime: String? = nil, stream: String? = nil, message: String? = nil,
                 messageBase64: String? = nil, partial: Bool? = nil, truncated: Bool? = nil, pod: String? = nil,
                 container: String? = nil, run: String? = nil, node: String? = nil, cursor: String? = nil, records: UInt64? = nil,
-                bytes: UInt64? = nil, reason: String? = nil, level: String? = nil, fields: [String: JSONValue]? = nil,
-                seq: UInt64? = nil) {
+                bytes: UInt64? = nil, reason: String? = nil, level: String? = nil, fields: [String: JSONValue]? = nil) {
         self.type = type
         self.datetime = datetime
         self.stream = stream
@@ -61,7 +57,6 @@ public struct LogItem: Codable, Sendable, Equatable {
         self.reason = reason
         self.level = level
         self.fields = fields
-        self.seq = seq
     }
 
     /// Decodes an entry as `ndjson()` writes it: members it does not name are the fields of a
@@ -84,7 +79,6 @@ public struct LogItem: Codable, Sendable, Equatable {
         bytes = try known.decodeIfPresent(UInt64.self, forKey: .bytes)
         reason = try known.decodeIfPresent(String.self, forKey: .reason)
         level = try known.decodeIfPresent(String.self, forKey: .level)
-        seq = try known.decodeIfPresent(UInt64.self, forKey: .seq)
         let all = try decoder.container(keyedBy: AnyKey.self)
         var fields: [String: JSONValue] = [:]
         for key in all.allKeys where !Self.memberNames.contains(key.stringValue) {
@@ -113,11 +107,19 @@ public struct LogItem: Codable, Sendable, Equatable {
                        messageBase64: Base64.encode(payload))
     }
 
-    /// One line of NDJSON, newline included. Written by hand: the agent encodes every line it
-    /// serves, and this is several times faster than `JSONEncoder`.
+    /// One line of NDJSON, newline included.
     public func ndjson() -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
+        writeMembers(to: &writer)
+        writer.endObject()
+        writer.bytes.append(UInt8(ascii: "\n"))
+        return writer.bytes
+    }
+
+    /// The item's members, `type` first, into an object `writer` has begun. By hand: the agent
+    /// writes every line it serves this way, several times faster than `JSONEncoder`.
+    public func writeMembers(to writer: inout JSONWriter) {
         writer.field("type", type.rawValue)
         writer.field("datetime", datetime)
         writer.field("stream", stream)
@@ -134,15 +136,11 @@ public struct LogItem: Codable, Sendable, Equatable {
         writer.field("bytes", bytes)
         writer.field("reason", reason)
         writer.field("level", level)
-        writer.field("seq", seq)
         // A pushed line's fields are members of the entry, as the platform's clients read them;
         // the names of the item's own members are refused at push, and win here.
         for key in (fields ?? [:]).keys.sorted() where !Self.memberNames.contains(key) {
             writer.key(key)
             fields![key]!.write(to: &writer)
         }
-        writer.endObject()
-        writer.bytes.append(UInt8(ascii: "\n"))
-        return writer.bytes
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import LogModel
 import Logging
-import Metrics
 import Prometheus
 import RingStore
 import ServiceLifecycle
@@ -58,15 +57,15 @@ public struct AgentConfiguration: Sendable {
 
 /// The node agent: ingest, retention and the HTTP API, started and stopped together.
 public enum LogsAgent {
-    /// Runs until SIGTERM or SIGINT, then stops accepting, ends follows, stops ingest after
-    /// the turn in progress (every append is in its ring already), and returns.
-    public static func run(_ configuration: AgentConfiguration, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let fileLimit = OpenFileLimit.raise()
-        logger.info("open-file limit \(fileLimit): room for about \(fileLimit / 2) containers")
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    /// The agent as an application, not yet running: its router, and its services (ingest,
+    /// retention, the periodic sync, systemd's watchdog). Metrics go to whatever the caller
+    /// bootstrapped; `registry` is what `/metrics` shows. Stopped in reverse order: the server
+    /// first, then ingest after the turn in progress (every append is in its ring already), and
+    /// the last sync once ingest has stopped.
+    public static func buildApplication(_ configuration: AgentConfiguration, registry: PrometheusCollectorRegistry, logger: Logger,
+                                        onReady: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
         let store = try RingDirectory(path: configuration.dataDirectory)
-        for (path, reason) in store.quarantined { logger.warning("moved aside \(path): \(reason)") }
+        for (path, reason) in store.quarantined { logger.warning("moved aside a ring file", metadata: ["path": "\(path)", "reason": "\(reason)"]) }
         let inventory = Inventory(instance: UUID().uuidString.lowercased())
         let health = AgentHealth()
         let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
@@ -80,30 +79,31 @@ public enum LogsAgent {
                            ingestor: ingestor, health: health, registry: registry, metrics: AgentMetrics(),
                            token: configuration.token,
                            heartbeat: configuration.heartbeat, retention: configuration.retention)
-        let app = Application(router: api.router(),
-                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                   serverName: "logs-agent"),
-                              onServerRunning: { channel in
-                                  SystemdNotifier().ready()
-                                  onReady(channel.localAddress?.port ?? configuration.port)
-                              },
-                              logger: logger)
         let journal = try configuration.journal.map {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)
         }
-        // Stopped in reverse order: the last sync runs once ingest has stopped.
         let sync = configuration.syncInterval.map { SyncService(store: store, interval: $0, logger: logger) }
         let services: [any Service] = (sync.map { [$0] } ?? []) + (watcher.map { [$0] } ?? [])
             + (journal.map { [IngestService(ingest: $0)] } ?? []) + [
-            IngestService(ingest: ingestor),
-            RetentionService(store: store, inventory: inventory, policy: configuration.retention,
-                             interval: configuration.retentionInterval, logger: logger),
-            app,
-            SystemdService(notifier: SystemdNotifier()),
-        ]
-        var group = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
-                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                IngestService(ingest: ingestor),
+                RetentionService(store: store, inventory: inventory, policy: configuration.retention,
+                                 interval: configuration.retentionInterval, logger: logger),
+                SystemdService(notifier: SystemdNotifier()),
+            ]
+        return Application(router: api.router(),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-agent"),
+                           services: services,
+                           onServerRunning: { channel in
+                               SystemdNotifier().ready()
+                               onReady(channel.localAddress?.port ?? configuration.port)
+                           },
+                           logger: logger)
+    }
+
+    /// Runs the agent until SIGTERM or SIGINT.
+    public static func run(_ application: some ApplicationProtocol, logger: Logger) async throws {
+        var group = ServiceGroupConfiguration(services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: group).run()
     }

@@ -3,14 +3,14 @@ import Foundation
 /// The agent holds two descriptors per followed container (its log and its ring), so the
 /// open-file limit bounds how many containers a node's agent can follow. At the limit it can
 /// neither follow a new container nor accept a connection; health says so before that.
-enum OpenFileLimit {
+public enum OpenFileLimit {
     /// Glibc's enum case, as the C type its functions take.
     private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 
     /// Raises the soft limit to the hard one, as the kernel lets any process do (the soft
     /// default, 1,024 in many shells, is 500 containers). Returns the limit now in force.
     @discardableResult
-    static func raise() -> Int {
+    public static func raise() -> Int {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return -1 }
         if limit.rlim_cur < limit.rlim_max {

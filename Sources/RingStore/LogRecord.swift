@@ -88,6 +88,14 @@ public enum ReadItem: Sendable, Hashable {
     case record(LogRecord)
     case gap(Gap)
 
+    /// The position of this item (its first record).
+    public var seq: UInt64 {
+        switch self {
+        case let .record(record): record.seq
+        case let .gap(gap): gap.seq
+        }
+    }
+
     /// The cursor position right after this item.
     public var nextSeq: UInt64 {
         switch self {

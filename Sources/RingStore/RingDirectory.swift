@@ -84,12 +84,12 @@ public final class RingDirectory: Sendable {
         entriesChanged.store(true, ordering: .releasing)
     }
 
-    /// Removes every ring of a tool (the tool was deleted); returns how many.
+    /// Removes every ring of a tool (the tool was deleted); returns the rings removed.
     @discardableResult
-    public func purge(tool: String) throws -> Int {
-        let doomed = rings(matching: RingFilter(tool: tool))
-        for ring in doomed { try delete(ring.id) }
-        return doomed.count
+    public func purge(tool: String) throws -> [RingID] {
+        let doomed = rings(matching: RingFilter(tool: tool)).map(\.id)
+        for id in doomed { try delete(id) }
+        return doomed
     }
 
     /// Applies `policy` now; returns what it evicted.

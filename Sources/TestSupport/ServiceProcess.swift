@@ -100,13 +100,14 @@ public enum ServiceProcessError: Error, CustomStringConvertible {
     }
 }
 
-/// A fresh temporary directory, removed at deinit.
+/// A fresh temporary directory, removed at deinit: the tests' one way to have files of their own.
 public final class Scratch: @unchecked Sendable {
     public let path: String
 
     public init(_ prefix: String = "toolforge-logs-test") {
-        path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString.prefix(8)
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString
+        // A test cannot go on without it: say why at once.
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
     public func file(_ name: String) -> String { path + "/" + name }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LogModel
 import Logging
+import Metrics
+import Prometheus
 import NodeAgent
 import RingStore
 
@@ -98,12 +100,17 @@ struct LogsAgentCommand: AsyncParsableCommand {
                                  rateBytesPerSecond: try Self.size(rateBytes, "--rate-bytes"),
                                  burstBytes: try Self.size(burstBytes, "--burst-bytes")),
             heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"))
+        let fileLimit = OpenFileLimit.raise()
+        logger.info("open-file limit \(fileLimit): room for about \(fileLimit / 2) containers")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let readyLogger = logger
-        try await LogsAgent.run(configuration, logger: logger) { port in
+        let app = try LogsAgent.buildApplication(configuration, registry: registry, logger: logger) { port in
             // Tests and scripts wait for this line (and learn the port when 0 was asked for).
             readyLogger.info("logs-agent ready on \(host):\(port)")
             FileHandle.standardOutput.write(Data("logs-agent ready on \(host):\(port)\n".utf8))
         }
+        try await LogsAgent.run(app, logger: logger)
     }
 
     static func address(_ text: String) throws -> (String, Int) {

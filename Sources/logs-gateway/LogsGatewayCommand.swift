@@ -1,8 +1,11 @@
+import AgentWire
 import ArgumentParser
 import Foundation
 import Gateway
 import LogModel
 import Logging
+import Metrics
+import Prometheus
 
 /// `logs-gateway`: the public logs API. Every flag can also be set by an environment variable
 /// named in its help (repeatable flags: comma-separated).
@@ -131,9 +134,12 @@ struct LogsGatewayCommand: AsyncParsableCommand {
                                  reservedSources: Set(reservedSource)),
             limits: GatewayLimits(requestsPerSecond: rateLimit, burst: rateLimit * 5, followsPerTool: followsPerTool),
             heartbeat: .nanoseconds(nanos), specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
-        try await LogsGateway.run(configuration, logger: logger) { port in
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let app = try LogsGateway.buildApplication(configuration, registry: registry, logger: logger) { port in
             logger.info("logs-gateway ready on \(host):\(port)")
             FileHandle.standardOutput.write(Data("logs-gateway ready on \(host):\(port)\n".utf8))
         }
+        try await LogsGateway.run(app, logger: logger)
     }
 }

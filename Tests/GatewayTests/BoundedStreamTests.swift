@@ -1,3 +1,4 @@
+import AgentWire
 import Synchronization
 import Testing
 @testable import Gateway

@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import LogModel
 import Testing
@@ -5,88 +6,48 @@ import TestSupport
 
 /// The gateway in front of three real agents.
 @Suite(.serialized) struct GatewayTests {
-    /// Who may read what: each denial with its status and its message.
-    @Test func authorizationMatrix() async throws {
+    /// End to end through the front proxy's headers: the tool reads its lines, a member too,
+    /// another tool is refused, and no path trick reaches them (the whole matrix, with every
+    /// message, is GatewayRouterTests').
+    @Test func onlyTheToolAndItsMembersReadItsLines() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "worker-1")
         try log.write("secret of demo")
         let path = "/v1/tool/demo/job/worker-1/logs"
-        _ = try await eventually("the job") { try await gw.logs(path).items.first }
-
-        #expect(try await gw.get(path, as: GatewayHarness.tool("demo")).status == 200)
-        #expect(try await gw.get(path, as: GatewayHarness.user("alice")).status == 200)
-        let cases: [([String: String], Int, String)] = [
-            ([:], 401, "no identity: present a tool or user certificate through the API gateway"),
-            (GatewayHarness.tool("other"), 403, "tool certificates may read only their own tool's logs, not demo's"),
-            (GatewayHarness.user("bob"), 403, "bob is not a member of demo"),
-            (GatewayHarness.user("ops"), 403, "ops is not a member of demo"),
-            (GatewayHarness.user("service:jobs-api"), 403, "service jobs-api may not read logs"),
-            (["x-toolforge-tool": "other", "ssl-client-subject-dn": "CN=demo,O=toolforge"], 400,
-             "conflicting identity headers: tool:other, tool:demo"),
-            (["ssl-client-subject-dn": "CN=demo,O=evil"], 401, "the client certificate's subject is not a tool's or a user's: CN=demo,O=evil"),
-        ]
-        for (headers, status, message) in cases {
-            let response = try await gw.get(path, as: headers)
-            #expect(response.status == status, "\(headers)")
-            #expect(response.errors == [message], "\(headers)")
-        }
-        #expect(try await gw.get(path, as: ["ssl-client-subject-dn": "CN=demo,O=toolforge"]).status == 200)
-        // Path tricks never reach another tool's data.
+        _ = try await eventually("the job") { try await gw.logsWhenThere(path)?.items.first }
+        #expect(try await gw.logs(path, as: GatewayHarness.user("alice")).items.map(\.message) == ["secret of demo"])
+        let other = try await gw.get(path, as: GatewayHarness.tool("other"))
+        #expect(other.status == 403)
+        #expect(!other.text.contains("secret"))
+        #expect(try await gw.get(path, as: [:]).status == 401)
         for trick in ["/v1/tool/demo/job/..%2Fother/logs", "/v1/tool/Demo/job/worker-1/logs", "/v1/tool/demo/../other/inventory",
-                      "/v1/tool/demo%2F..%2Fother/inventory"] {
-            let response = try await gw.get(trick, as: GatewayHarness.tool("demo"))
+                      "/v1/tool/demo%2F..%2Fother/inventory", "/v1/tool/other/job/worker-1/logs"] {
+            let response = try await gw.get(trick, as: GatewayHarness.tool("other"))
             #expect([400, 403, 404].contains(response.status), "\(trick)")
             #expect(!response.text.contains("secret"), "\(trick)")
         }
-        // Operators see usage, not content.
-        #expect(try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("ops")).status == 200)
-        let notAdmin = try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("alice"))
-        #expect(notAdmin.status == 403)
-        #expect(notAdmin.errors == ["user:alice is not an operator"])
+        #expect(try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("ops")).text.contains("node-1"))
     }
 
-    /// Every parameter is checked, and the error says which and why.
-    @Test func badParametersAreRefusedWithTheirReason() async throws {
+    /// What takes lines to tell: windows at the edges of time, a job with nothing in the window,
+    /// and the process's own endpoints (the refusals of bad parameters are GatewayRouterTests').
+    @Test func windowsAndTheProcessEndpoints() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "p")
         try log.write("x")
         let path = "/v1/tool/demo/job/p/logs"
-        _ = try await eventually("the job") { try await gw.logs(path).items.first }
-        let cases: [(String, String)] = [
-            ("?lines=abc", "lines: must be a whole number, not abc"),
-            ("?lines=-1", "lines: must be 0 or more, not -1"),
-            ("?direction=sideways", "direction: must be oldest_first or newest_first, not sideways"),
-            ("?follow=true&direction=newest_first", "direction: a follow is oldest first"),
-            ("?limit_bytes=0", "limit_bytes: must be from 1 to 1073741824, not 0"),
-            ("?follow=maybe", "follow: must be true or false, not maybe"),
-            ("?stream=both", "stream: must be all, stdout or stderr, not both"),
-            ("?since=yesterday", #"Invalid "since" time: yesterday (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
-            ("?until=2026-13-01T00:00:00Z", #"Invalid "until" time: 2026-13-01T00:00:00Z (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
-            ("?since=1h&until=2h", #""since" time must be before "until" time"#),
-            ("?container=Bad_Name", "container: not a container name: Bad_Name"),
-            ("?direction=newest_first&after=c1.\(Base64.encode(Array("x=s1".utf8), urlSafe: true))",
-             "after: a follow's cursor goes on forward, not newest first"),
-            ("?after=c1.nonsense", "after: not a cursor of this API: c1.nonsense"),
-        ]
-        for (query, message) in cases {
-            let response = try await gw.get(path + query, as: GatewayHarness.tool("demo"))
-            #expect(response.status == 400, "\(query)")
-            #expect(response.errors == [message], "\(query)")
-        }
+        _ = try await eventually("the job") { try await gw.logsWhenThere(path)?.items.first }
         // Times at the edge of what a time can be are a window like any other.
         for query in ["?until=1677-09-21T00:12:44Z", "?since=1677-09-21T00:12:44Z", "?since=2262-04-11T23:47:16Z&until=2262-04-11T23:47:16.8Z"] {
             #expect([200, 404].contains(try await gw.get(path + query, as: GatewayHarness.tool("demo")).status), "\(query)")
         }
-        let badName = try await gw.get("/v1/tool/demo/job/Not_A_Job/logs", as: GatewayHarness.tool("demo"))
-        #expect(badName.status == 400)
-        #expect(badName.errors == ["not a job name: Not_A_Job"])
         let unknown = try await gw.get("/v1/tool/demo/job/nope/logs", as: GatewayHarness.tool("demo"))
         #expect(unknown.status == 404)
         #expect(unknown.errors == ["Job 'nope' does not have any logs available"])
         // A job whose lines are all older than the window has none in it, as the platform says.
         let old = try gw.writer(node: "node-1", pod: "old")
         try old.write("long ago", time: NanoTime.now() - 7_200_000_000_000)
-        _ = try await eventually("the old job") { try await gw.logs("/v1/tool/demo/job/old/logs?since=3h").items.first }
+        _ = try await eventually("the old job") { try await gw.logsWhenThere("/v1/tool/demo/job/old/logs?since=3h")?.items.first }
         // `until` alone: the window is the hour before it.
         #expect(try await gw.logs("/v1/tool/demo/job/old/logs?until=90m").items.compactMap(\.message) == ["long ago"])
         let empty = try await gw.get("/v1/tool/demo/job/old/logs", as: GatewayHarness.tool("demo"))
@@ -96,9 +57,6 @@ import TestSupport
         #expect(spec.status == 200)
         #expect(spec.text.contains("\"openapi\":\"3.1.0\""))
         #expect(try await TestHTTP.request(gw.base + "/v1/healthz").status == 200)
-        let wrongMethod = try await TestHTTP.request(gw.base + "/v1/healthz", method: .DELETE)
-        #expect(wrongMethod.status == 405)
-        #expect(wrongMethod.headers.contains { $0.0.lowercased() == "allow" && $0.1 == "GET" })
         #expect(try await TestHTTP.request(gw.base + "/v1/metrics").text.contains("http_server_request_duration"))
     }
 
@@ -107,7 +65,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"], gatewayArguments: ["--rate-limit", "2", "--follows-per-tool", "1"])
         let log = try gw.writer(node: "node-1", pod: "busy")
         try log.write("x")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/busy/logs", as: GatewayHarness.user("alice")).items.first }
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/busy/logs", as: GatewayHarness.user("alice"))?.items.first }
         let url = gw.base + "/v1/tool/demo/job/busy/logs?follow=true"
         let first = Task { try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { $0.contains { $0.type == .heartbeat } } }
         try await Task.sleep(for: .milliseconds(300))
@@ -196,7 +154,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"], agentsDNS: true)
         let log = try gw.writer(node: "node-1", pod: "worker-1")
         try log.write("found by name")
-        let item = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/worker-1/logs").items.first }
+        let item = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/worker-1/logs")?.items.first }
         #expect(item.message == "found by name")
         #expect(item.node == "node-1")
         func nodes() async throws -> String {
@@ -209,7 +167,7 @@ import TestSupport
         try gw.startAgent("node-1")
         try log.write("after the restart")
         _ = try await eventually("the new line") {
-            try await gw.logs("/v1/tool/demo/job/worker-1/logs").items.contains { $0.message == "after the restart" } ? true : nil
+            try await gw.logsWhenThere("/v1/tool/demo/job/worker-1/logs")?.items.contains { $0.message == "after the restart" } == true ? true : nil
         }
     }
 
@@ -231,8 +189,8 @@ import TestSupport
             try "{\"items\": [\(podList(writer.pod, writer.uid))]}".replace(file: gw.scratch.file("pods-\(node).json"))
         }
         let merged = try await eventually("both replicas as the webservice") {
-            let page = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z")
-            return page.items.count == 10 ? page : nil
+            let page = try await gw.logsWhenThere("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z")
+            return page?.items.count == 10 ? page : nil
         }
         #expect(merged.items.compactMap(\.message) == (0..<10).map { "request \($0)" })
         #expect(merged.items.map(\.node) == (0..<10).map { $0 % 2 == 0 ? "node-1" : "node-2" })
@@ -253,7 +211,7 @@ import TestSupport
         // Another job's cursor is refused, not served.
         let other = try gw.writer(node: "node-1", pod: "batch")
         try other.write("elsewhere")
-        let otherPage = try await eventually("the other job") { try await gw.logs("/v1/tool/demo/job/batch/logs").items.isEmpty ? nil : try await gw.logs("/v1/tool/demo/job/batch/logs") }
+        let otherPage = try await eventually("the other job") { try await gw.logsWhenThere("/v1/tool/demo/job/batch/logs") }
         let foreign = try await gw.get("/v1/tool/demo/webservice/logs?after=\(otherPage.items[0].cursor!)", as: GatewayHarness.tool("demo"))
         #expect(foreign.status == 400)
         #expect(foreign.errors == ["after: the cursor is not one of webservice of demo"])
@@ -273,7 +231,7 @@ import TestSupport
         }
         let job = "/v1/tool/demo/job/pager/logs"
         _ = try await eventually("every line") {
-            try await gw.logs(job + "?direction=newest_first&lines=1").items.first?.message == "line 1099" ? true : nil
+            try await gw.logsWhenThere(job + "?direction=newest_first&lines=1")?.items.first?.message == "line 1099" ? true : nil
         }
         func all(_ query: String) async throws -> (messages: [String], pages: Int) {
             var messages: [String] = []
@@ -311,7 +269,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "tail-me")
         try log.write("first")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/tail-me/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/tail-me/logs")?.items.first }
         let url = gw.base + "/v1/tool/demo/job/tail-me/logs?follow=true"
         let follow = Task {
             try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { items in
@@ -351,7 +309,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "busy")
         try log.write("line 0")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/busy/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/busy/logs")?.items.first }
         let url = gw.base + "/v1/tool/demo/job/busy/logs?follow=true"
         let followers = (0..<5).map { _ in
             Task {
@@ -381,7 +339,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "steady")
         try log.write("before")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/steady/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/steady/logs")?.items.first }
         let follower = Task {
             try await TestHTTP.follow(gw.base + "/v1/tool/demo/job/steady/logs?follow=true", headers: GatewayHarness.tool("demo"),
                                       timeout: .seconds(30)) { items in items.contains { $0.message == "after" } }
@@ -429,7 +387,7 @@ import TestSupport
         let gw = try GatewayHarness(nodes: ["node-1", "node-2"])
         let log = try gw.writer(node: "node-2", pod: "on-two")
         try log.write("here")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/on-two/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/on-two/logs")?.items.first }
         gw.agents["node-2"]!.kill()
         let inventory = try await eventually("node-2 marked unavailable") {
             let response = try await gw.get("/v1/tool/demo/inventory", as: GatewayHarness.tool("demo"))
@@ -449,7 +407,7 @@ import TestSupport
         let total = 100_010
         try log.writeRaw((0..<total).map { "2026-11-22T10:00:00.000000000Z stdout F line \($0)\n" }.joined())
         _ = try await eventually("every line ingested", timeout: .seconds(60)) {
-            try await gw.logs("/v1/tool/demo/job/long/logs?since=2026-11-22T09:00:00Z&lines=1&direction=newest_first").items.first?.message
+            try await gw.logsWhenThere("/v1/tool/demo/job/long/logs?since=2026-11-22T09:00:00Z&lines=1&direction=newest_first")?.items.first?.message
                 == "line \(total - 1)" ? true : nil
         }
         func read(_ query: String) async throws -> [LogItem] {
@@ -474,7 +432,7 @@ import TestSupport
         let pushed = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/deploys/log", method: .POST,
                                                 headers: GatewayHarness.tool("demo").merging(["Content-Type": "application/json"]) { $1 }, body: body)
         #expect(pushed.status == 201)
-        let read = try await eventually("the pushed line") { try await gw.logs("/v1/tool/demo/source/deploys/logs").items.first }
+        let read = try await eventually("the pushed line") { try await gw.logsWhenThere("/v1/tool/demo/source/deploys/logs")?.items.first }
         #expect(read.message == "deployed v2")
         #expect(read.fields?["user"] == .string("alice"))
         let reserved = try await TestHTTP.request(gw.base + "/v1/tool/demo/source/jobs-api/log", method: .POST,
@@ -525,7 +483,7 @@ import TestSupport
 
         let log = try gw.writer(node: "node-1", pod: "leaky")
         try log.write("password=hunter2")
-        _ = try await eventually("the job") { try await gw.logs("/v1/tool/demo/job/leaky/logs").items.first }
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/leaky/logs")?.items.first }
         let purge = try await TestHTTP.request(gw.base + "/v1/tool/demo/job/leaky/runs/leaky", method: .DELETE,
                                                headers: GatewayHarness.tool("demo"))
         #expect(purge.status == 200)

@@ -88,27 +88,6 @@ import Testing
     }
 }
 
-/// Version skew: a gateway reads what an agent one version newer sends (fields it does not
-/// know are ignored), as the internal API's rule says (docs/agent-api.md).
-@Suite struct AgentWireSkewTests {
-    @Test func unknownFieldsOfANewerAgentAreIgnored() throws {
-        let inventory = """
-        {"messages": {"info": [], "warning": [], "error": [], "debug": ["new"]}, "node": "node-1", "instance": "i1",
-         "version": 7, "full": true, "removed": [], "compression": "zstd",
-         "rings": [{"id": "r1", "node": "node-1", "tool": "demo", "kind": "scheduled", "name": "backup", "run": "backup-1",
-                    "segment": 0, "state": "finished", "disk_bytes": 10, "prefix_capacity": 1, "suffix_capacity": 2,
-                    "records_written": 3, "bytes_written": 4, "rolled_records": 0, "rolled_bytes": 0, "dropped_records": 0,
-                    "dropped_bytes": 0, "truncated_records": 0, "first_cursor": "r1.r1.0", "end_cursor": "r1.r1.3",
-                    "exit_code": 0, "cpu_seconds": 12.5, "labels": {"team": "x"}}]}
-        """
-        let decoded = try JSONDecoder().decode(AgentInventory.self, from: Data(inventory.utf8))
-        #expect(decoded.rings.map(\.run) == ["backup-1"])
-        #expect(decoded.rings.first?.exitCode == 0)
-        let item = try JSONDecoder().decode(LogItem.self, from: Data(#"{"type":"log","message":"hi","cursor":"r1.r1.1","severity":"high"}"#.utf8))
-        #expect(item.message == "hi")
-    }
-}
-
 @Suite struct LogItemEncodingTests {
     /// What Python's `splitlines` breaks at (the platform's clients read streams with it) never
     /// stands raw in a line of JSON; everything else of UTF-8 passes as it is.

@@ -2,6 +2,7 @@ import Foundation
 import LogModel
 import LogsCLI
 import Testing
+import TestSupport
 
 @Suite struct TerminalTextTests {
     @Test func controlSequencesBecomeVisible() {
@@ -14,19 +15,17 @@ import Testing
 }
 
 @Suite struct ConfigurationTests {
-    let scratch = NSTemporaryDirectory() + "cli-config-" + UUID().uuidString
+    let scratch = Scratch("cli-config")
 
     func file(_ name: String, _ text: String) throws -> String {
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let path = scratch + "/" + name
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-        return path
+        try text.replace(file: scratch.file(name))
+        return scratch.file(name)
     }
 
     @Test func laterFilesThenTheEnvironmentThenTheFlagWin() throws {
         let common = try file("common.yaml", "api_gateway:\n  url: https://api.example.org:30003\n")
         let home = try file("home.yaml", "api_gateway:\n  url: https://home.example.org/\nother: 1\n")
-        let files = [common, scratch + "/missing.yaml", home]
+        let files = [common, scratch.file("missing.yaml"), home]
         let loaded = try ToolforgeConfiguration.load(files: files, environment: [:])
         #expect(try loaded.logsURL(flag: nil) == "https://home.example.org/logs")
         #expect(try ToolforgeConfiguration.load(files: [common], environment: [:]).logsURL(flag: nil) == "https://api.example.org:30003/logs")

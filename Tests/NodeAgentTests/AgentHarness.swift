@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import LogModel
 import TestSupport
@@ -50,7 +51,7 @@ final class AgentHarness: @unchecked Sendable {
     }
 
     func inventory(_ query: String = "") async throws -> AgentInventory {
-        try await get("/internal/v1/rings" + query).json(AgentInventory.self)
+        try await get(AgentRoutes.rings + query).json(AgentInventory.self)
     }
 
     /// The log items of the ring of a pod's container, once it exists.
@@ -60,31 +61,17 @@ final class AgentHarness: @unchecked Sendable {
         }
     }
 
+    /// A read as the agent answers it: each item, its positions and its time.
+    func read(_ ring: AgentRing, _ query: String = "") async throws -> [AgentItem] {
+        try await get(AgentRoutes.ringLogs(ring.id) + query).ok().agentItems()
+    }
+
+    /// The log items of a read, as the gateway hands them on.
     func items(_ ring: AgentRing, _ query: String = "") async throws -> [LogItem] {
-        try await get("/internal/v1/rings/\(ring.id)/logs" + query).items()
+        try await read(ring, query).map { try $0.decoded() }
     }
 
     func messages(_ ring: AgentRing, _ query: String = "") async throws -> [String] {
         try await items(ring, query).filter { $0.type == .log }.compactMap(\.message)
     }
-}
-
-struct Timeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Polls `body` until it returns a value (bounded: 20 s).
-func eventually<T>(_ what: String, timeout: Duration = .seconds(20), _ body: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if let value = try await body() { return value }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw Timeout(what: what)
-}
-
-/// Polls until `condition` holds (bounded: 20 s).
-func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-    _ = try await eventually(what, timeout: timeout) { try await condition() ? true : nil }
 }

@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import LogModel
 import Testing
@@ -16,7 +17,8 @@ import TestSupport
         let ring = try await agent.ring(pod: "web-1")
         // A line the runtime split (P, then F) is one item, and counts as one line.
         try await waitUntil("four lines") { try await agent.items(ring).count == 4 }
-        let items = try await agent.items(ring)
+        let read = try await agent.read(ring)
+        let items = try read.map { try $0.decoded() }
         #expect(items.map(\.message) == ["hello", "a long line, first part and its end", "not a CRI line at all", "to stderr"])
         #expect(items.map(\.stream) == ["stdout", "stdout", "other", "stderr"])
         #expect(items.map { $0.partial ?? false } == [false, false, false, false])
@@ -24,14 +26,17 @@ import TestSupport
         #expect(ring.tool == "demo")
         #expect(ring.namespace == "tool-demo")
         // Cursors resume exactly after an item.
-        let rest = try await agent.messages(ring, "?after=\(items[1].cursor!)")
+        let rest = try await agent.messages(ring, "?after=\(read[1].next)")
         #expect(rest == ["not a CRI line at all", "to stderr"])
         #expect(try await agent.messages(ring, "?stream=stderr") == ["to stderr"])
         #expect(try await agent.messages(ring, "?lines=3") == ["a long line, first part and its end", "not a CRI line at all", "to stderr"])
-        #expect(try await agent.messages(ring, "?lines=2&before=r1.\(ring.id).\(items[2].seq!)") == ["hello", "a long line, first part and its end"])
-        #expect(try await agent.messages(ring, "?limit=1&after=\(items[0].cursor!)") == ["a long line, first part and its end"])
+        #expect(try await agent.messages(ring, "?lines=2&before=\(read[2].seq)") == ["hello", "a long line, first part and its end"])
+        #expect(try await agent.messages(ring, "?limit=1&after=\(read[0].next)") == ["a long line, first part and its end"])
+        // The split line spans two records: its position after is two past its own.
+        #expect(read.map(\.seq) == [0, 1, 3, 4])
+        #expect(read.map(\.next) == [1, 3, 4, 5])
         #expect(try await agent.messages(ring, "?grep=line") == ["a long line, first part and its end", "not a CRI line at all"])
-        let text = try await agent.get("/internal/v1/rings/\(ring.id)/logs?lines=1",
+        let text = try await agent.get(AgentRoutes.ringLogs(ring.id) + "?lines=1",
                                        headers: agent.auth.merging(["Accept": "text/plain"]) { $1 })
         #expect(text.text == "to stderr\n")
     }
@@ -89,10 +94,10 @@ import TestSupport
         let log = try agent.writer(pod: "followed")
         try log.write("before")
         let ring = try await agent.ring(pod: "followed")
-        let url = agent.base + "/internal/v1/rings/\(ring.id)/logs?follow=true"
+        let url = agent.base + AgentRoutes.ringLogs(ring.id) + "?follow=true"
         let follow = Task {
-            try await TestHTTP.follow(url, headers: agent.auth) { items in
-                items.contains { $0.message == "last" }
+            try await TestHTTP.followAgent(url, headers: agent.auth) { items in
+                items.contains { (try? $0.decoded().message) == "last" }
             }
         }
         try await Task.sleep(for: .milliseconds(300))
@@ -101,13 +106,14 @@ import TestSupport
         try log.write("after rotation")
         try log.write("last")
         let items = try await follow.value
-        let lines = items.filter { $0.type == .log }.compactMap(\.message)
+        let lines = try items.filter { $0.type == .log }.map { try $0.decoded().message }
         #expect(lines == ["before", "during", "after rotation", "last"])
-        // Heartbeats come while the ring is quiet (every second here).
-        let quiet = try await TestHTTP.follow(url + "&after=\(items.last!.cursor!)", headers: agent.auth) { items in
+        // Heartbeats come while the ring is quiet (every second here), at the position reached.
+        let quiet = try await TestHTTP.followAgent(url + "&after=\(items.last!.next)", headers: agent.auth) { items in
             items.contains { $0.type == .heartbeat }
         }
         #expect(quiet.first?.type == .heartbeat)
+        #expect(quiet.first?.next == items.last!.next)
     }
 
     @Test func overLongLinesAreTruncatedAndFlaggedAndTheNextLineIsIntact() async throws {
@@ -135,7 +141,7 @@ import TestSupport
         try await waitUntil("the line") { try await agent.items(ring).count == 1 }
         try log.deletePod()
         let finished = try await eventually("the run to finish") {
-            try await agent.inventory().rings.first { $0.id == ring.id && $0.state == "finished" }
+            try await agent.inventory().rings.first { $0.id == ring.id && $0.state == .finished }
         }
         #expect(finished.finishedAt != nil)
         #expect(try await agent.messages(ring) == ["did the thing"])
@@ -144,8 +150,8 @@ import TestSupport
             try await agent.messages(activity).contains { $0.contains("oneoff-1 deleted") }
         }
         // A follow of a finished run ends by itself.
-        let items = try await TestHTTP.follow(agent.base + "/internal/v1/rings/\(ring.id)/logs?follow=true", headers: agent.auth) { _ in false }
-        #expect(items.compactMap(\.message) == ["did the thing"])
+        let items = try await TestHTTP.followAgent(agent.base + AgentRoutes.ringLogs(ring.id) + "?follow=true", headers: agent.auth) { _ in false }
+        #expect(try items.map { try $0.decoded().message } == ["did the thing"])
     }
 
     @Test func aFloodIsRateLimitedWithoutDelayingAQuietContainer() async throws {

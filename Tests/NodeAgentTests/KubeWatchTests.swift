@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import Hummingbird
 import LogModel
@@ -32,7 +33,7 @@ import TestSupport
         let first = try await eventually("the ring") {
             try await TestHTTP.request(base).json(AgentInventory.self).rings.first { $0.pod == log.pod }
         }
-        #expect(first.kind == "continuous")
+        #expect(first.kind == .continuous)
         try await waitUntil("the watch to connect") { api.watchers > 0 }
 
         api.send(event: "ADDED", pod: """
@@ -42,7 +43,7 @@ import TestSupport
          "spec": {"nodeName": "node-7"}, "status": {}}
         """)
         let updated = try await eventually("metadata from the watch") {
-            try await TestHTTP.request(base).json(AgentInventory.self).rings.first { $0.id == first.id && $0.kind == "scheduled" }
+            try await TestHTTP.request(base).json(AgentInventory.self).rings.first { $0.id == first.id && $0.kind == .scheduled }
         }
         #expect(updated.name == "nightly")
         #expect(updated.run == "nightly-29000000")

@@ -1,9 +1,10 @@
+import TestSupport
 import Testing
 @testable import RingStore
 
 @Suite struct RingBasicsTests {
     @Test func appendsAndReadsBackInOrder() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
         let seqs = try ring.append((0..<10).map { line($0) }, sourcePosition: [1, 2, 3])
         #expect(seqs == 0..<10)
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func survivesReopen() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let path: String
         do {
             let ring = try makeRing(in: directory, prefix: 256, suffix: 4096)
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func rollsOverWithOneGapBetweenPrefixAndSuffix() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 512, suffix: 4096)
         for seq in 0..<1000 { try ring.append([line(seq, length: 40)]) }
         let result = try ring.read(ReadRequest())
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func truncatesPayloadsLargerThanTheSuffix() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 0, suffix: 4096)
         let huge = [UInt8](repeating: 0x41, count: 100_000)
         try ring.append([.line(timestamp: 5, stream: .stderr, flags: [.partial], payload: huge), line(1)])
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func dropRecordsAreGapsAtTheirPlace() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 4096)
         try ring.append([line(0), .drop(timestamp: 1500, records: 12345, bytes: 3_200_000, reason: "rate-limited"), line(2)])
         let items = try ring.read(ReadRequest()).items
@@ -94,7 +95,7 @@ import Testing
     }
 
     @Test func timeNeverGoesBackwards() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 4096)
         try ring.append([line(0, time: 100), line(1, time: 50), line(2, time: 200)])
         let records = try ring.read(ReadRequest()).records
@@ -104,7 +105,7 @@ import Testing
     }
 
     @Test func filtersAndLimits() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
         try ring.append((0..<100).map { line($0, stream: $0 % 3 == 0 ? .stderr : .stdout) })
         let errors = try ring.read(ReadRequest(streams: [.stderr])).records
@@ -130,7 +131,7 @@ import Testing
     /// The last N lines count lines, not records (a line the runtime split is one), and come
     /// from before the window's end: `until` and `before`, never the ring's end.
     @Test func lastLinesCountLinesBeforeTheWindowsEnd() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
         // Lines of 1, 3, 1, 2 and 1 records: seqs 0 | 1 2 3 | 4 | 5 6 | 7.
         let split: Set<UInt64> = [1, 2, 5]
@@ -155,7 +156,7 @@ import Testing
     }
 
     @Test func refusesNewerMajorVersionsAndForeignFiles() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory)
         let path = ring.path
         let file = try RawFile(path: path, mode: .readWrite)
@@ -169,7 +170,7 @@ import Testing
     }
 
     @Test func oneWriterPerFile() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory)
         #expect(throws: RingStoreError.lockedByAnotherWriter(path: ring.path)) { try Ring.open(path: ring.path, writable: true) }
         let reader = try Ring.open(path: ring.path, writable: false)
@@ -177,7 +178,7 @@ import Testing
     }
 
     @Test func metadataUpdatesSurviveReopen() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory)
         for code in 1...3 { try ring.updateMetadata { $0.exitCode = Int32(code); $0.reason = "Error" } }
         try ring.finish()

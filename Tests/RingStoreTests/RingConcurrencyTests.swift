@@ -1,9 +1,10 @@
+import TestSupport
 import Testing
 @testable import RingStore
 
 @Suite struct RingConcurrencyTests {
     @Test func followerIsWokenByTheWriterAndEndsWhenFinished() async throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)
         try ring.append([line(0)])
         let follower = Task {
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func aReaderOvertakenByTheWriterGetsAGapNotATornRecord() async throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 0, suffix: 4096)
         try ring.append((0..<10).map { line($0, length: 40) })
         var follower = ring.follow(from: 0, batch: 1).makeAsyncIterator()
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func followerCancelsCleanly() async throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory)
         let follower = Task {
             var count = 0
@@ -64,7 +65,7 @@ import Testing
     /// every record anyone sees is intact, in order, and followers miss nothing they are not
     /// told about with a gap.
     @Test func oneWriterEightReadersEightFollowers() async throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 2048, suffix: 16 * 1024)
         let total = 20_000
         let followers = (0..<8).map { _ in

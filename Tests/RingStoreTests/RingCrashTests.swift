@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RingStore
 
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func survivesSigkillAtRandomMoments() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let path = directory.file("crash.ring")
         var random = SplitMix(seed: 7)
         let deadline = ContinuousClock.now + .seconds(60)

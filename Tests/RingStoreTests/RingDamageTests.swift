@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RingStore
 
 /// Damage on disk: open never crashes, and no record that fails its checksum is ever returned.
 @Suite struct RingDamageTests {
-    func writtenRing(_ directory: TemporaryDirectory, records: Int = 400) throws -> String {
+    func writtenRing(_ directory: Scratch, records: Int = 400) throws -> String {
         let ring = try makeRing(in: directory, prefix: 2048, suffix: 8192)
         for seq in stride(from: 0, to: records, by: 4) { try ring.append((seq..<(seq + 4)).map { line($0) }) }
         return ring.path
@@ -32,7 +33,7 @@ import Testing
     @Test(arguments: 1...30)
     func randomByteFlips(seed: Int) throws {
         var random = SplitMix(seed: UInt64(seed))
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let path = try writtenRing(directory)
         let file = try RawFile(path: path, mode: .readWrite)
         let size = UInt64(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int)
@@ -48,7 +49,7 @@ import Testing
     @Test(arguments: 1...10)
     func truncations(seed: Int) throws {
         var random = SplitMix(seed: UInt64(seed))
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let path = try writtenRing(directory)
         let size = UInt64(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int)
         try RawFile(path: path, mode: .readWrite).truncate(to: UInt64.random(in: 0..<size, using: &random))
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func corruptRegionInTheMiddleIsSkippedWithAGap() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 4096)
         try ring.append((0..<100).map { line($0) })
         // Smash a stretch in the middle of the prefix.
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func bothCheckpointsLostRecoversByScanning() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let path = try writtenRing(directory)
         let before = try Ring.open(path: path, writable: false).read(ReadRequest())
         let file = try RawFile(path: path, mode: .readWrite)
@@ -89,7 +90,7 @@ import Testing
     }
 
     @Test func damagedHeaderIsQuarantinedByTheDirectory() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let data = directory.file("data")
         let (goodID, badPath) = try {
             let store = try RingDirectory(path: data)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RingStore
 
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func findsRingsByMetadataAndReopensThem() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ids = try {
             let store = try RingDirectory(path: directory.path)
             let a = try finishedRun(store, run: "cron-1", at: 10)
@@ -36,7 +37,7 @@ import Testing
     }
 
     @Test func deleteReallyRemovesTheBytes() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let store = try RingDirectory(path: directory.path)
         let ring = try finishedRun(store, run: "leaky", at: 1)[0]
         let secret = Array("password=hunter2".utf8)
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func syncsOnlyWhatWasWrittenSinceTheLastSync() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         try {
             let store = try RingDirectory(path: directory.path)
             let runs = try finishedRun(store, run: "cron-1", at: 1) + finishedRun(store, run: "cron-2", at: 2)
@@ -69,17 +70,17 @@ import Testing
     }
 
     @Test func purgesARemovedToolAndNothingElse() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let store = try RingDirectory(path: directory.path)
         let doomed = try finishedRun(store, tool: "gone", run: "g-1", at: 1, segments: 2)
         let kept = try finishedRun(store, tool: "stays", run: "s-1", at: 1)
-        #expect(try store.purge(tool: "gone") == 2)
+        #expect(Set(try store.purge(tool: "gone")) == Set(doomed.map(\.id)))
         #expect(store.rings().map(\.id) == kept.map(\.id))
         for ring in doomed { #expect(!FileManager.default.fileExists(atPath: ring.path)) }
     }
 
     @Test func keepsTheLastRunsPerJobCountingSegmentsAsOne() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let store = try RingDirectory(path: directory.path)
         for run in 1...5 { try finishedRun(store, run: "cron-\(run)", at: Int64(run) * 100, segments: run == 5 ? 3 : 1) }
         try finishedRun(store, name: "other", run: "other-1", at: 1)
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func evictsByAgeToolShareAndBudgetButNeverLiveRings() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let store = try RingDirectory(path: directory.path)
         try finishedRun(store, run: "ancient", at: 1)
         for run in 1...4 { try finishedRun(store, tool: "noisy", run: "n-\(run)", at: 1_000 + Int64(run), bytes: 3000) }
@@ -125,7 +126,7 @@ import Testing
     }
 
     @Test func usageCountsRolledAndDroppedBytes() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let store = try RingDirectory(path: directory.path)
         let ring = try store.create(metadata: metadata(run: "r"), prefixCapacity: 0, suffixCapacity: 4096, now: 1)
         for seq in 0..<200 { try ring.append([line(seq, length: 60)]) }

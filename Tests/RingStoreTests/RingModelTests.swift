@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import RingStore
 
@@ -9,7 +10,7 @@ import Testing
         var random = SplitMix(seed: UInt64(seed))
         let prefix = UInt64(Int.random(in: 0...40, using: &random) * 64)
         let suffix = UInt64(Int.random(in: 64...256, using: &random) * 64)
-        let directory = TemporaryDirectory()
+        let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: prefix, suffix: suffix)
         let count = Int.random(in: 0...1500, using: &random)
         var written: [[UInt8]] = []

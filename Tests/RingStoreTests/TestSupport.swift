@@ -1,23 +1,10 @@
 import Foundation
+import TestSupport
 @testable import RingStore
-
-/// A fresh directory under the system's temporary directory, removed when the test ends.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "ringstore-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-}
 
 let testMetadata = RingMetadata(tool: "demo", kind: .continuous, name: "web", run: "pod-1", container: "job")
 
-func makeRing(in directory: TemporaryDirectory, name: String = "r.ring", prefix: UInt64 = 1024, suffix: UInt64 = 4096) throws -> Ring {
+func makeRing(in directory: Scratch, name: String = "r.ring", prefix: UInt64 = 1024, suffix: UInt64 = 4096) throws -> Ring {
     try Ring.create(path: directory.file(name), prefixCapacity: prefix, suffixCapacity: suffix,
                     metadata: testMetadata, createdAt: 1)
 }

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import SystemdSupport
 import Testing
 
 @Suite struct JournalReaderTests {
     enum Opening: CaseIterable { case files, directory }
 
-    let directory = TemporaryDirectory()
+    let directory = Scratch("systemd-test")
     let path: String
 
     init() throws {
@@ -71,7 +72,7 @@ import Testing
     /// resumes at the first entry after where it was.
     @Test func resumesAfterAVanishedEntry() throws {
         let cursors = try readAll(open()).map(\.cursor)
-        let other = TemporaryDirectory()
+        let other = Scratch("systemd-test")
         var entries = JournalFixture.entries
         entries.remove(at: 1)
         try JournalFixture.writeJournal(entries, to: other.file("other.journal"))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import SystemdSupport
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// `NOTIFY_SOCKET` or `WATCHDOG_*` happens in this one test.
 @Suite(.serialized) struct SystemdNotifierTests {
     @Test func notifierAndWatchdogFollowTheEnvironment() throws {
-        let directory = TemporaryDirectory()
+        let directory = Scratch("systemd-test")
         let socket = try DatagramSocket(path: directory.file("notify"))
         let notifier = SystemdNotifier()
         defer {

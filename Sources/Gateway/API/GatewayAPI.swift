@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import LogModel
 import Logging
@@ -42,9 +43,9 @@ struct GatewayAPI: APIProtocol {
         try access.requireReader(of: tool)
         let (rings, unreachable) = index.rings(tool: tool)
         let rows = rings.map { agent, ring in
-            Components.Schemas.RingRow(kind: .init(rawValue: ring.kind) ?? .custom, name: ring.name, run: ring.run,
+            Components.Schemas.RingRow(kind: .init(rawValue: ring.kind.rawValue) ?? .custom, name: ring.name, run: ring.run,
                                        segment: ring.segment, pod: ring.pod, container: ring.container, node: agent.node,
-                                       state: ring.state == "live" ? .live : .finished, started: ring.startedAt,
+                                       state: ring.state == .live ? .live : .finished, started: ring.startedAt,
                                        finished: ring.finishedAt, exitCode: ring.exitCode.map(Int.init), reason: ring.reason,
                                        bytesKept: Self.bytesKept(ring), bytesDropped: Int(ring.rolledBytes + ring.droppedBytes),
                                        available: index.isReachable(agent.node))
@@ -60,7 +61,7 @@ struct GatewayAPI: APIProtocol {
         let (rings, unreachable) = try await resolve(selection, all: true)
         let runs = Dictionary(grouping: rings, by: \.1.run).map { run, segments in
             let newest = segments.max { $0.1.segment < $1.1.segment }!.1
-            return Components.Schemas.Run(run: run, state: segments.contains { $0.1.state == "live" } ? .live : .finished,
+            return Components.Schemas.Run(run: run, state: segments.contains { $0.1.state == .live } ? .live : .finished,
                                           started: segments.compactMap(\.1.startedAt).min(), finished: newest.finishedAt,
                                           exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: segments.count,
                                           bytesKept: segments.reduce(0) { $0 + Self.bytesKept($1.1) },
@@ -77,26 +78,23 @@ struct GatewayAPI: APIProtocol {
     func getToolLogs(_ input: Operations.GetToolLogs.Input) async throws -> Operations.GetToolLogs.Output {
         let q = input.query
         let scope = try ToolLogScope(sources: q.sources, jobNames: q.jobNames, buildIDs: q.buildIds, deploymentIDs: q.deploymentIds)
-        var parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
-                                       grep: q.grep, accept: Self.accept(input.headers.accept))
+        var parameters = LogParameters(q, accept: Self.accept(input.headers.accept))
         parameters.filters = scope.query
         return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .tool(scope)), parameters, emptyIsFine: true))
     }
 
     func getJobLogs(_ input: Operations.GetJobLogs.Input) async throws -> Operations.GetJobLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
-                                       follow: q.follow, run: q.run, stream: q.stream?.rawValue, container: q.container, grep: q.grep,
-                                       limitBytes: q.limitBytes, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))
         let job = input.path.job
         return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .job(job), run: q.run ?? "all", container: q.container),
-                                  parameters, notFound: "Job '\(job)' does not have any logs available"))
+                                  LogParameters(q, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept)),
+                                  notFound: "Job '\(job)' does not have any logs available"))
     }
 
     func getJobLogsStream(_ input: Operations.GetJobLogsStream.Input) async throws -> Operations.GetJobLogsStream.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, follow: true, run: q.run, stream: q.stream?.rawValue,
-                                       container: q.container, grep: q.grep, accept: "application/x-ndjson")
+        var parameters = LogParameters(q, accept: "application/x-ndjson")
+        parameters.follow = true
         let job = input.path.job
         let selection = LogSelection(tool: input.path.toolname, source: .job(job), run: q.run ?? "all", container: q.container)
         guard case let .applicationXNdjson(body) = try await logs(selection, parameters, keepAlive: true,
@@ -107,35 +105,25 @@ struct GatewayAPI: APIProtocol {
 
     func getWebserviceLogs(_ input: Operations.GetWebserviceLogs.Input) async throws -> Operations.GetWebserviceLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
-                                       follow: q.follow, run: q.run, stream: q.stream?.rawValue, container: q.container, grep: q.grep,
-                                       limitBytes: q.limitBytes, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))
-        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .webservice, run: q.run ?? "latest",
-                                               container: q.container), parameters))
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .webservice, run: q.run ?? "latest", container: q.container),
+                                  LogParameters(q, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))))
     }
 
     func getBuildLogs(_ input: Operations.GetBuildLogs.Input) async throws -> Operations.GetBuildLogs.Output {
         let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
-                                       follow: q.follow, stream: q.stream?.rawValue, container: q.container, grep: q.grep,
-                                       limitBytes: q.limitBytes, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))
-        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .build(input.path.build), container: q.container), parameters))
+        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .build(input.path.build), container: q.container),
+                                  LogParameters(q, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))))
     }
 
     func getActivity(_ input: Operations.GetActivity.Input) async throws -> Operations.GetActivity.Output {
-        let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
-                                       follow: q.follow, grep: q.grep, lastEventID: input.headers.lastEventID,
-                                       accept: Self.accept(input.headers.accept))
-        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .activity), parameters, emptyIsFine: true))
+        .ok(try await logs(LogSelection(tool: input.path.toolname, source: .activity),
+                           LogParameters(input.query, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept)),
+                           emptyIsFine: true))
     }
 
     func getSourceLogs(_ input: Operations.GetSourceLogs.Input) async throws -> Operations.GetSourceLogs.Output {
-        let q = input.query
-        let parameters = LogParameters(lines: q.lines, since: q.since, until: q.until, direction: q.direction?.rawValue, after: q.after,
-                                       follow: q.follow, grep: q.grep, lastEventID: input.headers.lastEventID,
-                                       accept: Self.accept(input.headers.accept))
-        return .ok(try await logs(LogSelection(tool: input.path.toolname, source: .custom(input.path.source)), parameters))
+        .ok(try await logs(LogSelection(tool: input.path.toolname, source: .custom(input.path.source)),
+                           LogParameters(input.query, lastEventID: input.headers.lastEventID, accept: Self.accept(input.headers.accept))))
     }
 
     private static func accept<T>(_ accept: [AcceptHeaderContentType<T>]) -> String? {
@@ -195,13 +183,13 @@ struct GatewayAPI: APIProtocol {
             var page = await merged.page(rings, request, limit: wanted, keep: selection.keeps, label: selection.label)
             // A page that filters emptied goes on from where it stopped, a bounded number of times.
             var looks = 1
-            while page.items.isEmpty, page.more, looks < 20, let mark = page.mark {
+            while page.entries.isEmpty, page.more, looks < 20, let mark = page.mark {
                 var further = request
                 further.after = CompositeCursor(mark: mark)
                 page = await merged.page(rings, further, limit: wanted, keep: selection.keeps, label: selection.label)
                 looks += 1
             }
-            if page.items.isEmpty, request.after == nil, !page.more {
+            if page.entries.isEmpty, request.after == nil, !page.more {
                 if !page.warnings.isEmpty {
                     throw GatewayError(.serviceUnavailable, "no logs of \(selection.description) found, and " + page.warnings.joined(separator: "; "))
                 }
@@ -209,15 +197,17 @@ struct GatewayAPI: APIProtocol {
             }
             var pageNotes = notes
             pageNotes.warning += page.warnings
-            let owed = (request.lines ?? .max) - page.items.count
-            let next = page.more && owed > 0 ? page.mark.map { Components.Schemas.Next(url: parameters.nextURL(request, served: page.items.count, mark: $0)) } : nil
-            return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(
-                logs: try page.items.map(LogEncoding.schema), next: next))))
+            let owed = (request.lines ?? .max) - page.entries.count
+            let next = page.more && owed > 0 ? page.mark.map { parameters.nextURL(request, served: page.entries.count, mark: $0) } : nil
+            // The entries go out as the agents wrote them (see PreparedJSON); the typed value
+            // stands in for them.
+            try PreparedJSON.answer(LogEncoding.page(page.entries, next: next, messages: pageNotes))
+            return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(logs: []))))
         }
         if format == .text, !request.follow, rings.count == 1, let (agent, ring) = rings.first {
             // One ring as text: the agent's bytes pass through, so a download runs at its speed.
-            let query = request.agentQuery(ring: ring.id, from: request.after?.position(of: ring.id), count: request.lines)
-            return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query: query),
+            let query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
+            return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query),
                                                                       length: .unknown, iterationBehavior: .single)))
         }
         if request.follow { try follows.acquire(selection.tool) }
@@ -241,18 +231,16 @@ struct GatewayAPI: APIProtocol {
             // Whether the last thing sent was a keep-alive space: the stream then ends only
             // after an entry, since a client that parses every line would choke on the space.
             var spaced = false
-            func send(_ item: LogItem) async -> Bool {
-                if keepAlive, item.type == .heartbeat {
+            func send(_ entry: ReadEntry) async -> Bool {
+                if keepAlive, entry.type == .heartbeat {
                     spaced = true
                     return await out.send([UInt8(ascii: " ")])
                 }
-                guard let encoded = LogEncoding.encode(item, as: format) else { return true }
+                guard let encoded = LogEncoding.encode(entry, as: format) else { return true }
                 spaced = false
                 return await out.send(ArraySlice(encoded))
             }
-            func say(_ text: String, level: String = "warning") async -> Bool {
-                await send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: text, pod: "", container: "", level: level))
-            }
+            func say(_ text: String, level: String = "warning") async -> Bool { await send(.message(text, level: level)) }
             for warning in warnings {
                 guard await say(warning) else { return }
             }
@@ -278,8 +266,8 @@ struct GatewayAPI: APIProtocol {
             }
             var chunk: [UInt8] = []
             // Text is the lines as a file holds them, oldest first, whichever end they were counted from.
-            for item in format == .text && first.newestFirst ? Array(page.items.reversed()) : page.items {
-                if let encoded = LogEncoding.encode(item, as: format) { chunk += encoded }
+            for entry in format == .text && first.newestFirst ? Array(page.entries.reversed()) : page.entries {
+                if let encoded = LogEncoding.encode(entry, as: format) { chunk += encoded }
                 if chunk.count > 64 * 1024 {
                     guard await out.send(ArraySlice(chunk)) else { return }
                     chunk.removeAll(keepingCapacity: true)
@@ -289,7 +277,7 @@ struct GatewayAPI: APIProtocol {
             guard request.follow else { return out.finish() }
             // A follow of what has all ended (a finished one-off job's newest run) waits for
             // what comes next: said once, so that the wait does not look like a hang.
-            if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == "finished" }) {
+            if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == .finished }) {
                 guard await say("\(selection.description) has nothing running now; waiting for what comes next", level: "info") else { return }
             }
             // A follow with an end (`until`, a given run) ends when every ring it follows has.
@@ -301,8 +289,8 @@ struct GatewayAPI: APIProtocol {
             // reconnect, to another replica, and resume from their cursor.
             await withGracefulShutdownHandler {
                 do {
-                    for try await item in live {
-                        guard await send(item) else { return }
+                    for try await entry in live {
+                        guard await send(entry) else { return }
                     }
                     if Task.isCancelled { throw CancellationError() }
                     if spaced, !(await say("the stream ends: nothing more will come")) { return }
@@ -349,9 +337,7 @@ struct GatewayAPI: APIProtocol {
         guard index.isReachable(agent.node) else {
             throw GatewayError(.serviceUnavailable, "\(agent.node), which keeps source \(source) of \(tool), is unreachable")
         }
-        let answer = try await client.json(agent, "/internal/v1/tools/\(tool)/custom/\(source)", method: .POST,
-                                           body: Array(try JSONEncoder().encode(lines)),
-                                           as: PushAnswer.self)
+        let answer = try await client.push(agent, tool: tool, source: source, lines: lines)
         audit.info("push", metadata: ["who": "\(identity)", "tool": "\(tool)", "source": "\(source)", "lines": "\(answer.lines)"])
         return .created(.init(body: .json(.init(messages: .init(info: ["\(answer.lines) line\(answer.lines == 1 ? "" : "s") kept"], warning: [], error: []),
                                                 data: .init(status: .ok, lines: answer.lines)))))
@@ -384,7 +370,7 @@ struct GatewayAPI: APIProtocol {
         let identity = try access.requireReader(of: selection.tool)
         let (rings, _) = try await resolve(selection, all: run == nil)
         for (agent, ring) in rings {
-            _ = try await client.json(agent, "/internal/v1/rings/\(ring.id)", method: .DELETE, as: PurgeAnswer.self)
+            _ = try await client.purge(agent, ring: ring.id)
         }
         await index.refresh()
         audit.info("purge", metadata: ["who": "\(identity)", "tool": "\(selection.tool)", "what": "\(selection.description)",
@@ -402,7 +388,7 @@ struct GatewayAPI: APIProtocol {
         var warnings: [String] = []
         for agent in index.agents {
             do {
-                purged += try await client.json(agent, "/internal/v1/tools/\(tool)", method: .DELETE, as: PurgeAnswer.self).rings
+                purged += try await client.purge(agent, tool: tool).rings
             } catch {
                 warnings.append("\(agent.node): \(error)")
             }
@@ -429,7 +415,7 @@ struct GatewayAPI: APIProtocol {
     }
 
     private func usage(_ agent: AgentEndpoint) async -> Components.Schemas.NodeUsage {
-        guard let stats = try? await client.json(agent, "/internal/v1/stats", as: AgentStatsAnswer.self) else {
+        guard let stats = try? await client.stats(agent) else {
             return .init(node: agent.node, available: false)
         }
         let usage = stats.usage
@@ -440,47 +426,5 @@ struct GatewayAPI: APIProtocol {
                          .init(tool: $0.tool, bytes: Int($0.bytes), rings: $0.rings, liveRings: $0.liveRings,
                                rolledBytes: Int($0.rolledBytes), droppedBytes: Int($0.droppedBytes))
                      })
-    }
-}
-
-private struct PushAnswer: Decodable { var lines: Int }
-private struct PurgeAnswer: Decodable { var rings: Int }
-
-/// The parts of the agent's `/internal/v1/stats` the gateway shows.
-private struct AgentStatsAnswer: Decodable {
-    struct Usage: Decodable {
-        struct Tool: Decodable {
-            var tool: String
-            var bytes: UInt64
-            var rings: Int
-            var liveRings: Int
-            var rolledBytes: UInt64
-            var droppedBytes: UInt64
-            enum CodingKeys: String, CodingKey {
-                case tool, bytes, rings
-                case liveRings = "live_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
-            }
-        }
-
-        var budgetBytes: UInt64?
-        var usedBytes: UInt64
-        var liveRings: Int
-        var finishedRings: Int
-        var rolledBytes: UInt64
-        var droppedBytes: UInt64
-        var tools: [Tool]
-        enum CodingKeys: String, CodingKey {
-            case tools
-            case budgetBytes = "budget_bytes", usedBytes = "used_bytes", liveRings = "live_rings"
-            case finishedRings = "finished_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
-        }
-    }
-
-    var usage: Usage
-    var ingestedBytes: UInt64
-    var diskFull: Bool
-    enum CodingKeys: String, CodingKey {
-        case usage
-        case ingestedBytes = "ingested_bytes", diskFull = "disk_full"
     }
 }

@@ -1,3 +1,4 @@
+import AgentWire
 import Metrics
 
 /// The gateway's own figures in `/v1/metrics`, beside Hummingbird's requests by route and
@@ -9,9 +10,7 @@ struct GatewayMetrics: Sendable {
     private let reachableAgents = Gauge(label: "logs_gateway_agents", dimensions: [("state", "reachable")])
     private let unreachableAgents = Gauge(label: "logs_gateway_agents", dimensions: [("state", "unreachable")])
 
-    /// Calls to agents that failed (refused, cut, or an error answer), and how long calls take.
-    static let upstreamErrors = Counter(label: "logs_gateway_upstream_errors")
-    static let upstreamDuration = Timer(label: "logs_gateway_upstream_duration", preferredDisplayUnit: .seconds)
+    // Calls to agents that failed, and how long calls take, are `AgentClient`'s.
 
     func update(follows: Int, pulls: Int, index: AgentIndex.Size) {
         self.follows.record(follows)

@@ -1,6 +1,41 @@
+import AgentWire
 import Foundation
 import LogModel
 import OpenAPIRuntime
+
+/// The read parameters of a log operation's query, by the generated types' names: every log
+/// operation's query conforms, and a parameter that an operation does not take reads as absent.
+protocol LogReadQuery {
+    var lines: Components.Parameters.Lines? { get }
+    var since: Components.Parameters.Since? { get }
+    var until: Components.Parameters.Until? { get }
+    var direction: Components.Parameters.Direction? { get }
+    var after: Components.Parameters.After? { get }
+    var follow: Components.Parameters.Follow? { get }
+    var run: Components.Parameters.Run? { get }
+    var stream: Components.Parameters.Stream? { get }
+    var container: Components.Parameters.Container? { get }
+    var grep: Components.Parameters.Grep? { get }
+    var limitBytes: Components.Parameters.LimitBytes? { get }
+}
+
+extension LogReadQuery {
+    var direction: Components.Parameters.Direction? { nil }
+    var after: Components.Parameters.After? { nil }
+    var follow: Components.Parameters.Follow? { nil }
+    var run: Components.Parameters.Run? { nil }
+    var stream: Components.Parameters.Stream? { nil }
+    var container: Components.Parameters.Container? { nil }
+    var limitBytes: Components.Parameters.LimitBytes? { nil }
+}
+
+extension Operations.GetToolLogs.Input.Query: LogReadQuery {}
+extension Operations.GetJobLogs.Input.Query: LogReadQuery {}
+extension Operations.GetJobLogsStream.Input.Query: LogReadQuery {}
+extension Operations.GetWebserviceLogs.Input.Query: LogReadQuery {}
+extension Operations.GetBuildLogs.Input.Query: LogReadQuery {}
+extension Operations.GetActivity.Input.Query: LogReadQuery {}
+extension Operations.GetSourceLogs.Input.Query: LogReadQuery {}
 
 /// The read parameters every log endpoint shares, as they come from the generated types.
 struct LogParameters: Sendable {
@@ -21,6 +56,22 @@ struct LogParameters: Sendable {
     /// The operation's own filters, which the next page keeps as they are (name, value).
     var filters: [(String, String)] = []
 
+    init(_ query: some LogReadQuery, lastEventID: String? = nil, accept: String?) {
+        lines = query.lines
+        since = query.since
+        until = query.until
+        direction = query.direction?.rawValue
+        after = query.after
+        follow = query.follow
+        run = query.run
+        stream = query.stream?.rawValue
+        container = query.container
+        grep = query.grep
+        limitBytes = query.limitBytes
+        self.lastEventID = lastEventID
+        self.accept = accept
+    }
+
     /// Entries in a JSON page, as the platform's logs API pages them.
     static let pageEntries = 500
     /// Without `since`, a read covers the last hour.
@@ -40,7 +91,7 @@ struct LogParameters: Sendable {
         }
         var request = LogRequest()
         request.follow = follow ?? false
-        request.stream = stream
+        request.stream = stream.flatMap(RingReadQuery.Stream.init(rawValue:))
         request.grep = grep
         request.limitBytes = limitBytes
         request.lines = lines == 0 ? nil : lines
@@ -115,37 +166,56 @@ struct LogParameters: Sendable {
 }
 
 enum LogEncoding {
-    /// One item in a streaming representation; nil when the representation leaves it out.
-    static func encode(_ item: LogItem, as format: LogParameters.Format) -> [UInt8]? {
+    /// One entry in a streaming representation; nil when the representation leaves it out.
+    static func encode(_ entry: ReadEntry, as format: LogParameters.Format) -> [UInt8]? {
         switch format {
         case .json, .ndjson:
-            return item.ndjson()
+            return entry.ndjson()
         case .sse:
-            if item.type == .heartbeat { return Array(": heartbeat\n\n".utf8) }
-            var json = item.ndjson()
+            if entry.type == .heartbeat { return Array(": heartbeat\n\n".utf8) }
+            var json = entry.ndjson()
             json.removeLast()
-            return Array("id: \(item.cursor ?? "")\nevent: \(item.type.rawValue)\ndata: ".utf8) + json + Array("\n\n".utf8)
+            return Array("id: \(entry.cursor ?? "")\nevent: \(entry.type.rawValue)\ndata: ".utf8) + json + Array("\n\n".utf8)
         case .text:
-            guard item.type == .log else { return nil }
+            guard entry.type == .log, let item = try? entry.decoded() else { return nil }
             let bytes = item.messageBase64.flatMap { Base64.decode($0) } ?? Array((item.message ?? "").utf8)
             return item.partial == true ? bytes : bytes + [UInt8(ascii: "\n")]
         }
     }
 
-    /// The generated schema type of an item, for JSON pages: field by field, but for the rare
-    /// free-form fields (pushed lines, events), which take a JSON round trip.
-    static func schema(_ item: LogItem) throws -> Components.Schemas.LogItem {
-        // The item's own members win over a pushed line's fields of the same name.
-        var fields = (item.fields ?? [:]).filter { !LogItem.memberNames.contains($0.key) }
-        let source = fields.removeValue(forKey: "source").flatMap { if case let .string(text) = $0 { text } else { nil } }
-        let jobName = fields.removeValue(forKey: "job_name").flatMap { if case let .string(text) = $0 { text } else { nil } }
-        return try Components.Schemas.LogItem(
-            _type: .init(rawValue: item.type.rawValue)!, datetime: item.datetime, stream: item.stream.flatMap { .init(rawValue: $0) },
-            message: item.message, messageB64: item.messageBase64, partial: item.partial, truncated: item.truncated,
-            pod: item.pod, container: item.container, run: item.run, node: item.node, cursor: item.cursor,
-            records: item.records.map { Int(clamping: $0) }, bytes: item.bytes.map { Int(clamping: $0) }, reason: item.reason,
-            level: item.level.flatMap { .init(rawValue: $0) }, source: source, jobName: jobName,
-            additionalProperties: fields.isEmpty ? .init()
-                : JSONDecoder().decode(OpenAPIObjectContainer.self, from: JSONEncoder().encode(fields)))
+    /// A JSON page (`LogsResponse`): the envelope around the entries, each as it came.
+    static func page(_ entries: [ReadEntry], next: String?, messages: Components.Schemas.Messages) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("data")
+        writer.beginObject()
+        writer.key("logs")
+        writer.beginArray()
+        for entry in entries {
+            writer.element()
+            entry.write(to: &writer)
+        }
+        writer.endArray()
+        if let next {
+            writer.key("next")
+            writer.beginObject()
+            writer.field("url", next)
+            writer.endObject()
+        }
+        writer.endObject()
+        writer.key("messages")
+        writer.beginObject()
+        for (name, texts) in [("error", messages.error), ("info", messages.info), ("warning", messages.warning)] {
+            writer.key(name)
+            writer.beginArray()
+            for text in texts {
+                writer.element()
+                writer.string(text)
+            }
+            writer.endArray()
+        }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
     }
 }

@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 
 /// Where the agents are: a fixed list of NODE=URL, or every address a DNS name has (the agents'

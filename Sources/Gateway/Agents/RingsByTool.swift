@@ -1,3 +1,4 @@
+import AgentWire
 import LogModel
 
 /// One agent's rings, by tool: a request reads the rings of its tool, never the node's whole

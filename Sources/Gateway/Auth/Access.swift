@@ -28,13 +28,18 @@ public struct AccessPolicy: Sendable {
     /// The caller may read `tool`'s logs.
     @discardableResult
     func requireReader(of tool: String) throws -> Identity {
+        try requireOwner(of: tool, to: "read")
+    }
+
+    /// The tool itself or one of its members, reading or writing.
+    private func requireOwner(of tool: String, to verb: String) throws -> Identity {
         let identity = try caller()
         switch identity {
         case let .tool(name) where name == tool: return identity
         case let .user(name) where members.isMember(name, of: tool): return identity
-        case .tool: throw GatewayError(.forbidden, "tool certificates may read only their own tool's logs, not \(tool)'s")
+        case .tool: throw GatewayError(.forbidden, "tool certificates may \(verb) only their own tool's logs, not \(tool)'s")
         case let .user(name): throw GatewayError(.forbidden, "\(name) is not a member of \(tool)")
-        case let .service(name): throw GatewayError(.forbidden, "service \(name) may not read logs")
+        case let .service(name): throw GatewayError(.forbidden, "service \(name) may not \(verb) logs")
         }
     }
 
@@ -50,7 +55,7 @@ public struct AccessPolicy: Sendable {
         guard !reservedSources.contains(source) else {
             throw GatewayError(.forbidden, "\(source) is reserved for the platform's services")
         }
-        return try requireReader(of: tool)
+        return try requireOwner(of: tool, to: "write")
     }
 
     @discardableResult

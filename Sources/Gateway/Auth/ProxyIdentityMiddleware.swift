@@ -13,7 +13,7 @@ struct ProxyIdentityMiddleware: RouterMiddleware {
     let organizations: SubjectOrganizations
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let identity = try trusted(context.remoteAddress) ? identity(from: request.headers) : nil
+        let identity = try trusted(context.remoteAddress) ? Self.identity(from: request.headers, organizations: organizations) : nil
         return try await Identity.$current.withValue(identity) { try await next(request, context) }
     }
 
@@ -22,7 +22,8 @@ struct ProxyIdentityMiddleware: RouterMiddleware {
         return trustedProxies.contains { $0.contains(ip) }
     }
 
-    private func identity(from headers: HTTPFields) throws -> Identity? {
+    /// Who the headers say calls (nil: nobody), or an error when they contradict each other.
+    static func identity(from headers: HTTPFields, organizations: SubjectOrganizations) throws -> Identity? {
         func single(_ name: String) throws -> String? {
             let values = headers[values: HTTPField.Name(name)!]
             guard values.count <= 1 else { throw GatewayError(.badRequest, "more than one \(name) header") }

@@ -7,10 +7,11 @@ import LogModel
 /// - `c1.`: every ring's own position (after a sequence number, or from a time), for the
 ///   items of a follow, which come in the order the agents send them rather than in merged order.
 struct CompositeCursor: Equatable, Sendable {
+    /// A position in one ring, as the agent's read query takes it (`RingReadQuery`).
     enum Position: Equatable, Sendable {
-        /// After this sequence number (forward).
+        /// From this position on (forward): the `next` of the last item read.
         case after(UInt64)
-        /// Before this sequence number (backward).
+        /// Before this position (backward): the `seq` of the oldest item read.
         case before(UInt64)
         /// From this time on (inclusive).
         case since(Int64)
@@ -23,7 +24,7 @@ struct CompositeCursor: Equatable, Sendable {
     struct Mark: Equatable, Sendable {
         var time: Int64
         var ring: String
-        /// Forward: the position after the item; newest first: the item's first sequence number.
+        /// Forward: the position after the item (its `next`); newest first: its first (its `seq`).
         var seq: UInt64
         var newestFirst: Bool
 
@@ -92,12 +93,4 @@ struct CompositeCursor: Equatable, Sendable {
             throw invalid
         }
     }
-
-    /// The position after an agent item (its `r1.<ring>.<seq>` cursor).
-    static func seq(ofAgentCursor cursor: String?) -> UInt64? {
-        cursor.flatMap { $0.split(separator: ".").last.flatMap { UInt64($0) } }
-    }
-
-    /// The agent cursor of `ring` at sequence `seq`.
-    static func agentCursor(ring: String, seq: UInt64) -> String { "r1.\(ring).\(seq)" }
 }

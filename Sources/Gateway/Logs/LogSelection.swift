@@ -1,3 +1,4 @@
+import AgentWire
 import LogModel
 
 /// Which rings a read covers: a job's, the webservice's, a build's, the activity or a custom
@@ -61,25 +62,25 @@ struct LogSelection: Sendable {
 
     func belongs(_ ring: AgentRing) -> Bool {
         switch source {
-        case let .job(name): ["continuous", "scheduled", "oneoff"].contains(ring.kind) && ring.name == name
-        case .webservice: ring.kind == "webservice"
-        case let .build(name): ring.kind == "build" && ring.name == name
-        case .activity: ring.kind == "activity"
-        case let .custom(name): ring.kind == "custom" && ring.name == name
+        case let .job(name): ring.kind.isJob && ring.name == name
+        case .webservice: ring.kind == .webservice
+        case let .build(name): ring.kind == .build && ring.name == name
+        case .activity: ring.kind == .activity
+        case let .custom(name): ring.kind == .custom && ring.name == name
         case let .tool(scope): scope.source(of: ring) != nil
         }
     }
 
     /// Whether an entry read from `ring` belongs in the answer (the tool-wide read's job and
     /// deployment filters look into events).
-    func keeps(_ item: LogItem, ring: AgentRing) -> Bool {
+    func keeps(_ item: AgentItem, ring: AgentRing) -> Bool {
         guard case let .tool(scope) = source, let source = scope.source(of: ring) else { return true }
         return scope.keeps(item, source: source)
     }
 
     /// Marks an entry as the read presents it (the tool-wide read: with its source).
-    func label(_ item: inout LogItem, ring: AgentRing) {
-        if case let .tool(scope) = source { scope.label(&item, ring: ring) }
+    func label(_ entry: inout ReadEntry, ring: AgentRing) {
+        if case let .tool(scope) = source { scope.label(&entry, ring: ring) }
     }
 
     /// Narrows a source's rings to the runs asked for: `all`; a run id; or `latest`, which for
@@ -94,7 +95,7 @@ struct LogSelection: Sendable {
         switch run {
         case "all": return inContainer
         case "latest":
-            let live = inContainer.filter { $0.1.state == "live" && ($0.1.kind == "continuous" || $0.1.kind == "webservice") }
+            let live = inContainer.filter { $0.1.state == .live && ($0.1.kind == .continuous || $0.1.kind == .webservice) }
             if !live.isEmpty { return live }
             guard let newest = inContainer.max(by: { ($0.1.startedAt ?? $0.1.firstTime ?? "") < ($1.1.startedAt ?? $1.1.firstTime ?? "") })
             else { return [] }

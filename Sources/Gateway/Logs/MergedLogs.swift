@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import LogModel
 import Synchronization
@@ -13,7 +14,7 @@ struct MergedLogs: Sendable {
 
     struct Page {
         /// In the read's order.
-        var items: [LogItem]
+        var entries: [ReadEntry]
         /// Each ring's position after the page, going forward: where a follow goes on.
         var positions: CompositeCursor
         /// The last item handed out, nil when none was: where the next page goes on.
@@ -29,54 +30,31 @@ struct MergedLogs: Sendable {
     /// position, so page k costs what page 1 does. Items carry marks as cursors (going forward
     /// when `forwardMarks`, as a follow's first page shown oldest first needs).
     func page(_ selected: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil,
-              keep: (LogItem, AgentRing) -> Bool = { _, _ in true }, label: (inout LogItem, AgentRing) -> Void = { _, _ in }) async -> Page {
+              keep: (AgentItem, AgentRing) -> Bool = { _, _ in true }, label: (inout ReadEntry, AgentRing) -> Void = { _, _ in }) async -> Page {
         let rings = selected.filter { request.mayHold($0.1) }
-        let fetched = await withTaskGroup(of: (Int, [LogItem], String?).self) { group in
-            for (index, (agent, ring)) in rings.enumerated() {
-                let query = request.agentQuery(ring: ring.id, from: request.after?.position(of: ring.id), count: limit + 1)
-                group.addTask {
-                    var items: [LogItem] = []
-                    do {
-                        for try await item in client.items(agent, ring: ring.id, query: query) where item.type != .heartbeat {
-                            items.append(item)
-                            if items.count > limit { break }
-                        }
-                        return (index, items, nil)
-                    } catch let error as AgentCallError {
-                        return (index, items, error.description)
-                    } catch {
-                        return (index, items, "\(agent.node) is unreachable: \(error)")
-                    }
-                }
-            }
-            var all = [([LogItem], String?)](repeating: ([], nil), count: rings.count)
-            for await (index, items, warning) in group { all[index] = (items, warning) }
-            return all
-        }
-        let streams = fetched.map(\.0)
+        let fetched = await fetch(rings, request, count: limit + 1)
+        let streams = fetched.map(\.items)
         let forward = !request.newestFirst
         // A ring whose fetch has no time at all (only a gap of lines that rolled over) stands at
         // the position it was read from.
         let from = request.after?.mark?.time ?? (request.newestFirst ? request.until ?? NanoTime.now() : request.since ?? 0)
-        let merged = Self.merge(streams, ringIDs: rings.map(\.1.id), newestFirst: request.newestFirst, limit: limit,
-                                undated: NanoTime.format(from))
+        let merged = Self.merge(streams, ringIDs: rings.map(\.1.id), newestFirst: request.newestFirst, limit: limit, undated: from)
         let forwardMarks = forwardMarks ?? forward
 
-        var out: [LogItem] = []
+        var out: [ReadEntry] = []
         out.reserveCapacity(merged.order.count)
         var mark: CompositeCursor.Mark?
         for (ring, index) in merged.order {
-            var item = streams[ring][index]
-            let after = CompositeCursor.seq(ofAgentCursor: item.cursor) ?? 0
+            let item = streams[ring][index]
             let time = merged.times[ring][index]
-            mark = CompositeCursor.Mark(time: NanoTime.parse(time) ?? from, ring: rings[ring].1.id,
-                                        seq: forwardMarks ? after : item.seq ?? max(after, 1) - 1, newestFirst: !forwardMarks)
+            mark = CompositeCursor.Mark(time: time, ring: rings[ring].1.id, seq: forwardMarks ? item.next : item.seq, newestFirst: !forwardMarks)
             // An entry that a filter drops still counts as read: the next page goes on after it.
             guard keep(item, rings[ring].1) else { continue }
-            item.cursor = CompositeCursor(mark: mark!).text
-            Self.complete(&item, time: time, node: rings[ring].0.node)
-            label(&item, rings[ring].1)
-            out.append(item)
+            var entry = ReadEntry(item)
+            entry.cursor = CompositeCursor(mark: mark!).text
+            if item.time == nil { entry.datetime = NanoTime.format(time) }
+            label(&entry, rings[ring].1)
+            out.append(entry)
         }
         // A follow goes on in each ring after the newest item read of it, or from the cursor
         // or its end when nothing was.
@@ -85,32 +63,52 @@ struct MergedLogs: Sendable {
             let items = streams[index]
             let taken = merged.taken[index]
             let newest = forward ? (taken > 0 ? items[taken - 1] : nil) : items.last
-            if let newest, let seq = CompositeCursor.seq(ofAgentCursor: newest.cursor) {
-                positions[ring.id] = .after(seq)
-            } else if forward, let first = items.first?.seq {
-                positions[ring.id] = .after(first)
-            } else if let position = request.after?.position(of: ring.id) {
-                positions[ring.id] = position
-            } else if let end = CompositeCursor.seq(ofAgentCursor: ring.endCursor) {
-                positions[ring.id] = .after(end)
+            if let newest {
+                positions[ring.id] = .after(newest.next)
+            } else if forward, let first = items.first {
+                positions[ring.id] = .after(first.seq)
+            } else {
+                positions[ring.id] = request.after?.position(of: ring.id) ?? .after(ring.endSeq)
             }
         }
         // A follow's last lines, read newest first, are shown oldest first.
         if !forward, forwardMarks { out.reverse() }
-        return Page(items: out, positions: CompositeCursor(positions: positions), mark: mark, more: merged.more,
-                    warnings: fetched.compactMap(\.1))
+        return Page(entries: out, positions: CompositeCursor(positions: positions), mark: mark, more: merged.more,
+                    warnings: fetched.compactMap(\.warning))
+    }
+
+    /// Each ring's first `count` items of the request (one ring asked in this task, several at once).
+    private func fetch(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, count: Int) async -> [(items: [AgentItem], warning: String?)] {
+        @Sendable func one(_ agent: AgentEndpoint, _ ring: AgentRing) async -> (items: [AgentItem], warning: String?) {
+            do {
+                let query = request.ringQuery(from: request.after?.position(of: ring.id), count: count)
+                return (try await client.items(agent, ring: ring.id, query, atMost: count), nil)
+            } catch {
+                return ([], "\(error)")
+            }
+        }
+        if rings.count == 1 { return [await one(rings[0].0, rings[0].1)] }
+        return await withTaskGroup(of: (Int, (items: [AgentItem], warning: String?)).self) { group in
+            for (index, (agent, ring)) in rings.enumerated() {
+                group.addTask { (index, await one(agent, ring)) }
+            }
+            var all = [(items: [AgentItem], warning: String?)](repeating: ([], nil), count: rings.count)
+            for await (index, result) in group { all[index] = result }
+            return all
+        }
     }
 
     /// Merges each ring's items (each in its own order, oldest first) by (time, ring id), from
     /// the oldest end or, newest first, from the newest; at most `limit`. An item without a
-    /// time (a gap of lines that rolled over) takes its neighbour's, so it stays in its place.
-    static func merge(_ streams: [[LogItem]], ringIDs: [String], newestFirst: Bool, limit: Int, undated: String)
-        -> (order: [(ring: Int, index: Int)], times: [[String]], taken: [Int], more: Bool) {
-        let times = streams.map { items -> [String] in
-            var times = items.map { $0.datetime ?? "" }
-            for index in times.indices.dropFirst() where times[index].isEmpty { times[index] = times[index - 1] }
-            for index in times.indices.reversed().dropFirst() where times[index].isEmpty { times[index] = times[index + 1] }
-            return times.first?.isEmpty == true ? times.map { _ in undated } : times
+    /// time (a gap of lines that rolled over) takes its neighbour's, so it stays in its place,
+    /// or, in a ring with no time at all, `undated`.
+    static func merge(_ streams: [[AgentItem]], ringIDs: [String], newestFirst: Bool, limit: Int, undated: Int64)
+        -> (order: [(ring: Int, index: Int)], times: [[Int64]], taken: [Int], more: Bool) {
+        let times = streams.map { items -> [Int64] in
+            var times = items.map(\.time)
+            for index in times.indices.dropFirst() where times[index] == nil { times[index] = times[index - 1] }
+            for index in times.indices.reversed().dropFirst() where times[index] == nil { times[index] = times[index + 1] }
+            return times.map { $0 ?? undated }
         }
         // How many of each ring's items are taken, from its oldest end or (newest first) its newest.
         var taken = [Int](repeating: 0, count: streams.count)
@@ -135,19 +133,9 @@ struct MergedLogs: Sendable {
         return (order, times, taken, more)
     }
 
-    /// Every item a read hands out has a time, a pod, a container and a message: the
-    /// platform's clients print those four, for gaps and warnings too.
-    static func complete(_ item: inout LogItem, time: String, node: String) {
-        item.node = node
-        item.seq = nil
-        if item.datetime == nil, !time.isEmpty { item.datetime = time }
-        if item.pod == nil { item.pod = "" }
-        if item.container == nil { item.container = "" }
-        if item.message == nil, item.type == .gap { item.message = item.gapDescription }
-    }
-
     private enum Event: Sendable {
-        case item(ring: String, agent: AgentEndpoint, LogItem)
+        case item(ring: String, AgentItem)
+        case warning(String)
         /// The agent said nothing more will come of this ring.
         case ended(ring: String)
         case tick
@@ -158,34 +146,40 @@ struct MergedLogs: Sendable {
     /// since (new pods of a continuous job or webservice); they are followed from their start.
     /// With `endsWhenFinished` (a given run, a build) the follow ends when all its rings have.
     func follow(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest, endsWhenFinished: Bool,
-                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> BoundedStream<LogItem> {
+                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> BoundedStream<ReadEntry> {
         let (events, sink) = BoundedStream<Event>.make(capacity: AgentClient.itemsAhead)
         let client = client
         let shared = shared
         let heartbeat = heartbeat
         let followed = RingSet(rings.map(\.1.id))
+        @Sendable func pass(_ ring: String, _ followed: Followed) async -> Bool {
+            switch followed {
+            case let .item(item): item.type == .heartbeat ? true : await sink.send(.item(ring: ring, item))
+            case let .warning(text): await sink.send(.warning(text))
+            }
+        }
         @Sendable func upstream(_ agent: AgentEndpoint, _ ring: AgentRing, from position: CompositeCursor.Position?) -> Task<Void, Never> {
-            let items: BoundedStream<LogItem>
-            switch position {
             // From a cursor or the ring's start, without a byte budget of its own: one pull for all.
-            case let .after(seq)? where request.limitBytes == nil:
-                items = shared.follow(agent, ring: ring.id, from: seq, filters: request.filters)
-            case nil where request.limitBytes == nil:
-                items = shared.follow(agent, ring: ring.id, from: 0, filters: request.filters)
-            default:
-                items = client.items(agent, ring: ring.id, query: request.agentQuery(ring: ring.id, from: position, count: nil, follow: true))
+            var start: UInt64?
+            switch position {
+            case let .after(seq)? where request.limitBytes == nil: start = seq
+            case nil where request.limitBytes == nil: start = 0
+            default: start = nil
             }
             return Task {
                 do {
-                    for try await item in items where item.type != .heartbeat {
-                        guard await sink.send(.item(ring: ring.id, agent: agent, item)) else { return }
+                    if let start {
+                        for try await followed in shared.follow(agent, ring: ring.id, from: start, shape: request.shape) {
+                            guard await pass(ring.id, followed) else { return }
+                        }
+                    } else {
+                        for try await item in client.items(agent, ring: ring.id, request.ringQuery(from: position, count: nil, follow: true)) {
+                            guard await pass(ring.id, .item(item)) else { return }
+                        }
                     }
                     await sink.send(.ended(ring: ring.id))
                 } catch {
-                    if !Task.isCancelled {
-                        await sink.send(.item(ring: ring.id, agent: agent, LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()),
-                                                                            message: "\(agent.node) is unreachable: \(error)", level: "warning")))
-                    }
+                    if !Task.isCancelled { await sink.send(.warning("\(error)")) }
                 }
             }
         }
@@ -200,36 +194,39 @@ struct MergedLogs: Sendable {
                 }
             }
         })
-        let (items, out) = BoundedStream<LogItem>.make(capacity: AgentClient.itemsAhead)
+        let (entries, out) = BoundedStream<ReadEntry>.make(capacity: AgentClient.itemsAhead)
         tasks.add(Task {
             var positions = start.positions
             var ended = Set<String>()
             do {
                 for try await event in events {
-                    var item: LogItem
+                    let entry: ReadEntry
                     switch event {
                     case .tick:
-                        item = LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now()))
+                        entry = .heartbeat()
+                    case let .warning(text):
+                        entry = .message(text, level: "warning")
                     case let .ended(ring):
                         ended.insert(ring)
                         if endsWhenFinished, followed.all.isSubset(of: ended) { return out.finish() }
                         continue
-                    case .item(let ring, let agent, let upstreamItem):
-                        item = upstreamItem
-                        if let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) { positions[ring] = .after(seq) }
-                        if item.type != .message { item.cursor = CompositeCursor(positions: positions).text }
-                        MergedLogs.complete(&item, time: item.datetime ?? NanoTime.format(NanoTime.now()), node: agent.node)
+                    case let .item(ring, item):
+                        positions[ring] = .after(item.next)
+                        var itemEntry = ReadEntry(item)
+                        itemEntry.cursor = CompositeCursor(positions: positions).text
+                        if item.time == nil { itemEntry.datetime = NanoTime.format(NanoTime.now()) }
+                        entry = itemEntry
                     }
-                    guard await out.send(item) else { return }
+                    guard await out.send(entry) else { return }
                 }
             } catch {}
             out.finish()
         })
-        items.onTermination {
+        entries.onTermination {
             tasks.cancelAll()
             sink.finish()
         }
-        return items
+        return entries
     }
 }
 

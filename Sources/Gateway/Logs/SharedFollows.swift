@@ -1,6 +1,14 @@
+import AgentWire
 import Foundation
 import LogModel
 import Synchronization
+
+/// What a follow of one ring hands on: the agent's items, and a warning when the agent cannot
+/// be reached.
+enum Followed: Sendable {
+    case item(AgentItem)
+    case warning(String)
+}
 
 /// Live follows of one ring share one pull from its agent: the pull appends to a bounded
 /// buffer, and each follower reads it at its own pace. A follower that falls behind the buffer
@@ -20,11 +28,10 @@ final class SharedFollows: Sendable {
     /// Pulls running now (a metric, and what the tests check).
     var activePulls: Int { pulls.withLock { $0.count } }
 
-    /// The items of `ring` from agent sequence `position` on, live; `filters` is the agent query's
-    /// part that shapes the items (stream, grep, until). Finishes when the agent says nothing more
-    /// will come (the ring finished, or `until` passed).
-    func follow(_ agent: AgentEndpoint, ring: String, from position: UInt64, filters: String) -> BoundedStream<LogItem> {
-        let key = Pull.Key(url: agent.url, ring: ring, filters: filters)
+    /// The items of `ring` from `position` on, live, read as `shape` says (stream, grep, until).
+    /// Finishes when the agent says nothing more will come (the ring finished, or `until` passed).
+    func follow(_ agent: AgentEndpoint, ring: String, from position: UInt64, shape: RingReadQuery) -> BoundedStream<Followed> {
+        let key = Pull.Key(url: agent.url, ring: ring, shape: shape)
         let (client, capacity) = (client, capacity)
         let pull = pulls.withLock { all in
             let pull = all[key] ?? Pull(client: client, agent: agent, key: key, start: position, capacity: capacity)
@@ -32,7 +39,7 @@ final class SharedFollows: Sendable {
             pull.retain()
             return pull
         }
-        let (items, sender) = BoundedStream<LogItem>.make(capacity: AgentClient.itemsAhead)
+        let (items, sender) = BoundedStream<Followed>.make(capacity: AgentClient.itemsAhead)
         let task = Task {
             var position = position
             var warned = 0
@@ -40,15 +47,15 @@ final class SharedFollows: Sendable {
                 let view = pull.read(after: position)
                 if let warning = view.warning, warning.serial > warned {
                     warned = warning.serial
-                    guard await sender.send(LogItem(type: .message, datetime: NanoTime.format(NanoTime.now()), message: warning.text, level: "warning")) else { return }
+                    guard await sender.send(.warning(warning.text)) else { return }
                 }
                 if view.behind {
                     do {
-                        let query = LogRequest.agentQuery(ring: ring, after: position, filters: filters, follow: false)
-                        for try await item in client.items(agent, ring: ring, query: query) where item.type != .heartbeat {
-                            guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor) else { continue }
-                            guard await sender.send(item) else { return }
-                            position = seq
+                        var query = key.shape
+                        query.after = position
+                        for try await item in client.items(agent, ring: ring, query) where item.type != .heartbeat {
+                            guard await sender.send(.item(item)) else { return }
+                            position = item.next
                         }
                     } catch {
                         // The pull says so too; wait for it rather than spin.
@@ -58,9 +65,9 @@ final class SharedFollows: Sendable {
                 }
                 // Handed on one by one at the reader's pace: one that falls behind the buffer
                 // meanwhile finds itself behind on its next look, and catches up from the agent.
-                for (seq, item) in view.items {
-                    guard await sender.send(item) else { return }
-                    position = seq
+                for item in view.items {
+                    guard await sender.send(.item(item)) else { return }
+                    position = item.next
                 }
                 if view.items.isEmpty {
                     if view.finished { break }
@@ -88,13 +95,13 @@ final class Pull: Sendable {
     struct Key: Hashable, Sendable {
         var url: String
         var ring: String
-        var filters: String
+        var shape: RingReadQuery
     }
 
     /// What a follower at some position may take now.
     struct View {
         /// At most `Pull.batch` of them, copied: a slow follower holds no old buffer alive.
-        var items: [(UInt64, LogItem)]
+        var items: [AgentItem]
         /// Items between the follower's position and the buffer's start are gone from it.
         var behind: Bool
         var finished: Bool
@@ -103,9 +110,9 @@ final class Pull: Sendable {
     }
 
     private struct State {
-        /// (the item's agent cursor sequence, the item), ascending.
-        var entries: [(UInt64, LogItem)] = []
-        /// The buffer holds every item after this sequence.
+        /// Ascending.
+        var entries: [AgentItem] = []
+        /// The buffer holds every item from this position on.
         var base: UInt64
         var finished = false
         /// Trouble with the agent now, if any; `warnings` counts each new one, so that a
@@ -132,12 +139,14 @@ final class Pull: Sendable {
             var position = start
             var backoff = Duration.milliseconds(250)
             while !Task.isCancelled {
-                let query = LogRequest.agentQuery(ring: key.ring, after: position, filters: key.filters, follow: true)
+                var query = key.shape
+                query.after = position
+                query.follow = true
                 do {
-                    for try await item in client.items(agent, ring: key.ring, query: query) where item.type != .heartbeat {
-                        guard let seq = CompositeCursor.seq(ofAgentCursor: item.cursor), let self else { continue }
-                        self.append(seq, item, capacity: capacity)
-                        position = seq
+                    for try await item in client.items(agent, ring: key.ring, query) where item.type != .heartbeat {
+                        guard let self else { return }
+                        self.append(item, capacity: capacity)
+                        position = item.next
                         backoff = .milliseconds(250)
                     }
                     // An agent ends a follow cleanly only when nothing more will come.
@@ -145,9 +154,8 @@ final class Pull: Sendable {
                     return
                 } catch {
                     if Task.isCancelled { return }
-                    GatewayMetrics.upstreamErrors.increment()
                     self?.update { state in
-                        let text = "\(agent.node) is unreachable: \(error); following again when it answers"
+                        let text = "\(error); following again when it answers"
                         if state.trouble != text {
                             state.trouble = text
                             state.warnings += 1
@@ -178,7 +186,7 @@ final class Pull: Sendable {
             if position < state.base {
                 return View(items: [], behind: true, finished: false, warning: state.warning, version: state.version)
             }
-            let start = state.entries.partitionPoint { $0.0 <= position }
+            let start = state.entries.partitionPoint { $0.next <= position }
             let items = Array(state.entries[start..<min(start + Pull.batch, state.entries.count)])
             return View(items: items, behind: false, finished: state.finished, warning: state.warning, version: state.version)
         }
@@ -199,13 +207,13 @@ final class Pull: Sendable {
         }, unpark: { self.state.withLock { $0.waiters.removeValue(forKey: id) } })
     }
 
-    private func append(_ seq: UInt64, _ item: LogItem, capacity: Int) {
+    private func append(_ item: AgentItem, capacity: Int) {
         update { state in
-            state.entries.append((seq, item))
+            state.entries.append(item)
             state.trouble = nil
             if state.entries.count > capacity {
                 let dropped = state.entries.count - capacity / 2
-                state.base = state.entries[dropped - 1].0
+                state.base = state.entries[dropped - 1].next
                 state.entries.removeFirst(dropped)
             }
         }

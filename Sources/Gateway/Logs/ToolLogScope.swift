@@ -1,3 +1,4 @@
+import AgentWire
 import LogModel
 
 /// What the tool-wide read (`GET /v1/tool/{tool}/logs`) covers: its sources, and, when any of
@@ -48,11 +49,11 @@ struct ToolLogScope: Sendable {
         let source: String
         let selected: Bool
         switch ring.kind {
-        case "continuous", "scheduled", "oneoff": (source, selected) = ("run-logs", jobNames.contains(ring.name))
-        case "build": (source, selected) = ("builds", buildIDs.contains(ring.name))
-        case "webservice": (source, selected) = ("webservice", false)
-        case "activity": (source, selected) = ("activity", false)
-        default:
+        case .continuous, .scheduled, .oneoff: (source, selected) = ("run-logs", jobNames.contains(ring.name))
+        case .build: (source, selected) = ("builds", buildIDs.contains(ring.name))
+        case .webservice: (source, selected) = ("webservice", false)
+        case .activity: (source, selected) = ("activity", false)
+        case .custom:
             source = Self.eventSources[ring.name] ?? ring.name
             // Events are selected one by one (`keeps`).
             selected = source == "jobs" ? !jobNames.isEmpty : source == "deployments" && !deploymentIDs.isEmpty
@@ -61,10 +62,12 @@ struct ToolLogScope: Sendable {
         return source
     }
 
-    /// Whether an entry of an event source belongs to a named job or deployment.
-    func keeps(_ item: LogItem, source: String) -> Bool {
-        guard filtered else { return true }
-        func field(_ name: String) -> String? { if case let .string(text)? = item.fields?[name] { text } else { nil } }
+    /// Whether an entry of an event source belongs to a named job or deployment: the only
+    /// entries the gateway decodes.
+    func keeps(_ item: AgentItem, source: String) -> Bool {
+        guard filtered, source == "jobs" || source == "deployments" else { return true }
+        let fields = (try? item.decoded())?.fields
+        func field(_ name: String) -> String? { if case let .string(text)? = fields?[name] { text } else { nil } }
         switch source {
         case "jobs": return field("job_name").map(jobNames.contains) == true
         case "deployments": return field("deployment_id").map(deploymentIDs.contains) == true
@@ -74,11 +77,9 @@ struct ToolLogScope: Sendable {
 
     /// Marks an entry with its source (and, for run-logs, its job), as the platform's clients
     /// read them.
-    func label(_ item: inout LogItem, ring: AgentRing) {
+    func label(_ entry: inout ReadEntry, ring: AgentRing) {
         guard let source = source(of: ring) else { return }
-        var fields = item.fields ?? [:]
-        fields["source"] = .string(source)
-        if source == "run-logs" { fields["job_name"] = .string(ring.name) }
-        item.fields = fields
+        entry.labels.append(("source", source))
+        if source == "run-logs" { entry.labels.append(("job_name", ring.name)) }
     }
 }

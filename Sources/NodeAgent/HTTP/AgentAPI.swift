@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import Hummingbird
 import LogModel
@@ -32,24 +33,28 @@ struct AgentAPI: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        let api = router.group("internal/v1")
+        let api = router.group(RouterPath(AgentRoutes.prefix))
         if let token { api.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
-        api.get("rings") { request, _ in try rings(request) }
-        api.get("rings/:id/logs") { request, context in
+        api.get(RouterPath(AgentRoutes.Pattern.rings)) { request, _ in try rings(request) }
+        api.get(RouterPath(AgentRoutes.Pattern.ringLogs)) { request, context in
             let ring = try ring(context)
-            return try RingLogStream(ring: ring, query: LogQuery(request, ring: ring.id), heartbeat: heartbeat, metrics: metrics).response()
-        }
-        api.delete("rings/:id") { _, context in try purge(ring(context)) }
-        api.get("stats") { _, _ in try stats() }
-        api.post("tools/:tool/custom/:name") { request, context in try await push(request, context) }
-        api.delete("tools/:tool") { _, context in
-            let tool = try name(context, "tool")
-            let doomed = store.rings(matching: RingFilter(tool: tool))
-            for ring in doomed {
-                try store.delete(ring.id)
-                inventory.remove(ring.id)
+            let query: RingReadQuery
+            do throws(RingReadQuery.Invalid) {
+                query = try RingReadQuery(parsing: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+            } catch {
+                throw EnvelopeError(.badRequest, error.description)
             }
-            return try Envelope.json(Purged(messages: Messages(info: ["purged \(doomed.count) rings of \(tool)"]), rings: doomed.count))
+            return try RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
+                                     heartbeat: heartbeat, metrics: metrics).response()
+        }
+        api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in try purge(ring(context)) }
+        api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try stats() }
+        api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
+        api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
+            let tool = try name(context, "tool")
+            let purged = try store.purge(tool: tool)
+            for id in purged { inventory.remove(id) }
+            return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged \(purged.count) rings of \(tool)"]), rings: purged.count))
         }
         return router
     }
@@ -82,11 +87,9 @@ struct AgentAPI: Sendable {
             }
             filter.kind = value
         }
-        switch query["state"].map(String.init) {
-        case nil: break
-        case "live": filter.finished = false
-        case "finished": filter.finished = true
-        case let other?: throw EnvelopeError(.badRequest, "state: must be live or finished, not \(other)")
+        if let text = query["state"].map(String.init) {
+            guard let state = AgentRing.State(rawValue: text) else { throw EnvelopeError(.badRequest, "state: must be live or finished, not \(text)") }
+            filter.finished = state == .finished
         }
         var since: UInt64?
         if let text = query["since_version"] {
@@ -110,7 +113,7 @@ struct AgentAPI: Sendable {
                                          fields: ["event": "purged", "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run],
                                          time: NanoTime.now())])
         }
-        return try Envelope.json(Purged(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
+        return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
     }
 
     private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -132,62 +135,44 @@ struct AgentAPI: Sendable {
             }
         }
         let count = try toolRings.push(tool: tool, source: source, lines: lines, now: NanoTime.now())
-        return try Envelope.json(Pushed(messages: Messages(info: ["\(count) lines kept"]), lines: count), status: .created)
+        return try Envelope.json(PushAnswer(messages: Messages(info: ["\(count) lines kept"]), lines: count), status: .created)
     }
 
     private func stats() throws -> Response {
         let usage = try store.usage(budgetBytes: retention.budgetBytes)
         let ingest = ingestor.stats.withLock { $0 }
-        return try Envelope.json(AgentStats(node: node, instance: inventory.instance, usage: usage,
-                                            ingestedBytes: ingest.bytes, containers: ingest.containers,
-                                            watches: ingest.watches, openFiles: OpenFileLimit.open(),
-                                            diskFull: health.diskFull))
-    }
-}
-
-private struct Purged: Encodable {
-    var messages: Messages
-    var rings: Int
-}
-
-private struct Pushed: Encodable {
-    var messages: Messages
-    var lines: Int
-}
-
-struct AgentStats: Encodable {
-    var messages = Messages()
-    var node: String
-    var instance: String
-    var usage: UsageReport
-    var ingestedBytes: UInt64
-    var containers: Int
-    var watches: Int
-    var openFiles: Int
-    var diskFull: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case messages, node, instance, usage, containers, watches
-        case ingestedBytes = "ingested_bytes", openFiles = "open_files", diskFull = "disk_full"
+        let tools = usage.tools.map {
+            AgentStats.Usage.Tool(tool: $0.tool, bytes: $0.bytes, rings: $0.rings, liveRings: $0.liveRings,
+                                  rolledBytes: $0.rolledBytes, droppedBytes: $0.droppedBytes)
+        }
+        return try Envelope.json(AgentStats(
+            node: node, instance: inventory.instance,
+            usage: .init(budgetBytes: usage.budgetBytes, usedBytes: usage.usedBytes, liveRings: usage.liveRings,
+                         finishedRings: usage.finishedRings, rolledBytes: usage.rolledBytes, droppedBytes: usage.droppedBytes, tools: tools),
+            ingestedBytes: ingest.bytes, containers: ingest.containers, watches: ingest.watches,
+            openFiles: OpenFileLimit.open(), diskFull: health.diskFull))
     }
 }
 
 enum InventoryRow {
     static func make(_ info: RingInfo, node: String) -> AgentRing {
         let meta = info.metadata
-        let first = info.prefixRecords.isEmpty ? info.suffixRecords.lowerBound : 0
         return AgentRing(
-            id: info.id.description, node: node, tool: meta.tool, kind: meta.kind.rawValue, name: meta.name, run: meta.run,
+            id: info.id.description, node: node, tool: meta.tool, kind: AgentRing.Kind(meta.kind), name: meta.name, run: meta.run,
             segment: meta.segment, namespace: meta.namespace, pod: meta.pod, container: meta.container, image: meta.image,
             startedAt: meta.startedAt.map(NanoTime.format), finishedAt: meta.finishedAt.map(NanoTime.format),
-            exitCode: meta.exitCode, reason: meta.reason, state: info.finished ? "finished" : "live",
+            exitCode: meta.exitCode, reason: meta.reason, state: info.finished ? .finished : .live,
             diskBytes: info.diskBytes, prefixCapacity: info.prefixCapacity, suffixCapacity: info.suffixCapacity,
             recordsWritten: info.counters.recordsWritten, bytesWritten: info.counters.bytesWritten,
             rolledRecords: info.counters.rolledRecords, rolledBytes: info.counters.rolledBytes,
             droppedRecords: info.counters.droppedRecords, droppedBytes: info.counters.droppedBytes,
             truncatedRecords: info.counters.truncatedRecords,
-            firstCursor: RingCursor(ring: info.id, seq: first).description,
-            endCursor: RingCursor(ring: info.id, seq: info.nextSeq).description,
+            firstSeq: info.prefixRecords.isEmpty ? info.suffixRecords.lowerBound : 0, endSeq: info.nextSeq,
             firstTime: info.firstTimestamp.map(NanoTime.format), lastTime: info.lastTimestamp.map(NanoTime.format))
     }
+}
+
+extension AgentRing.Kind {
+    /// The wire's kinds are RingStore's, by name.
+    init(_ kind: RingKind) { self = Self(rawValue: kind.rawValue)! }
 }

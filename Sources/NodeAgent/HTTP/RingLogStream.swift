@@ -1,33 +1,57 @@
+import AgentWire
 import Foundation
 import Hummingbird
 import LogModel
 import RingStore
 import ServiceLifecycle
 
-/// Serves one ring's records as log items: a bounded read, then, when following, whatever the
-/// writer appends, with heartbeats while it is quiet. The client's pace drives the reads (each
-/// write waits for the connection), so a slow follower costs memory for one page at most.
+/// Serves one ring's records: as item lines (`AgentItem`), in the public API's shape, or as
+/// `text/plain`; a bounded read, then, when following, whatever the writer appends, with
+/// heartbeats while it is quiet. The client's pace drives the reads (each write waits for the
+/// connection), so a slow follower costs memory for one page at most.
 struct RingLogStream: Sendable {
+    enum Format {
+        case items, text
+
+        /// `text/plain` when the client asks for it (and not for NDJSON too); items otherwise.
+        init(accept: String?) {
+            let accept = accept ?? ""
+            self = accept.contains("text/plain") && !accept.contains("ndjson") ? .text : .items
+        }
+    }
+
     let ring: Ring
-    let query: LogQuery
+    let node: String
+    let query: RingReadQuery
+    let format: Format
     let heartbeat: Duration
     let metrics: AgentMetrics
     let metadata: RingMetadata
+    let streams: Set<LogStream>?
 
     static let pageItems = 5000
 
-    init(ring: Ring, query: LogQuery, heartbeat: Duration, metrics: AgentMetrics) {
+    init(ring: Ring, node: String, query: RingReadQuery, format: Format, heartbeat: Duration, metrics: AgentMetrics) {
         self.ring = ring
+        self.node = node
         self.query = query
+        self.format = format
         self.heartbeat = heartbeat
         self.metrics = metrics
         metadata = ring.metadata
+        streams = query.stream.map { stream in
+            switch stream {
+            case .stdout: [.stdout]
+            case .stderr: [.stderr]
+            case .other: [.other]
+            }
+        }
     }
 
     func response() throws -> Response {
         let start = try startSeq()
         let stream = self
-        let contentType = query.format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson"
+        let contentType = format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson"
         return Response(status: .ok, headers: [.contentType: contentType, .init("X-Accel-Buffering")!: "no"],
                         body: ResponseBody { writer in
                             var progress = Progress(position: start, budget: stream.query.limitBytes)
@@ -49,12 +73,12 @@ struct RingLogStream: Sendable {
     /// Where reading starts: after a cursor, at a time, or the last N lines before the end of
     /// the window (`until`, `before`, or the ring's end), never before `since`.
     private func startSeq() throws -> UInt64 {
-        if let after = query.after { return after.seq }
+        if let after = query.after { return after }
         if query.grep != nil, let lines = query.lines { return try startOfLastMatching(lines) }
         var start: UInt64 = 0
         if let since = query.since { start = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
         if let lines = query.lines {
-            let last = ReadRequest(start: .last(lines), until: query.until, before: query.before?.seq, maxItems: 0, streams: query.streams)
+            let last = ReadRequest(start: .last(lines), until: query.until, before: query.before, maxItems: 0, streams: streams)
             start = max(start, try ring.read(last).next)
         }
         return start
@@ -83,12 +107,12 @@ struct RingLogStream: Sendable {
 
     /// A read from `position` within the query's window and filters.
     private func window(from position: UInt64, maxBytes: Int?) -> ReadRequest {
-        ReadRequest(start: .seq(position), until: query.until, before: query.before?.seq, maxItems: Self.pageItems,
-                    maxBytes: maxBytes, streams: query.streams)
+        ReadRequest(start: .seq(position), until: query.until, before: query.before, maxItems: Self.pageItems,
+                    maxBytes: maxBytes, streams: streams)
     }
 
     private func matches(_ payload: [UInt8]) -> Bool {
-        guard let grep = query.grep else { return true }
+        guard let grep = query.grep.map({ Array($0.utf8) }) else { return true }
         return payload.count >= grep.count && payload.indices.dropLast(grep.count - 1).contains { start in
             payload[start] == grep[0] && payload[start..<(start + grep.count)].elementsEqual(grep)
         }
@@ -115,7 +139,7 @@ struct RingLogStream: Sendable {
             // A read that stops mid-line hands out the line so far, marked partial. Text is the
             // same bytes joined or not: it is joined only to count or match lines.
             var joined: [LineJoiner.Joined] = []
-            if query.format == .text, query.limit == nil, query.grep == nil {
+            if format == .text, query.limit == nil, query.grep == nil {
                 joined = page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
             } else {
                 joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
@@ -175,16 +199,17 @@ struct RingLogStream: Sendable {
             // A follow ends cleanly only when nothing more will come (finished, until, budget);
             // a shutdown cuts it, so that the gateway retries instead of taking it for the end.
             if wake == .shutdown { throw CancellationError() }
-            if wake == .heartbeat, !Task.isCancelled {
-                var out = ByteBuffer()
-                out.writeBytes(LogItem(type: .heartbeat, datetime: NanoTime.format(NanoTime.now())).ndjson())
-                if query.format == .ndjson { try await writer.write(out) }
+            if wake == .heartbeat, !Task.isCancelled, format == .items {
+                let now = NanoTime.now()
+                let line = AgentItem.line(LogItem(type: .heartbeat, datetime: NanoTime.format(now)),
+                                          seq: progress.position, next: progress.position, time: now)
+                try await writer.write(ByteBuffer(bytes: line))
             }
         }
     }
 
     private func encode(_ joined: LineJoiner.Joined, into out: inout ByteBuffer) {
-        switch query.format {
+        switch format {
         case .text:
             guard case let .record(record) = joined.item else { return }
             if query.timestamps {
@@ -193,19 +218,24 @@ struct RingLogStream: Sendable {
             }
             out.writeBytes(record.payload)
             if !record.flags.contains(.partial) { out.writeInteger(UInt8(ascii: "\n")) }
-        case .ndjson:
-            out.writeBytes(logItem(joined).ndjson())
+        case .items:
+            let (item, time) = logItem(joined)
+            out.writeBytes(AgentItem.line(item, seq: joined.item.seq, next: joined.next, time: time))
         }
     }
 
-    func logItem(_ joined: LineJoiner.Joined) -> LogItem {
-        let cursor = RingCursor(ring: ring.id, seq: joined.next).description
+    /// An item as the public API hands it out (all but its cursor, which the gateway makes),
+    /// and the time it is shown at.
+    func logItem(_ joined: LineJoiner.Joined) -> (LogItem, Int64?) {
         switch joined.item {
         case let .gap(gap):
-            return LogItem(type: .gap, datetime: gap.timestamp.map(NanoTime.format), pod: metadata.pod,
-                           container: metadata.container, run: metadata.run, cursor: cursor,
-                           records: gap.records, bytes: gap.bytes, reason: gap.reason.description, seq: gap.seq)
+            var item = LogItem(type: .gap, datetime: gap.timestamp.map(NanoTime.format), pod: metadata.pod ?? "",
+                               container: metadata.container ?? "", run: metadata.run, node: node,
+                               records: gap.records, bytes: gap.bytes, reason: gap.reason.description)
+            item.message = item.gapDescription
+            return (item, gap.timestamp)
         case let .record(record):
+            var time = record.timestamp
             var line = LogItem.line(record.payload, datetime: NanoTime.format(record.timestamp), stream: record.stream.description)
             if metadata.kind == .custom || metadata.kind == .activity, var object = Self.object(record.payload) {
                 // Pushed lines and events are stored as the JSON objects they came as.
@@ -214,8 +244,9 @@ struct RingLogStream: Sendable {
                 // A pushed line's own time is the record's (see ToolRings.push); an event's is its
                 // `time` (see ToolRings.record).
                 object.removeValue(forKey: "datetime")
-                if metadata.kind == .activity, case let .string(time)? = object.removeValue(forKey: "time"), NanoTime.parse(time) != nil {
-                    line.datetime = time
+                if metadata.kind == .activity, case let .string(text)? = object.removeValue(forKey: "time"), let event = NanoTime.parse(text) {
+                    line.datetime = text
+                    time = event
                 }
                 // An event's run is the run it is about, not the activity ring's.
                 if case let .string(run)? = object.removeValue(forKey: "run") { line.run = run }
@@ -223,12 +254,11 @@ struct RingLogStream: Sendable {
             }
             line.partial = record.flags.contains(.partial) ? true : nil
             line.truncated = record.flags.contains(.truncated) ? true : nil
-            line.pod = metadata.pod
-            line.container = metadata.container
+            line.pod = metadata.pod ?? ""
+            line.container = metadata.container ?? ""
             line.run = line.run ?? metadata.run
-            line.cursor = cursor
-            line.seq = record.seq
-            return line
+            line.node = node
+            return (line, time)
         }
     }
 

@@ -8,24 +8,24 @@ import Synchronization
 ///
 /// When the consumer goes (the stream is released, read to the end or not), producers' sends
 /// return false and `onTermination` runs, so that they stop.
-final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
-    typealias Failure = any Error
+public final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
+    public typealias Failure = any Error
     private let storage: Storage
 
     /// The producers' end.
-    struct Sender: Sendable {
+    public struct Sender: Sendable {
         fileprivate let storage: Storage
 
         /// Waits for room, then hands `element` on. False when nobody will read it (the consumer
         /// went, the stream was finished, or the calling task was cancelled): stop producing.
         @discardableResult
-        func send(_ element: Element) async -> Bool { await storage.send(element) }
+        public func send(_ element: Element) async -> Bool { await storage.send(element) }
 
         /// Ends the stream after what is buffered; with an error, the consumer gets it then.
-        func finish(throwing error: (any Error)? = nil) { storage.finish(error) }
+        public func finish(throwing error: (any Error)? = nil) { storage.finish(error) }
     }
 
-    static func make(capacity: Int) -> (stream: BoundedStream, sender: Sender) {
+    public static func make(capacity: Int) -> (stream: BoundedStream, sender: Sender) {
         let storage = Storage(capacity: capacity)
         return (BoundedStream(storage), Sender(storage: storage))
     }
@@ -35,15 +35,15 @@ final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
     deinit { storage.consumerGone() }
 
     /// Runs once when the consumer goes or the stream finishes; at once if that already happened.
-    func onTermination(_ action: @escaping @Sendable () -> Void) { storage.onTermination(action) }
+    public func onTermination(_ action: @escaping @Sendable () -> Void) { storage.onTermination(action) }
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    public struct AsyncIterator: AsyncIteratorProtocol {
         // Keeps the stream alive while it is read: its release is the consumer going.
         let stream: BoundedStream
-        mutating func next() async throws -> Element? { try await stream.storage.receive() }
+        public mutating func next() async throws -> Element? { try await stream.storage.receive() }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: self) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: self) }
 
     fileprivate final class Storage: Sendable {
         private struct State {
@@ -77,7 +77,7 @@ final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
 
         init(capacity: Int) { self.capacity = Swift.max(1, capacity) }
 
-        func send(_ element: Element) async -> Bool {
+        public func send(_ element: Element) async -> Bool {
             while !Task.isCancelled {
                 let (sent, closed, consumer) = state.withLock { state -> (Bool, Bool, CheckedContinuation<Void, Never>?) in
                     if state.closed { return (false, true, nil) }
@@ -169,7 +169,7 @@ final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
             action?()
         }
 
-        func onTermination(_ action: @escaping @Sendable () -> Void) {
+        public func onTermination(_ action: @escaping @Sendable () -> Void) {
             let runNow = state.withLock { state -> Bool in
                 if state.terminated { return true }
                 state.termination = action

@@ -1,25 +1,24 @@
-/// The agent's internal API, as the agent writes it and the gateway reads it. Versioned by its
-/// path (`/internal/v1`); readers ignore fields they do not know.
-
-/// Messages for the reader, in every JSON answer: `{"messages": {"info": [], "warning": [], "error": []}}`.
-public struct Messages: Codable, Sendable, Equatable {
-    public var info: [String]
-    public var warning: [String]
-    public var error: [String]
-
-    public init(info: [String] = [], warning: [String] = [], error: [String] = []) {
-        self.info = info
-        self.warning = warning
-        self.error = error
-    }
-}
+import LogModel
 
 /// One ring as the agent's inventory lists it.
 public struct AgentRing: Codable, Sendable, Equatable {
+    /// What a ring holds (RingStore's kinds, by the same names).
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case continuous, scheduled, oneoff, webservice, build, custom, activity
+
+        /// A job's kinds: what `job/{job}/…` reads.
+        public var isJob: Bool { self == .continuous || self == .scheduled || self == .oneoff }
+    }
+
+    /// A live ring is still written; a finished one never will be again.
+    public enum State: String, Codable, Sendable {
+        case live, finished
+    }
+
     public var id: String
     public var node: String
     public var tool: String
-    public var kind: String
+    public var kind: Kind
     public var name: String
     public var run: String
     public var segment: Int
@@ -31,8 +30,7 @@ public struct AgentRing: Codable, Sendable, Equatable {
     public var finishedAt: String?
     public var exitCode: Int32?
     public var reason: String?
-    /// `live` or `finished`.
-    public var state: String
+    public var state: State
     public var diskBytes: UInt64
     public var prefixCapacity: UInt64
     public var suffixCapacity: UInt64
@@ -43,9 +41,9 @@ public struct AgentRing: Codable, Sendable, Equatable {
     public var droppedRecords: UInt64
     public var droppedBytes: UInt64
     public var truncatedRecords: UInt64
-    /// Cursors of the first and of the next record (the end).
-    public var firstCursor: String
-    public var endCursor: String
+    /// The sequence numbers of the first record kept and of the next to be written (the end).
+    public var firstSeq: UInt64
+    public var endSeq: UInt64
     public var firstTime: String?
     public var lastTime: String?
 
@@ -55,16 +53,16 @@ public struct AgentRing: Codable, Sendable, Equatable {
         case prefixCapacity = "prefix_capacity", suffixCapacity = "suffix_capacity"
         case recordsWritten = "records_written", bytesWritten = "bytes_written", rolledRecords = "rolled_records"
         case rolledBytes = "rolled_bytes", droppedRecords = "dropped_records", droppedBytes = "dropped_bytes"
-        case truncatedRecords = "truncated_records", firstCursor = "first_cursor", endCursor = "end_cursor"
+        case truncatedRecords = "truncated_records", firstSeq = "first_seq", endSeq = "end_seq"
         case firstTime = "first_time", lastTime = "last_time"
     }
 
-    public init(id: String, node: String, tool: String, kind: String, name: String, run: String, segment: Int,
+    public init(id: String, node: String, tool: String, kind: Kind, name: String, run: String, segment: Int,
                 namespace: String?, pod: String?, container: String?, image: String?, startedAt: String?,
-                finishedAt: String?, exitCode: Int32?, reason: String?, state: String, diskBytes: UInt64,
+                finishedAt: String?, exitCode: Int32?, reason: String?, state: State, diskBytes: UInt64,
                 prefixCapacity: UInt64, suffixCapacity: UInt64, recordsWritten: UInt64, bytesWritten: UInt64,
                 rolledRecords: UInt64, rolledBytes: UInt64, droppedRecords: UInt64, droppedBytes: UInt64,
-                truncatedRecords: UInt64, firstCursor: String, endCursor: String, firstTime: String?, lastTime: String?) {
+                truncatedRecords: UInt64, firstSeq: UInt64, endSeq: UInt64, firstTime: String?, lastTime: String?) {
         self.id = id
         self.node = node
         self.tool = tool
@@ -91,34 +89,9 @@ public struct AgentRing: Codable, Sendable, Equatable {
         self.droppedRecords = droppedRecords
         self.droppedBytes = droppedBytes
         self.truncatedRecords = truncatedRecords
-        self.firstCursor = firstCursor
-        self.endCursor = endCursor
+        self.firstSeq = firstSeq
+        self.endSeq = endSeq
         self.firstTime = firstTime
         self.lastTime = lastTime
-    }
-}
-
-/// `GET /internal/v1/rings`: the rings, whole or as a delta since a version of this instance.
-public struct AgentInventory: Codable, Sendable, Equatable {
-    public var messages: Messages
-    public var node: String
-    /// Random per agent start: versions of another instance do not apply.
-    public var instance: String
-    public var version: UInt64
-    /// true: `rings` is everything this agent holds; false: only what changed since the version asked.
-    public var full: Bool
-    public var rings: [AgentRing]
-    /// Rings removed since the version asked (empty in a full listing).
-    public var removed: [String]
-
-    public init(messages: Messages = Messages(), node: String, instance: String, version: UInt64, full: Bool,
-                rings: [AgentRing], removed: [String]) {
-        self.messages = messages
-        self.node = node
-        self.instance = instance
-        self.version = version
-        self.full = full
-        self.rings = rings
-        self.removed = removed
     }
 }

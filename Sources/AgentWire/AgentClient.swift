@@ -1,0 +1,201 @@
+import AsyncHTTPClient
+import Foundation
+import LogModel
+import Metrics
+import NIOCore
+import NIOHTTP1
+
+/// One node agent as the gateway calls it.
+public struct AgentEndpoint: Sendable, Hashable {
+    public var node: String
+    public var url: String
+
+    public init(node: String, url: String) {
+        self.node = node
+        self.url = url
+    }
+}
+
+/// The agent's internal API as a typed client, with the shared token. One HTTP client for all
+/// agents, with many connections per agent: follows hold theirs open, and must never queue the
+/// other reads behind them.
+public final class AgentClient: Sendable {
+    let http: HTTPClient
+    let token: String?
+
+    /// Items read ahead of their reader, per ring read.
+    public static let itemsAhead = 64
+    /// Calls that failed (refused, cut, or an error answer), and how long the JSON calls take,
+    /// in the gateway's metrics.
+    static let errors = Counter(label: "logs_gateway_upstream_errors")
+    static let duration = Timer(label: "logs_gateway_upstream_duration", preferredDisplayUnit: .seconds)
+
+    public init(token: String?) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
+        // An agent that refuses a connection is down: say so at once (reads warn, follows retry
+        // on their own schedule) rather than retry for the whole connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(3), read: .seconds(60))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.token = token
+    }
+
+    public func shutdown() async { try? await http.shutdown() }
+
+    // MARK: the JSON calls
+
+    public func inventory(_ agent: AgentEndpoint, since version: UInt64?) async throws -> AgentInventory {
+        try await json(agent, AgentRoutes.rings + (version.map { "?since_version=\($0)" } ?? ""))
+    }
+
+    public func stats(_ agent: AgentEndpoint) async throws -> AgentStats {
+        try await json(agent, AgentRoutes.stats)
+    }
+
+    /// Lines for a custom source (objects with a `message`, as the agent's push takes them).
+    public func push(_ agent: AgentEndpoint, tool: String, source: String, lines: [[String: JSONValue]]) async throws -> PushAnswer {
+        try await json(agent, AgentRoutes.customSource(tool: tool, name: source), method: .POST, body: Array(JSONEncoder().encode(lines)))
+    }
+
+    public func purge(_ agent: AgentEndpoint, ring: String) async throws -> PurgeAnswer {
+        try await json(agent, AgentRoutes.ring(ring), method: .DELETE)
+    }
+
+    public func purge(_ agent: AgentEndpoint, tool: String) async throws -> PurgeAnswer {
+        try await json(agent, AgentRoutes.tool(tool), method: .DELETE)
+    }
+
+    private func json<Answer: Decodable>(_ agent: AgentEndpoint, _ path: String, method: HTTPMethod = .GET,
+                                         body: [UInt8]? = nil) async throws -> Answer {
+        var request = request(agent, path, method: method)
+        if let body {
+            request.body = .bytes(body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        let started = ContinuousClock.now
+        defer { Self.duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
+        let bytes = try await call(agent) {
+            let response = try await http.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            guard response.status.code < 300 else { throw AgentCallError(agent, response.status, body: bytes) }
+            return bytes
+        }
+        return try JSONDecoder().decode(Answer.self, from: Data(bytes.readableBytesView))
+    }
+
+    // MARK: reads
+
+    /// The items of a bounded read, at most `count`, read in the caller's task: a page.
+    public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, atMost count: Int) async throws -> [AgentItem] {
+        try await call(agent) {
+            let response = try await logs(agent, ring: ring, query, accept: "application/x-ndjson", timeout: .seconds(60))
+            var splitter = AgentItemSplitter()
+            var items: [AgentItem] = []
+            for try await chunk in response.body {
+                items += try splitter.items(in: chunk).lazy.filter { $0.type != .heartbeat }
+                if items.count >= count { return Array(items.prefix(count)) }
+            }
+            return items
+        }
+    }
+
+    /// A read's items as the agent sends them, at the reader's pace (the agent's answer waits
+    /// while a few are unread); heartbeats included. A follow stays open for as long as its
+    /// reader does (bounded at a day).
+    public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<AgentItem> {
+        stream(agent, ring: ring, query, accept: "application/x-ndjson") { chunk, splitter in try splitter.items(in: chunk) }
+    }
+
+    /// A ring's lines as `text/plain`, handed on chunk by chunk as they come, nothing decoded:
+    /// the path of big downloads of one ring.
+    public func text(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<ArraySlice<UInt8>> {
+        stream(agent, ring: ring, query, accept: "text/plain") { chunk, _ in [ArraySlice(chunk.readableBytesView)] }
+    }
+
+    private func stream<Element: Sendable>(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, accept: String,
+                                           cut: @escaping @Sendable (ByteBuffer, inout AgentItemSplitter) throws -> [Element])
+        -> BoundedStream<Element> {
+        let (elements, sender) = BoundedStream<Element>.make(capacity: Self.itemsAhead)
+        let task = Task {
+            do {
+                let response = try await call(agent) { try await logs(agent, ring: ring, query, accept: accept, timeout: .hours(24)) }
+                var splitter = AgentItemSplitter()
+                for try await chunk in response.body {
+                    for element in try cut(chunk, &splitter) {
+                        guard await sender.send(element) else { return }
+                    }
+                }
+                sender.finish()
+            } catch {
+                sender.finish(throwing: error)
+            }
+        }
+        elements.onTermination { task.cancel() }
+        return elements
+    }
+
+    private func logs(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, accept: String,
+                      timeout: TimeAmount) async throws -> HTTPClientResponse {
+        var request = request(agent, AgentRoutes.ringLogs(ring) + "?" + query.encoded)
+        request.headers.add(name: "Accept", value: accept)
+        let response = try await http.execute(request, timeout: timeout)
+        guard response.status == .ok else { throw AgentCallError(agent, response.status, body: try await response.body.collect(upTo: 1 << 20)) }
+        return response
+    }
+
+    private func request(_ agent: AgentEndpoint, _ path: String, method: HTTPMethod = .GET) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: agent.url + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
+    }
+
+    /// Runs a call, counting its failures; one that never got an answer says the agent is unreachable.
+    private func call<T>(_ agent: AgentEndpoint, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AgentCallError {
+            Self.errors.increment()
+            throw error
+        } catch let error as AgentItem.Malformed {
+            Self.errors.increment()
+            throw AgentCallError(node: agent.node, status: nil, message: error.description)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            Self.errors.increment()
+            throw AgentCallError(node: agent.node, status: nil, message: "\(error)")
+        }
+    }
+}
+
+/// A call that failed: the agent's answer (status and the first error of its envelope), or none.
+public struct AgentCallError: Error, CustomStringConvertible {
+    public var node: String
+    /// nil when the agent never answered.
+    public var status: Int?
+    public var message: String
+
+    public var description: String {
+        status.map { "\(node) answered \($0): \(message)" } ?? "\(node) is unreachable: \(message)"
+    }
+
+    public init(node: String, status: Int?, message: String) {
+        self.node = node
+        self.status = status
+        self.message = message
+    }
+
+    init(_ agent: AgentEndpoint, _ status: HTTPResponseStatus, body: ByteBuffer) {
+        let envelope = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(body.readableBytesView))
+        self.init(node: agent.node, status: Int(status.code), message: envelope?.messages.error.first ?? "\(status)")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

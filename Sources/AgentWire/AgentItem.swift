@@ -1,0 +1,163 @@
+import Foundation
+import LogModel
+import NIOCore
+
+/// One line of a ring read (`application/x-ndjson`): a log item in the public API's shape, led
+/// by what the gateway needs to merge, resume and follow without decoding it:
+///
+///     {"seq":41,"next":43,"time":1795342599999000000,"type":"log","datetime":"…","message":"…",…}
+///
+/// `seq` is the position of the item's first record and `next` the position after its last (a
+/// line the runtime split spans several records); `time` is the time the item is shown at, in
+/// nanoseconds, `null` for a gap of lines that rolled over, which has none. The three come first
+/// and in this order, then `type`; the gateway hands out `{` and the rest, with what only it
+/// knows (the cursor) added. A heartbeat (a quiet follow) is an item of type `heartbeat` at the
+/// position the follow has reached.
+public struct AgentItem: Sendable {
+    public let seq: UInt64
+    public let next: UInt64
+    public let time: Int64?
+    public let type: LogItem.Kind
+    private let line: [UInt8]
+    /// Where the item's own members start in `line` (at `"type"`).
+    private let members: Int
+
+    /// A line that does not start as the contract says: the agent and the gateway disagree.
+    public struct Malformed: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The line for `item`, newline included.
+    public static func line(_ item: LogItem, seq: UInt64, next: UInt64, time: Int64?) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("seq", seq)
+        writer.field("next", next)
+        writer.key("time")
+        writer.raw(time.map(String.init) ?? "null")
+        item.writeMembers(to: &writer)
+        writer.endObject()
+        writer.bytes.append(UInt8(ascii: "\n"))
+        return writer.bytes
+    }
+
+    /// Reads a line (without its newline).
+    public init(line: [UInt8]) throws(Malformed) {
+        var scanner = Scanner(bytes: line)
+        try scanner.expect(#"{"seq":"#)
+        seq = try scanner.unsigned()
+        try scanner.expect(#","next":"#)
+        next = try scanner.unsigned()
+        try scanner.expect(#","time":"#)
+        time = try scanner.signedOrNull()
+        try scanner.expect(",")
+        members = scanner.offset
+        try scanner.expect(#""type":""#)
+        guard let type = LogItem.Kind(rawValue: try scanner.word()), line.last == UInt8(ascii: "}") else {
+            throw Malformed(description: "not an item of this API: \(String(decoding: line.prefix(120), as: UTF8.self))")
+        }
+        self.type = type
+        self.line = line
+    }
+
+    /// The item as the public API hands it out: its members, and `adding` members of its own
+    /// (the gateway's cursor; a label) after them, into `writer` as one object.
+    public func write(to writer: inout JSONWriter, adding: (inout JSONWriter) -> Void = { _ in }) {
+        writer.beginObject()
+        writer.json(line[members..<(line.count - 1)])
+        adding(&writer)
+        writer.endObject()
+    }
+
+    /// The item decoded: for what looks into it (a filter on an event's fields, text of several rings).
+    public func decoded() throws -> LogItem {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return try JSONDecoder().decode(LogItem.self, from: Data(writer.bytes))
+    }
+
+    private struct Scanner {
+        let bytes: [UInt8]
+        var offset = 0
+
+        mutating func expect(_ text: StaticString) throws(Malformed) {
+            let count = text.utf8CodeUnitCount
+            let matches = text.withUTF8Buffer { expected in
+                offset + count <= bytes.count && bytes[offset..<(offset + count)].elementsEqual(expected)
+            }
+            guard matches else { throw malformed() }
+            offset += count
+        }
+
+        mutating func unsigned() throws(Malformed) -> UInt64 {
+            var value: UInt64 = 0
+            let start = offset
+            while offset < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset]) {
+                let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times.addingReportingOverflow(UInt64(bytes[offset] - UInt8(ascii: "0")))
+                guard !overflow, !carry else { throw malformed() }
+                value = sum
+                offset += 1
+            }
+            guard offset > start else { throw malformed() }
+            return value
+        }
+
+        mutating func signedOrNull() throws(Malformed) -> Int64? {
+            if bytes[offset...].starts(with: "null".utf8) {
+                offset += 4
+                return nil
+            }
+            let negative = offset < bytes.count && bytes[offset] == UInt8(ascii: "-")
+            if negative { offset += 1 }
+            let magnitude = try unsigned()
+            guard magnitude <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) else { throw malformed() }
+            return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
+        }
+
+        /// Letters up to the closing quote of a string without escapes.
+        mutating func word() throws(Malformed) -> String {
+            guard let end = bytes[offset...].firstIndex(of: UInt8(ascii: "\"")) else { throw malformed() }
+            defer { offset = end + 1 }
+            return String(decoding: bytes[offset..<end], as: UTF8.self)
+        }
+
+        func malformed() -> Malformed {
+            Malformed(description: "not an item of this API: \(String(decoding: bytes.prefix(120), as: UTF8.self))")
+        }
+    }
+}
+
+/// Cuts an answer's body, chunk by chunk, into items at its newlines.
+public struct AgentItemSplitter {
+    private var pending: [UInt8] = []
+    /// A line longer than this is not an item of this API (a joined line is at most 256 KiB of
+    /// message, which JSON escapes to at most six times that).
+    static let maxLineBytes = 2 << 20
+
+    public init() {}
+
+    /// Whether a line was left unfinished: an answer that ends here was cut short.
+    public var isEmpty: Bool { pending.isEmpty }
+
+    public mutating func items(in chunk: ByteBuffer) throws(AgentItem.Malformed) -> [AgentItem] {
+        var items: [AgentItem] = []
+        let view = chunk.readableBytesView
+        var start = view.startIndex
+        while let newline = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if pending.isEmpty {
+                items.append(try AgentItem(line: Array(view[start..<newline])))
+            } else {
+                pending.append(contentsOf: view[start..<newline])
+                items.append(try AgentItem(line: pending))
+                pending.removeAll(keepingCapacity: true)
+            }
+            start = newline + 1
+        }
+        pending.append(contentsOf: view[start...])
+        guard pending.count <= Self.maxLineBytes else {
+            throw AgentItem.Malformed(description: "a line longer than \(Self.maxLineBytes) bytes")
+        }
+        return items
+    }
+}

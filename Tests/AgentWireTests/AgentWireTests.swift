@@ -1,0 +1,125 @@
+import AgentWire
+import Foundation
+import LogModel
+import NIOCore
+import Testing
+
+/// The agent's API as both sides see it: what one writes, the other reads back the same.
+@Suite struct RingReadQueryTests {
+    @Test func everyParameterSurvivesTheQueryString() throws {
+        let query = RingReadQuery(before: 9, since: -5, until: 1_795_342_599_999_000_000, lines: 3, limit: 4, limitBytes: 5,
+                                  stream: .stderr, grep: "a b&c=d/é", follow: true, timestamps: true)
+        let parsed = try RingReadQuery(parsing: Self.decoded(query.encoded))
+        #expect(parsed == query)
+        #expect(try RingReadQuery(parsing: Self.decoded(RingReadQuery().encoded)) == RingReadQuery())
+        let resumed = RingReadQuery(after: 7, until: 0, limit: 1)
+        #expect(try RingReadQuery(parsing: Self.decoded(resumed.encoded)) == resumed)
+    }
+
+    @Test func badParametersSayWhichAndWhy() {
+        let cases: [(String, String)] = [
+            ("lines=-1", "lines: must be a whole number from 0 to 1000000, not -1"),
+            ("lines=1000001", "lines: must be a whole number from 0 to 1000000, not 1000001"),
+            ("limit=0", "limit: must be a positive whole number, not 0"),
+            ("after=r1.x.3", "after: must be a position (a whole number), not r1.x.3"),
+            ("since=noon", "since: must be nanoseconds since the epoch, not noon"),
+            ("until=9223372036854775808", "until: must be nanoseconds since the epoch, not 9223372036854775808"),
+            ("stream=all", "stream: must be stdout, stderr or other, not all"),
+            ("follow=yes", "follow: must be true or false, not yes"),
+            ("grep=", "grep: must be 1 to 1024 bytes"),
+            ("colour=red", "colour: not a parameter of a ring read"),
+            ("limit=1&limit=2", "limit: given twice"),
+            ("after=1&lines=2", "lines: the last lines start where they start, not after a position"),
+        ]
+        for (text, message) in cases {
+            #expect(throws: RingReadQuery.Invalid(description: message), "\(text)") { try RingReadQuery(parsing: Self.decoded(text)) }
+        }
+    }
+
+    /// As a server hands the parameters over: split and percent-decoded.
+    static func decoded(_ query: String) -> [(String, String)] {
+        query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding! }
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
+    }
+}
+
+@Suite struct AgentItemTests {
+    @Test func aLineCarriesItsPositionsTimeAndThePublicItem() throws {
+        let item = LogItem(type: .log, datetime: "2026-11-22T10:00:00.000000001Z", stream: "stdout", message: "he said \"hi\"\n",
+                           pod: "p", container: "c", run: "r", node: "n", fields: ["user": .string("alice")])
+        var line = AgentItem.line(item, seq: 41, next: 43, time: -1)
+        #expect(line.removeLast() == UInt8(ascii: "\n"))
+        let parsed = try AgentItem(line: line)
+        #expect((parsed.seq, parsed.next, parsed.time, parsed.type) == (41, 43, -1, .log))
+        #expect(try parsed.decoded() == item)
+        // What the gateway hands out: the item's own members, then its own.
+        var writer = JSONWriter()
+        parsed.write(to: &writer) { $0.field("cursor", "k1.x") }
+        var expected = item
+        expected.cursor = "k1.x"
+        #expect(try JSONDecoder().decode(LogItem.self, from: Data(writer.bytes)) == expected)
+        #expect(!String(decoding: writer.bytes, as: UTF8.self).contains("\"seq\""))
+    }
+
+    @Test func anUndatedGapAndTheEdgesOfTime() throws {
+        for time in [nil, Int64.min, Int64.max, 0] {
+            var line = AgentItem.line(LogItem(type: .gap, records: 3), seq: .max, next: .max, time: time)
+            line.removeLast()
+            let parsed = try AgentItem(line: line)
+            #expect(parsed.time == time)
+            #expect(parsed.seq == .max)
+        }
+    }
+
+    @Test func whatIsNotALineOfThisAPIIsRefused() {
+        let bad = [#"{"type":"log"}"#, #"{"seq":1,"next":2,"time":3,"type":"nonsense"}"#, #"{"seq":-1,"next":2,"time":3,"type":"log"}"#,
+                   #"{"seq":99999999999999999999,"next":2,"time":3,"type":"log"}"#, #"{"seq":1,"next":2,"time":3,"type":"log""#,
+                   #"{"seq":1,"next":2,"time":9223372036854775808,"type":"log"}"#, ""]
+        for text in bad {
+            #expect(throws: AgentItem.Malformed.self, "\(text)") { try AgentItem(line: Array(text.utf8)) }
+        }
+    }
+
+    @Test func theSplitterJoinsLinesCutAcrossChunks() throws {
+        let lines = (0..<50).flatMap { AgentItem.line(LogItem(type: .log, message: "line \($0)"), seq: UInt64($0), next: UInt64($0) + 1, time: 1) }
+        for size in [1, 7, 64, lines.count] {
+            var splitter = AgentItemSplitter()
+            var items: [AgentItem] = []
+            for start in stride(from: 0, to: lines.count, by: size) {
+                items += try splitter.items(in: ByteBuffer(bytes: lines[start..<min(start + size, lines.count)]))
+            }
+            #expect(splitter.isEmpty)
+            #expect(items.map(\.seq) == Array(0..<50))
+            #expect(try items.map { try $0.decoded().message } == (0..<50).map { "line \($0)" })
+        }
+    }
+}
+
+/// Version skew: a gateway reads what an agent one version newer sends, as the internal API's
+/// rule says (docs/agent-api.md): fields it does not know are ignored, and a ring of a kind it
+/// does not know is left out, not the whole listing.
+@Suite struct AgentWireSkewTests {
+    @Test func aNewerAgentsInventoryIsRead() throws {
+        func ring(_ id: String, kind: String) -> String {
+            """
+            {"id": "\(id)", "node": "node-1", "tool": "demo", "kind": "\(kind)", "name": "backup", "run": "backup-1",
+             "segment": 0, "state": "finished", "disk_bytes": 10, "prefix_capacity": 1, "suffix_capacity": 2,
+             "records_written": 3, "bytes_written": 4, "rolled_records": 0, "rolled_bytes": 0, "dropped_records": 0,
+             "dropped_bytes": 0, "truncated_records": 0, "first_seq": 0, "end_seq": 3,
+             "exit_code": 0, "cpu_seconds": 12.5, "labels": {"team": "x"}}
+            """
+        }
+        let inventory = """
+        {"messages": {"info": [], "warning": [], "error": [], "debug": ["new"]}, "node": "node-1", "instance": "i1",
+         "version": 7, "full": true, "removed": [], "compression": "zstd",
+         "rings": [\(ring("r1", kind: "scheduled")), \(ring("r2", kind: "cronjob"))]}
+        """
+        let decoded = try JSONDecoder().decode(AgentInventory.self, from: Data(inventory.utf8))
+        #expect(decoded.rings.map(\.id) == ["r1"])
+        #expect(decoded.rings.first?.kind == .scheduled)
+        #expect(decoded.rings.first?.exitCode == 0)
+        #expect(decoded.version == 7)
+    }
+}
