@@ -5,7 +5,7 @@ import NIOCore
 import Testing
 
 /// The agent's API as both sides see it: what one writes, the other reads back the same.
-@Suite struct RingReadQueryTests {
+@Suite(.timeLimit(.minutes(3))) struct RingReadQueryTests {
     @Test func everyParameterSurvivesTheQueryString() throws {
         let query = RingReadQuery(before: 9, since: -5, until: 1_795_342_599_999_000_000, lines: 3, limit: 4, limitBytes: 5,
                                   stream: .stderr, grep: "a b&c=d/é", follow: true, timestamps: true)
@@ -45,7 +45,7 @@ import Testing
     }
 }
 
-@Suite struct AgentItemTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentItemTests {
     @Test func aLineCarriesItsPositionsTimeAndThePublicItem() throws {
         let item = LogItem(type: .log, datetime: "2026-11-22T10:00:00.000000001Z", stream: "stdout", message: "he said \"hi\"\n",
                            pod: "p", container: "c", run: "r", node: "n", fields: ["user": .string("alice")])
@@ -100,7 +100,7 @@ import Testing
 /// Version skew: a gateway reads what an agent one version newer sends, as the internal API's
 /// rule says (docs/agent-api.md): fields it does not know are ignored, and a ring of a kind it
 /// does not know is left out, not the whole listing.
-@Suite struct AgentWireSkewTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentWireSkewTests {
     @Test func aNewerAgentsInventoryIsRead() throws {
         func ring(_ id: String, kind: String) -> String {
             """

@@ -5,7 +5,7 @@ import Testing
 
 /// The stream between an agent and a client: a producer waits for a slow consumer instead of
 /// buffering, and stops when the consumer goes.
-@Suite struct BoundedStreamTests {
+@Suite(.timeLimit(.minutes(3))) struct BoundedStreamTests {
     @Test func aProducerWaitsForRoomAndNothingIsLostOrReordered() async throws {
         let (stream, sender) = BoundedStream<Int>.make(capacity: 2)
         let sent = Atomic(0)

@@ -5,7 +5,7 @@ import TestSupport
 
 /// The real `toolforge-logs` binary, over libcurl with client certificates, against real agents
 /// and a gateway in `--auth mtls` mode.
-@Suite(.serialized) struct CLIEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct CLIEndToEndTests {
     struct Answer {
         var status: Int32
         var output: String

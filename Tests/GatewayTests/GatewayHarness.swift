@@ -94,6 +94,11 @@ final class GatewayHarness: @unchecked Sendable {
         return try await TestHTTP.request(base + path, headers: headers)
     }
 
+    /// The follows the gateway holds open now.
+    func openFollows() async throws -> Double? {
+        metric("logs_gateway_follows", in: try await TestHTTP.request(base + "/v1/metrics").text)
+    }
+
     /// The items of a JSON page, and the next page's URL (relative: `?…`).
     func logs(_ path: String, as identity: [String: String] = tool("demo")) async throws -> (items: [LogItem], next: String?) {
         try Self.page(try await get(path, as: identity))

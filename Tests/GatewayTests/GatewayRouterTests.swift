@@ -14,7 +14,7 @@ import TestSupport
 /// parameter refuses, each with its status and its message. What passes authorization and
 /// validation then finds no logs (404) or no agent (503): no agent is needed to tell those
 /// apart from the refusals.
-@Suite struct GatewayRouterTests {
+@Suite(.timeLimit(.minutes(3))) struct GatewayRouterTests {
     /// Believes the front proxy's headers from anyone: a router test has no peer to trust.
     struct HeadersSayWho: RouterMiddleware {
         typealias Context = GatewayRequestContext

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The gateway in front of three real agents.
-@Suite(.serialized) struct GatewayTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct GatewayTests {
     /// End to end through the front proxy's headers: the tool reads its lines, a member too,
     /// another tool is refused, and no path trick reaches them (the whole matrix, with every
     /// message, is GatewayRouterTests').
@@ -68,7 +68,7 @@ import TestSupport
         _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/busy/logs", as: GatewayHarness.user("alice"))?.items.first }
         let url = gw.base + "/v1/tool/demo/job/busy/logs?follow=true"
         let first = Task { try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { $0.contains { $0.type == .heartbeat } } }
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the first follow") { try await gw.openFollows() == 1 }
         let second = try await gw.get("/v1/tool/demo/job/busy/logs?follow=true", as: GatewayHarness.tool("demo"))
         #expect(second.status == 429)
         #expect(second.errors == ["demo already has 1 open follows"])
@@ -276,7 +276,7 @@ import TestSupport
                 items.contains { $0.message == "third" }
             }
         }
-        try await Task.sleep(for: .milliseconds(500))
+        try await waitUntil("the follow") { try await gw.openFollows() == 1 }
         try log.write("second")
         try log.write("third")
         let items = try await follow.value.filter { $0.type == .log }
@@ -344,7 +344,7 @@ import TestSupport
             try await TestHTTP.follow(gw.base + "/v1/tool/demo/job/steady/logs?follow=true", headers: GatewayHarness.tool("demo"),
                                       timeout: .seconds(30)) { items in items.contains { $0.message == "after" } }
         }
-        try await Task.sleep(for: .milliseconds(500))
+        try await waitUntil("the follow") { try await gw.openFollows() == 1 }
         gw.agents["node-1"]!.kill(SIGTERM)
         try log.write("while down")
         try await Task.sleep(for: .seconds(1))
@@ -493,6 +493,3 @@ import TestSupport
 }
 
 /// One sample of a Prometheus text exposition.
-func metric(_ name: String, in text: String) -> Double? {
-    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-}

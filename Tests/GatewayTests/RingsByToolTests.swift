@@ -5,7 +5,7 @@ import Testing
 
 /// The gateway's per-agent index: a tool's lookup sees its rings only, across inserts,
 /// updates and removals from inventory deltas.
-@Suite struct RingsByToolTests {
+@Suite(.timeLimit(.minutes(3))) struct RingsByToolTests {
     func ring(_ id: String, tool: String, state: AgentRing.State = .live) -> AgentRing {
         AgentRing(id: id, node: "node-1", tool: tool, kind: .continuous, name: "job", run: "r", segment: 0,
                   namespace: nil, pod: nil, container: nil, image: nil, startedAt: nil, finishedAt: nil, exitCode: nil,

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import LogModel
 
-@Suite struct NanoTimeTests {
+@Suite(.timeLimit(.minutes(3))) struct NanoTimeTests {
     @Test func parsesAndFormatsRFC3339WithNanoseconds() {
         let nanos = NanoTime.parse("2026-11-22T10:00:00.123456789Z")
         #expect(nanos == 1_795_341_600_123_456_789)
@@ -43,7 +43,7 @@ import Testing
     }
 }
 
-@Suite struct TimeSpecTests {
+@Suite(.timeLimit(.minutes(3))) struct TimeSpecTests {
     @Test func resolvesDurationsTimesAndNanoseconds() {
         let now: Int64 = 10_000_000_000_000
         #expect(TimeSpec.resolve("90s", now: now) == now - 90_000_000_000)
@@ -58,7 +58,7 @@ import Testing
     }
 }
 
-@Suite struct LogItemTests {
+@Suite(.timeLimit(.minutes(3))) struct LogItemTests {
     @Test func encodesNDJSONThatDecodesBack() throws {
         let item = LogItem(type: .log, datetime: "2026-11-22T10:00:00.000000001Z", stream: "stderr",
                            message: "quote \" backslash \\ newline \n tab \t bell \u{7} é", partial: true,
@@ -88,7 +88,7 @@ import Testing
     }
 }
 
-@Suite struct LogItemEncodingTests {
+@Suite(.timeLimit(.minutes(3))) struct LogItemEncodingTests {
     /// What Python's `splitlines` breaks at (the platform's clients read streams with it) never
     /// stands raw in a line of JSON; everything else of UTF-8 passes as it is.
     @Test func lineSeparatorsAreEscaped() throws {

@@ -4,7 +4,7 @@ import LogsCLI
 import Testing
 import TestSupport
 
-@Suite struct TerminalTextTests {
+@Suite(.timeLimit(.minutes(3))) struct TerminalTextTests {
     @Test func controlSequencesBecomeVisible() {
         #expect(TerminalText.neutralised("plain\ttext é") == "plain\ttext é")
         #expect(TerminalText.neutralised("\u{1B}]52;c;ZXZpbA==\u{07}") == #"\e]52;c;ZXZpbA==\x07"#)
@@ -14,7 +14,7 @@ import TestSupport
     }
 }
 
-@Suite struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(3))) struct ConfigurationTests {
     let scratch = Scratch("cli-config")
 
     func file(_ name: String, _ text: String) throws -> String {
@@ -44,7 +44,7 @@ import TestSupport
     }
 }
 
-@Suite struct OutputTests {
+@Suite(.timeLimit(.minutes(3))) struct OutputTests {
     @Test func byteCountsAndTables() {
         #expect(ByteCount.text(999) == "999 bytes")
         #expect(ByteCount.text(3_200_000) == "3.1 MiB")

@@ -4,7 +4,7 @@ import LogModel
 import Testing
 import TestSupport
 
-@Suite struct AgentAPITests {
+@Suite(.timeLimit(.minutes(3))) struct AgentAPITests {
     /// The process as deployed: health and metrics answer anyone, the rest the token only.
     @Test func metricsAndHealthAnswerWithoutTheToken() async throws {
         let agent = try AgentHarness()

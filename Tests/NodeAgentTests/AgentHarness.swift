@@ -61,6 +61,11 @@ final class AgentHarness: @unchecked Sendable {
         }
     }
 
+    /// The follows the agent serves now.
+    func openFollows() async throws -> Double? {
+        metric("logs_agent_follows", in: try await get("/metrics").text)
+    }
+
     /// A read as the agent answers it: each item, its positions and its time.
     func read(_ ring: AgentRing, _ query: String = "") async throws -> [AgentItem] {
         try await get(AgentRoutes.ringLogs(ring.id) + query).ok().agentItems()

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The real agent over a pods directory written the way the kubelet writes it.
-@Suite struct AgentIngestTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentIngestTests {
     @Test func ingestsLinesPartialsAndMalformedInput() async throws {
         let agent = try AgentHarness()
         let log = try agent.writer(pod: "web-1")
@@ -100,7 +100,7 @@ import TestSupport
                 items.contains { (try? $0.decoded().message) == "last" }
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the follow") { try await agent.openFollows() == 1 }
         try log.write("during")
         try log.rotate()
         try log.write("after rotation")

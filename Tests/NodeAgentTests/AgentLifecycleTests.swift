@@ -4,7 +4,7 @@ import TestSupport
 
 /// The agent under systemd: READY=1 once serving, WATCHDOG=1 at half the watchdog period,
 /// STOPPING=1 and a clean exit on SIGTERM. A Unix datagram socket plays systemd.
-@Suite struct AgentLifecycleTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentLifecycleTests {
     @Test func talksToSystemdAndStopsCleanlyOnSigterm() async throws {
         let scratch = Scratch("notify")
         let socketPath = scratch.file("notify.sock")
@@ -66,7 +66,7 @@ final class DatagramSocket {
 
 /// The agent's `--journal-dir`: journal entries reach rings served by the API like any other.
 /// A token file that cannot serve: the agent refuses to start, saying why, with the usage status.
-@Suite struct AgentFlagTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentFlagTests {
     @Test func anUnusableTokenFileIsRefused() throws {
         let scratch = Scratch("flags")
         try "  \n".replace(file: scratch.file("blank"))
@@ -82,7 +82,7 @@ final class DatagramSocket {
 }
 
 /// Two descriptors per followed container: the open-file limit bounds a node's containers.
-@Suite struct AgentOpenFileTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentOpenFileTests {
     @Test func raisesItsSoftLimitToTheHardOne() async throws {
         let agent = try AgentHarness(launcher: ["/usr/bin/prlimit", "--nofile=64:4096", "--"])
         let limits = try String(contentsOfFile: "/proc/\(agent.process.pid)/limits", encoding: .utf8)
@@ -104,7 +104,7 @@ final class DatagramSocket {
     }
 }
 
-@Suite struct AgentJournalTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentJournalTests {
     @Test func journalEntriesAreServedThroughTheAgent() async throws {
         let testbed = try JournalTestbed()
         try testbed.write(JournalLine.mixed(0..<8), file: "first")

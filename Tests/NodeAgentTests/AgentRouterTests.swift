@@ -13,7 +13,7 @@ import Testing
 import TestSupport
 
 /// The agent's HTTP API through its router, no socket: who may call it, and what it refuses.
-@Suite struct AgentRouterTests {
+@Suite(.timeLimit(.minutes(3))) struct AgentRouterTests {
     static let token = "router-test-token"
     static let auth: HTTPFields = [.authorization: "Bearer \(token)"]
 

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// One container's log into its ring, turn by turn, without the ingest loop's timing.
-@Suite struct ContainerLogTests {
+@Suite(.timeLimit(.minutes(3))) struct ContainerLogTests {
     /// copytruncate between two turns, the file written again to exactly the size it had: the
     /// rewrite is seen by the head of the file, which must be the head that was read.
     @Test func seesACopytruncateThatRefillsTheFileToTheSameSize() throws {

@@ -7,7 +7,7 @@ import SystemdSupport
 import Testing
 import TestSupport
 
-@Suite struct JournalIngestTests {
+@Suite(.timeLimit(.minutes(3))) struct JournalIngestTests {
     @Test func entriesLandInOneRingPerToolContainerAndRun() throws {
         let bed = try JournalTestbed()
         let lines = [

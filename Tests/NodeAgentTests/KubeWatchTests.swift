@@ -9,7 +9,7 @@ import TestSupport
 /// The agent learns pods from the Kubernetes API: it lists, then watches, with the service
 /// account's token, only for its own node. A small API server in the test stands for the
 /// cluster's (the one external part of this test).
-@Suite struct KubeWatchTests {
+@Suite(.timeLimit(.minutes(3))) struct KubeWatchTests {
     @Test func watchedPodsGiveRingsTheirMetadata() async throws {
         let scratch = Scratch("kube")
         let pods = scratch.file("pods")

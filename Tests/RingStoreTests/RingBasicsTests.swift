@@ -2,7 +2,7 @@ import TestSupport
 import Testing
 @testable import RingStore
 
-@Suite struct RingBasicsTests {
+@Suite(.timeLimit(.minutes(3))) struct RingBasicsTests {
     @Test func appendsAndReadsBackInOrder() throws {
         let directory = Scratch("ringstore-test")
         let ring = try makeRing(in: directory, prefix: 64 * 1024, suffix: 64 * 1024)

@@ -6,7 +6,7 @@ import Testing
 /// A writer in another process is SIGKILLed at random moments; every time, the file must
 /// reopen to a consistent prefix of what was written, with the source position of exactly the
 /// records it holds, and take new writes.
-@Suite struct RingCrashTests {
+@Suite(.timeLimit(.minutes(3))) struct RingCrashTests {
     static var ringctl: String {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for directory in [here, here.deletingLastPathComponent()] {

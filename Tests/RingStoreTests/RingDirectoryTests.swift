@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 @testable import RingStore
 
-@Suite struct RingDirectoryTests {
+@Suite(.timeLimit(.minutes(3))) struct RingDirectoryTests {
     func metadata(tool: String = "demo", name: String = "cron", run: String, segment: Int = 0, finishedAt: Int64? = nil) -> RingMetadata {
         RingMetadata(tool: tool, kind: .scheduled, name: name, run: run, segment: segment, finishedAt: finishedAt)
     }

@@ -4,7 +4,7 @@ import Testing
 
 /// Compares what a reader returns with a plain model of a prefix+suffix ring: the first records
 /// up to the prefix capacity, the last records up to the suffix capacity, one gap between.
-@Suite struct RingModelTests {
+@Suite(.timeLimit(.minutes(3))) struct RingModelTests {
     @Test(arguments: 1...40)
     func readerMatchesModel(seed: Int) throws {
         var random = SplitMix(seed: UInt64(seed))

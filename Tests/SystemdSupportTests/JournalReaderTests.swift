@@ -3,7 +3,7 @@ import TestSupport
 import SystemdSupport
 import Testing
 
-@Suite struct JournalReaderTests {
+@Suite(.timeLimit(.minutes(3))) struct JournalReaderTests {
     enum Opening: CaseIterable { case files, directory }
 
     let directory = Scratch("systemd-test")

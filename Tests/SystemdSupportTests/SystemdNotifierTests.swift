@@ -5,7 +5,7 @@ import Testing
 
 /// The environment is process-wide and tests run in parallel, so everything that depends on
 /// `NOTIFY_SOCKET` or `WATCHDOG_*` happens in this one test.
-@Suite(.serialized) struct SystemdNotifierTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct SystemdNotifierTests {
     @Test func notifierAndWatchdogFollowTheEnvironment() throws {
         let directory = Scratch("systemd-test")
         let socket = try DatagramSocket(path: directory.file("notify"))
