@@ -41,6 +41,8 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var journalToolField = env("JOURNAL_TOOL_FIELD") ?? "TOOLFORGE_TOOL"
     @Option(help: "Else a regular expression whose one group finds the tool in CONTAINER_NAME (LOGS_AGENT_JOURNAL_TOOL_PATTERN).")
     var journalToolPattern: String?
+    @Option(help: "A journal run quiet for this long is finished, so that retention may evict it (LOGS_AGENT_JOURNAL_IDLE_FINISH).")
+    var journalIdleFinish = env("JOURNAL_IDLE_FINISH") ?? "1h"
     @Option(help: "Bytes kept from the start of each run segment (LOGS_AGENT_PREFIX_BYTES).")
     var prefixBytes = env("PREFIX_BYTES") ?? "1MiB"
     @Option(help: "Newest bytes kept of each run segment (LOGS_AGENT_SUFFIX_BYTES).")
@@ -91,7 +93,10 @@ struct LogsAgentCommand: AsyncParsableCommand {
             node: node, podsDirectory: podsDir, dataDirectory: dataDir, host: host, port: port, token: token,
             podsJSON: podsJson,
             kubeAPI: kubeApi.map { KubeAPIConfiguration(url: $0, tokenFile: kubeTokenFile, caFile: kubeCaFile) },
-            journal: journalDir.map { JournalConfiguration(directory: $0, toolField: journalToolField, toolPattern: journalToolPattern) },
+            journal: try journalDir.map {
+                JournalConfiguration(directory: $0, toolField: journalToolField, toolPattern: journalToolPattern,
+                                     idleFinish: try Self.duration(journalIdleFinish, "--journal-idle-finish"))
+            },
             capacities: RingCapacities(prefix: try Self.size(prefixBytes, "--prefix-bytes", multipleOf: 8),
                                        suffix: try Self.size(suffixBytes, "--suffix-bytes", multipleOf: 8)),
             retention: RetentionPolicy(budgetBytes: try Self.size(budgetBytes, "--budget-bytes"), toolShare: toolShare,

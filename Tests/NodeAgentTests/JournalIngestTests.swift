@@ -96,6 +96,37 @@ import TestSupport
         try bed.expectRings(holding: first + second)
     }
 
+    /// The journal never says that a container stopped: a run's ring is finished when the
+    /// container's next run begins, or when it has been quiet for `idleFinish`. Then retention
+    /// can evict it, as any finished run.
+    @Test func runsEndWithTheNextRunOrWhenIdleAndRetentionEvictsThem() throws {
+        let bed = try JournalTestbed()
+        let first = [JournalLine(0, tool: "alpha", container: "web", run: "run1", message: "first run"),
+                     JournalLine(1, tool: "alpha", container: "worker", run: "w1", message: "a worker")]
+        try bed.write(first, file: "first")
+        let ingest = try bed.ingest(JournalConfiguration(directory: bed.journalDirectory, idleFinish: .seconds(2)))
+        ingest.start()
+        defer { ingest.stop() }
+        try bed.wait(for: ingest, entries: 2, skipped: 0)
+        try bed.write([JournalLine(2, tool: "alpha", container: "web", run: "run2", message: "second run")], file: "second")
+        try bed.wait(for: ingest, entries: 3, skipped: 0)
+        var rings = try bed.journalRings()
+        #expect(rings["alpha/web/run1"]?.ring.isFinished == true)
+        #expect(rings["alpha/web/run2"]?.ring.isFinished == false)
+        #expect(rings["alpha/worker/w1"]?.ring.isFinished == false)
+        // Quiet for longer than idleFinish: finished too.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !(try bed.journalRings().values.allSatisfy { $0.ring.isFinished }), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        rings = try bed.journalRings()
+        #expect(rings.values.allSatisfy { $0.ring.isFinished }, "\(rings.mapValues { $0.ring.isFinished })")
+        #expect(rings.mapValues { $0.records.count } == ["alpha/web/run1": 1, "alpha/web/run2": 1, "alpha/worker/w1": 1])
+        let evicted = try bed.store.enforce(RetentionPolicy(budgetBytes: 0), now: NanoTime.now())
+        #expect(evicted.flatMap(\.rings).count == 3)
+        #expect(try bed.journalRings().isEmpty)
+    }
+
     @Test func aRestartAddsOnlyTheNewEntries() throws {
         let bed = try JournalTestbed()
         let first = JournalLine.mixed(0..<10)
@@ -266,19 +297,17 @@ struct JournalLine {
 
 /// A journal directory and a ring store in a temporary directory, removed at the end.
 final class JournalTestbed {
-    let root: String
+    let scratch = Scratch("journal-ingest")
     let store: RingDirectory
     let inventory = Inventory(instance: "test")
 
+    var root: String { scratch.path }
     var journalDirectory: String { root + "/journal" }
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("journal-ingest-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: root + "/journal", withIntermediateDirectories: true)
-        store = try RingDirectory(path: root + "/data")
+        try FileManager.default.createDirectory(atPath: scratch.file("journal"), withIntermediateDirectories: true)
+        store = try RingDirectory(path: scratch.file("data"))
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func ingest(_ configuration: JournalConfiguration? = nil) throws -> JournalIngest {
         try JournalIngest(configuration: configuration ?? JournalConfiguration(directory: journalDirectory), store: store,

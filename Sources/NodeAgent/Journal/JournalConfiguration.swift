@@ -13,14 +13,19 @@ public struct JournalConfiguration: Sendable {
     public var nameField: String
     /// The field that names the run (the ring's run); entries without it use the name.
     public var runField: String
+    /// A run whose ring has had no entry for this long is finished, so that retention may
+    /// evict it (the journal never says that a container stopped). An entry of that run after
+    /// it starts a new segment.
+    public var idleFinish: Duration
 
     public init(directory: String, toolField: String = "TOOLFORGE_TOOL", toolPattern: String? = nil,
-                nameField: String = "CONTAINER_NAME", runField: String = "CONTAINER_ID") {
+                nameField: String = "CONTAINER_NAME", runField: String = "CONTAINER_ID", idleFinish: Duration = .seconds(3600)) {
         self.directory = directory
         self.toolField = toolField
         self.toolPattern = toolPattern
         self.nameField = nameField
         self.runField = runField
+        self.idleFinish = idleFinish
     }
 }
 

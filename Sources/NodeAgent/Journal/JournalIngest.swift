@@ -6,7 +6,9 @@ import Synchronization
 import SystemdSupport
 
 /// journald as a log source: follows a journal directory into one continuous ring per
-/// (tool, container name, container run), for entries that name a tool.
+/// (tool, container name, container run), for entries that name a tool. A run's ring is
+/// finished when a newer run of the same container appears, or when it has been idle for
+/// `idleFinish`: then retention can evict it like any finished run.
 ///
 /// Exact across a kill: every append stores, atomically with its records, the position of the
 /// ring's last entry (``JournalPosition``). A restart reads again from the oldest of those
@@ -67,7 +69,8 @@ final class JournalIngest: @unchecked Sendable {
                 logger.warning("journal rings \(other.ring.id) and \(ring.id) both hold \(key): appending to the first")
                 continue
             }
-            rings[key] = JournalRing(ring: ring, position: JournalPosition(ring.sourcePosition))
+            rings[key] = JournalRing(ring: ring, position: JournalPosition(ring.sourcePosition),
+                                     route: JournalRoute(tool: ring.metadata.tool, name: ring.metadata.name, run: ring.metadata.run))
         }
         let start = rings.values.compactMap(\.position).min { $0.realtime < $1.realtime } ?? .head
         let existing = JournalCursors.existing(Set(rings.values.compactMap { $0.position?.cursor }.filter { !$0.isEmpty }),
@@ -123,6 +126,7 @@ final class JournalIngest: @unchecked Sendable {
                 continue
             }
             if ContinuousClock.now - lastAdvance >= JournalIngest.advanceInterval { advanceIdleRings() }
+            if batch.isEmpty { finishIdleRings() }
             if atEnd {
                 do {
                     _ = try reader.wait(timeout: .seconds(1))
@@ -202,7 +206,7 @@ final class JournalIngest: @unchecked Sendable {
                     ?? store.create(metadata: pending.route.metadata(node: node, startedAt: pending.firstTimestamp),
                                     prefixCapacity: capacities.prefix, suffixCapacity: capacities.suffix,
                                     now: NanoTime.now())
-                rings[key] = JournalRing(ring: ring, position: nil)
+                rings[key] = JournalRing(ring: ring, position: nil, route: pending.route)
                 try ring.append([], sourcePosition: batchStart.encoded)
                 rings[key]!.position = batchStart
                 inventory.touch(ring.id)
@@ -212,11 +216,13 @@ final class JournalIngest: @unchecked Sendable {
         }
         var appended: UInt64 = 0
         var complete = true
+        let runs = Set(batch.keys)
         for (key, pending) in batch {
             guard let slot = rings[key] else { continue }
             do {
                 try slot.ring.append(pending.records, sourcePosition: pending.last.encoded)
                 rings[key]!.position = pending.last
+                rings[key]!.lastAppend = .now
                 inventory.touch(slot.ring.id)
                 appended += UInt64(pending.records.count)
                 batch[key] = nil
@@ -231,7 +237,21 @@ final class JournalIngest: @unchecked Sendable {
         guard complete else { return false }
         health.ingestSucceeded()
         batchStart = lastRead
+        finishEarlierRuns(than: runs)
         return true
+    }
+
+    /// A container's new run means its earlier runs have ended: their rings are finished (a
+    /// run that had entries in the same batch is left for the next).
+    private func finishEarlierRuns(than runs: Set<String>) {
+        for key in runs {
+            guard let newer = rings[key] else { continue }
+            let started = newer.ring.metadata.startedAt ?? .max
+            for (other, slot) in rings where !runs.contains(other) && slot.route.sameContainer(as: newer.route)
+                && (slot.ring.metadata.startedAt ?? .min) <= started {
+                finish(other, slot, why: "run \(newer.route.run) began")
+            }
+        }
     }
 
     /// Logs a failed append; a ring deleted or finished meanwhile is replaced on the next try.
@@ -240,6 +260,27 @@ final class JournalIngest: @unchecked Sendable {
         health.ingestFailed(error)
         if let ring = rings[key]?.ring, ring.isDeleted || ring.isFinished { rings[key] = nil }
         return false
+    }
+
+    /// Finishes the rings that have had no entry for `idleFinish`. Valid only between batches.
+    private func finishIdleRings() {
+        let now = ContinuousClock.now
+        for (key, slot) in rings where slot.replay == nil && now - slot.lastAppend >= configuration.idleFinish {
+            finish(key, slot, why: "idle for \(configuration.idleFinish)")
+        }
+    }
+
+    /// Finishes a run's ring and lets it go: a later entry of that run starts a new segment.
+    private func finish(_ key: String, _ slot: JournalRing, why: String) {
+        do {
+            try slot.ring.finish()
+            inventory.touch(slot.ring.id)
+            logger.info("finished a journal ring", metadata: ["ring": "\(slot.ring.id)", "run": "\(key)", "why": "\(why)"])
+        } catch {
+            logger.warning("cannot finish a journal ring", metadata: ["ring": "\(slot.ring.id)", "error": "\(error)"])
+        }
+        rings[key] = nil
+        replayEnds = replayEnds.mapValues { $0.filter { $0 != key } }.filter { !$0.value.isEmpty }
     }
 
     /// Moves every ring that is not replaying up to the read position. Valid only between
@@ -263,6 +304,9 @@ private struct JournalRing {
     var ring: Ring
     /// Nil for a ring created and killed before its first commit, which holds nothing.
     var position: JournalPosition?
+    var route: JournalRoute
+    /// When an entry was last appended (or the ring found at start).
+    var lastAppend = ContinuousClock.now
     /// After a restart, until it ends, this ring's entries are ones it holds already.
     var replay: Replay?
 

@@ -11,6 +11,9 @@ struct JournalRoute: Equatable {
     /// Stored in the ring's metadata (`extra["journalKey"]`) to find the ring again after a restart.
     var key: String { "\(tool)/\(name)/\(run)" }
 
+    /// Another run of the same container, or the same run.
+    func sameContainer(as other: JournalRoute) -> Bool { tool == other.tool && name == other.name }
+
     func metadata(node: String, startedAt: Int64) -> RingMetadata {
         RingMetadata(tool: tool, kind: .continuous, name: name, run: run, node: node, startedAt: startedAt,
                      extra: ["source": "journal", "journalKey": key])
