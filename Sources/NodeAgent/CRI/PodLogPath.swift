@@ -21,6 +21,17 @@ struct ContainerKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     var logFileName: String { "\(restart).log" }
+
+    /// Whether `name` is a copy the kubelet rotated from this run's log, uncompressed:
+    /// `<n>.log.<YYYYMMDD-HHMMSS>`. Nothing else beside a log is its history (`0.log.tmp`, an
+    /// editor's backup, the kubelet's `.gz` and `.gz.tmp`).
+    func isRotatedCopy(_ name: String) -> Bool {
+        guard name.hasPrefix(logFileName + ".") else { return false }
+        let stamp = Array(name.utf8.dropFirst(logFileName.utf8.count + 1))
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        return stamp.count == 15 && stamp[8] == UInt8(ascii: "-")
+            && stamp.enumerated().allSatisfy { $0.offset == 8 || digits.contains($0.element) }
+    }
     /// Stable across agent restarts: how a ring is found again for its container run.
     var description: String { "\(podUID)/\(container)/\(restart)" }
 }

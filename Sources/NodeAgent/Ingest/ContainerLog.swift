@@ -84,9 +84,8 @@ final class ContainerLog {
 
     /// Rotated copies of this log (`<n>.log.<time>`), oldest first; compressed ones are skipped.
     private func rotatedFiles() -> [String] {
-        let prefix = key.logFileName + "."
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix(prefix) && !$0.hasSuffix(".gz") }.sorted()
+        return names.filter(key.isRotatedCopy).sorted()
     }
 
     /// Reads up to the quota, appends what it read to the ring as one batch. Returns the bytes
