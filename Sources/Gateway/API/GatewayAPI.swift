@@ -19,9 +19,8 @@ struct GatewayAPI: APIProtocol {
     let audit: Logger
 
     static let maxPushLines = 1000
-    /// Items one streamed read (not a follow) hands out at most; a warning with the cursor to
-    /// read on from comes first when there are more.
-    static let streamedItems = 100_000
+    /// The last lines a follow starts with, at most.
+    static let followLines = 100_000
 
     // MARK: service
 
@@ -244,37 +243,52 @@ struct GatewayAPI: APIProtocol {
             for warning in warnings {
                 guard await say(warning) else { return }
             }
-            // A follow hands over what is there a page at a time and goes on from each ring's
-            // position after it, so that a follow from long ago never holds a ring's worth of
-            // items here; one that asked for its last lines reads them newest first.
-            var first = request
-            var limit = request.follow ? MergedLogs.pageItems : min(request.lines ?? .max, GatewayAPI.streamedItems)
-            if request.follow, let lines = request.lines, request.after == nil {
-                first.newestFirst = true
-                limit = min(lines, GatewayAPI.streamedItems)
-            }
-            let page = await merged.page(rings, first, limit: limit, forwardMarks: request.follow ? true : nil,
-                                         keep: selection.keeps, label: selection.label)
-            var notes = page.warnings
-            if !request.follow, page.more, limit < request.lines ?? .max, let mark = page.mark {
-                // Said before the items, so that a reader that stops early still knows.
-                let direction = request.newestFirst ? "&direction=newest_first" : ""
-                notes.append("this read stops after \(limit) items; for the rest, read again with after=\(CompositeCursor(mark: mark).text)\(direction)")
-            }
-            for note in notes {
-                guard await say(note) else { return }
-            }
-            var chunk: [UInt8] = []
-            // Text is the lines as a file holds them, oldest first, whichever end they were counted from.
-            for entry in format == .text && first.newestFirst ? Array(page.entries.reversed()) : page.entries {
-                if let encoded = LogEncoding.encode(entry, as: format) { chunk += encoded }
-                if chunk.count > 64 * 1024 {
-                    guard await out.send(ArraySlice(chunk)) else { return }
-                    chunk.removeAll(keepingCapacity: true)
+            // Notes of the agents (one unreachable) come before the items of the page they
+            // concern, each once.
+            var said = Set<String>()
+            func hand(_ page: MergedLogs.Page) async -> Bool {
+                for note in page.warnings where said.insert(note).inserted {
+                    guard await say(note) else { return false }
                 }
+                var chunk: [UInt8] = []
+                for entry in page.entries {
+                    if let encoded = LogEncoding.encode(entry, as: format) { chunk += encoded }
+                    if chunk.count > 64 * 1024 {
+                        guard await out.send(ArraySlice(chunk)) else { return false }
+                        chunk.removeAll(keepingCapacity: true)
+                    }
+                }
+                if chunk.isEmpty { return true }
+                return await out.send(ArraySlice(chunk))
             }
-            if !chunk.isEmpty, !(await out.send(ArraySlice(chunk))) { return }
-            guard request.follow else { return out.finish() }
+            guard request.follow else {
+                // The whole window, a page at a time from where the last one stopped: a read
+                // of any size holds one page here. Text is the lines as a file holds them,
+                // oldest first, whichever end they were counted from.
+                var next = request
+                if format == .text, request.newestFirst { next = await oldestFirst(request, rings, selection) }
+                var owed = next.lines ?? .max
+                while owed > 0 {
+                    let page = await merged.page(rings, next, limit: min(owed, MergedLogs.pageItems), keep: selection.keeps, label: selection.label)
+                    guard await hand(page) else { return }
+                    owed -= page.entries.count
+                    guard page.more, let mark = page.mark else { break }
+                    next.after = CompositeCursor(mark: mark)
+                }
+                return out.finish()
+            }
+            // A follow hands over a page of what is there and goes on from each ring's position
+            // after it; one that asked for its last lines reads them newest first, shown oldest
+            // first, at most `followLines` of them (held here at once).
+            var first = request
+            var limit = MergedLogs.pageItems
+            if let lines = request.lines, request.after == nil {
+                first.newestFirst = true
+                limit = min(lines, GatewayAPI.followLines)
+                if lines > limit, !(await say("a follow starts with at most its last \(limit) lines")) { return }
+            }
+            let page = await merged.page(rings, first, limit: limit, forwardMarks: true, keep: selection.keeps, label: selection.label)
+            guard await hand(page) else { return }
             // A follow of what has all ended (a finished one-off job's newest run) waits for
             // what comes next: said once, so that the wait does not look like a hang.
             if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == .finished }) {
@@ -307,6 +321,29 @@ struct GatewayAPI: APIProtocol {
             if request.follow { follows.release(selection.tool) }
         }
         return HTTPBody(bytes, length: .unknown, iterationBehavior: .single)
+    }
+
+    /// A read of the window's last `lines` turned oldest first: where they start is found by
+    /// reading newest first, a page at a time, keeping only where each page stopped.
+    private func oldestFirst(_ request: LogRequest, _ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection) async -> LogRequest {
+        var backward = request
+        var owed = request.lines ?? .max
+        var oldest: CompositeCursor.Mark?
+        while owed > 0 {
+            let page = await merged.page(rings, backward, limit: min(owed, MergedLogs.pageItems), keep: selection.keeps, label: selection.label)
+            owed -= page.entries.count
+            oldest = page.mark ?? oldest
+            guard page.more, let mark = page.mark else { break }
+            backward.after = CompositeCursor(mark: mark)
+        }
+        var forward = request
+        forward.newestFirst = false
+        // From the oldest of those lines on (a newest-first mark is at its item's position); the
+        // whole window when it holds fewer.
+        if owed <= 0, let oldest {
+            forward.after = CompositeCursor(mark: .init(time: oldest.time, ring: oldest.ring, seq: oldest.seq, newestFirst: false))
+        }
+        return forward
     }
 
     private func messages(unreachable: [String]) -> Components.Schemas.Messages {
