@@ -86,15 +86,16 @@ public final class AgentClient: Sendable {
 
     // MARK: reads
 
-    /// The items of a bounded read, at most `count`, read in the caller's task: a page.
-    public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, atMost count: Int) async throws -> [AgentItem] {
+    /// The items of a bounded read (`query` has `lines` or `limit`), read in the caller's task:
+    /// a page. The answer is read to its end, so that its connection is kept for the next call
+    /// (leaving it half read closed it: a new connection per page).
+    public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> [AgentItem] {
         try await call(agent) {
             let response = try await logs(agent, ring: ring, query, accept: "application/x-ndjson", timeout: .seconds(60))
             var splitter = AgentItemSplitter()
             var items: [AgentItem] = []
             for try await chunk in response.body {
                 items += try splitter.items(in: chunk).lazy.filter { $0.type != .heartbeat }
-                if items.count >= count { return Array(items.prefix(count)) }
             }
             return items
         }

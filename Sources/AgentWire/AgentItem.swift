@@ -141,23 +141,30 @@ public struct AgentItemSplitter {
     public var isEmpty: Bool { pending.isEmpty }
 
     public mutating func items(in chunk: ByteBuffer) throws(AgentItem.Malformed) -> [AgentItem] {
-        var items: [AgentItem] = []
-        let view = chunk.readableBytesView
-        var start = view.startIndex
-        while let newline = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            if pending.isEmpty {
-                items.append(try AgentItem(line: Array(view[start..<newline])))
-            } else {
-                pending.append(contentsOf: view[start..<newline])
-                items.append(try AgentItem(line: pending))
-                pending.removeAll(keepingCapacity: true)
+        // By pointer and memchr: a generic search of the buffer's view was a tenth of a page's cost.
+        let lines = chunk.withUnsafeReadableBytes { bytes -> [[UInt8]] in
+            var lines: [[UInt8]] = []
+            var start = 0
+            while start < bytes.count, let found = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
+                let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if pending.isEmpty {
+                    lines.append(Array(bytes[start..<newline]))
+                } else {
+                    pending.append(contentsOf: bytes[start..<newline])
+                    lines.append(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+                start = newline + 1
             }
-            start = newline + 1
+            pending.append(contentsOf: bytes[start...])
+            return lines
         }
-        pending.append(contentsOf: view[start...])
         guard pending.count <= Self.maxLineBytes else {
             throw AgentItem.Malformed(description: "a line longer than \(Self.maxLineBytes) bytes")
         }
+        var items: [AgentItem] = []
+        items.reserveCapacity(lines.count)
+        for line in lines { items.append(try AgentItem(line: line)) }
         return items
     }
 }

@@ -82,7 +82,7 @@ struct MergedLogs: Sendable {
         @Sendable func one(_ agent: AgentEndpoint, _ ring: AgentRing) async -> (items: [AgentItem], warning: String?) {
             do {
                 let query = request.ringQuery(from: request.after?.position(of: ring.id), count: count)
-                return (try await client.items(agent, ring: ring.id, query, atMost: count), nil)
+                return (try await client.items(agent, ring: ring.id, query), nil)
             } catch {
                 return ([], "\(error)")
             }
