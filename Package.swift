@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "SystemdSupport", dependencies: ["CSystemd"]),
         // What agent, gateway and CLI all say the same way: log items, RFC 3339 times, durations.
         .target(name: "LogModel"),
+        // The JSON envelope of every answer and every failure, for the agent and the gateway alike.
+        .target(name: "HTTPEnvelope", dependencies: ["LogModel", .product(name: "Hummingbird", package: "hummingbird")]),
         // The agent's internal API, one contract for both sides: its paths, wire types, read
         // query and item lines, and the gateway's typed client.
         .target(
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "RingStore", "LogModel", "AgentWire", "SystemdSupport",
+                "RingStore", "LogModel", "AgentWire", "HTTPEnvelope", "SystemdSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,7 +64,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "LogModel", "AgentWire",
+                "LogModel", "AgentWire", "HTTPEnvelope",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -124,6 +126,8 @@ let package = Package(
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl", "TestSupport"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
         .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel"]),
+        .testTarget(name: "HTTPEnvelopeTests", dependencies: ["HTTPEnvelope", "LogModel",
+                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "TestSupport"]),
         // What the integration tests share: a kubelet-like pod log writer, a process launcher.
         .target(

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import AgentWire
 import AgentWire
 import Foundation
@@ -69,7 +70,7 @@ public enum LogsGateway {
                              follows: FollowSlots(limit: configuration.limits.followsPerTool), audit: audit)
         let router = Router(context: GatewayRequestContext.self)
         let spec = try configuration.specPath.map(specJSON)
-        router.add(middleware: EnvelopeMiddleware())
+        router.add(middleware: EnvelopeMiddleware(translate: ServerErrors.translate))
         router.add(middleware: MetricsMiddleware())
         if let spec, let object = try JSONSerialization.jsonObject(with: Data(spec)) as? [String: Any] {
             router.add(middleware: MethodNotAllowedMiddleware(spec: object))
@@ -89,7 +90,7 @@ public enum LogsGateway {
         }
         router.add(middleware: RateLimitMiddleware(limits: configuration.limits))
         router.get("openapi.json") { _, _ in
-            guard let spec else { throw GatewayError(.notFound, "the spec was not configured") }
+            guard let spec else { throw EnvelopeError(.notFound, "the spec was not configured") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
         }
         // Compact JSON: pretty printing cost a tenth of a small read's time, for no reader.
@@ -143,7 +144,7 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             _ = try await request.collectBody(upTo: limit)
         } catch {
-            throw GatewayError(.contentTooLarge, "the request body is larger than \(limit) bytes")
+            throw EnvelopeError(.contentTooLarge, "the request body is larger than \(limit) bytes")
         }
         return try await next(request, context)
     }

@@ -39,10 +39,11 @@ struct RetentionService: Service {
             do {
                 for eviction in try store.enforce(policy, now: NanoTime.now()) {
                     eviction.rings.forEach(inventory.remove)
-                    logger.info("evicted \(eviction.tool) \(eviction.kind.rawValue) \(eviction.name) run \(eviction.run) (\(eviction.bytes) bytes, \(eviction.reason.rawValue))")
+                    logger.info("evicted a run", metadata: ["tool": "\(eviction.tool)", "kind": "\(eviction.kind.rawValue)", "name": "\(eviction.name)",
+                                                          "run": "\(eviction.run)", "bytes": "\(eviction.bytes)", "reason": "\(eviction.reason.rawValue)"])
                 }
             } catch {
-                logger.error("retention failed: \(error)")
+                logger.error("retention failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
@@ -64,7 +65,7 @@ struct SyncService: Service {
                 do {
                     try store.sync()
                 } catch {
-                    logger.error("sync of the data directory failed: \(error)")
+                    logger.error("sync of the data directory failed", metadata: ["error": "\(error)"])
                 }
             }
         } while !Task.isShuttingDownGracefully

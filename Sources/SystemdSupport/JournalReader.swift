@@ -121,3 +121,19 @@ private func check(_ operation: String, _ result: Int32) throws -> Int32 {
     guard result >= 0 else { throw JournalError.failed(operation: operation, errno: -result) }
     return result
 }
+
+extension JournalReader {
+    /// The cursors of `cursors` whose entry is still in the journal `directory`. A cursor whose
+    /// entry was vacuumed is never met again while reading, so a reader that resumes from it
+    /// must go by realtime instead; seeking alone cannot tell the two apart.
+    public static func existing(_ cursors: Set<String>, directory: String) -> Set<String> {
+        guard !cursors.isEmpty else { return [] }
+        var opened: OpaquePointer?
+        guard sd_journal_open_directory(&opened, directory, 0) >= 0, let journal = opened else { return [] }
+        defer { sd_journal_close(journal) }
+        return cursors.filter { cursor in
+            sd_journal_seek_cursor(journal, cursor) >= 0 && sd_journal_next(journal) > 0
+                && sd_journal_test_cursor(journal, cursor) > 0
+        }
+    }
+}

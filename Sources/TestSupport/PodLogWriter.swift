@@ -10,7 +10,7 @@ public final class PodLogWriter: @unchecked Sendable {
     public let pod: String
     public let uid: String
     public let container: String
-    public private(set) var restart: Int
+    public let restart: Int
     private var handle: FileHandle?
     private var rotations = 0
 
@@ -57,13 +57,6 @@ public final class PodLogWriter: @unchecked Sendable {
     /// copytruncate: the file is cut to zero and written again from the start.
     public func truncate() throws {
         try handle?.truncate(atOffset: 0)
-    }
-
-    /// The container restarted: a new log file for the next restart count.
-    public func restartContainer() throws {
-        try handle?.close()
-        restart += 1
-        try open()
     }
 
     /// The pod was deleted: its whole directory goes.

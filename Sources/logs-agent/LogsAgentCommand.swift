@@ -85,7 +85,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
         } else if insecureNoAuth {
-            logger.warning("SERVING WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who can reach \(listen) reads every log")
+            logger.warning("SERVING WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who can reach the agent reads every log", metadata: ["listen": "\(listen)"])
         } else {
             throw ValidationError("--token-file is required (or --insecure-no-auth for development)")
         }
@@ -106,13 +106,13 @@ struct LogsAgentCommand: AsyncParsableCommand {
                                  burstBytes: try Self.size(burstBytes, "--burst-bytes")),
             heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"))
         let fileLimit = OpenFileLimit.raise()
-        logger.info("open-file limit \(fileLimit): room for about \(fileLimit / 2) containers")
+        logger.info("open-file limit raised", metadata: ["limit": "\(fileLimit)", "containers": "\(fileLimit / 2)"])
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let readyLogger = logger
         let app = try LogsAgent.buildApplication(configuration, registry: registry, logger: logger) { port in
             // Tests and scripts wait for this line (and learn the port when 0 was asked for).
-            readyLogger.info("logs-agent ready on \(host):\(port)")
+            readyLogger.info("logs-agent ready", metadata: ["listen": "\(host):\(port)"])
             FileHandle.standardOutput.write(Data("logs-agent ready on \(host):\(port)\n".utf8))
         }
         try await LogsAgent.run(app, logger: logger)

@@ -137,7 +137,7 @@ struct LogsGatewayCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let app = try LogsGateway.buildApplication(configuration, registry: registry, logger: logger) { port in
-            logger.info("logs-gateway ready on \(host):\(port)")
+            logger.info("logs-gateway ready", metadata: ["listen": "\(host):\(port)"])
             FileHandle.standardOutput.write(Data("logs-gateway ready on \(host):\(port)\n".utf8))
         }
         try await LogsGateway.run(app, logger: logger)

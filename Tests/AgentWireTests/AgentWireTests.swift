@@ -2,6 +2,7 @@ import AgentWire
 import Foundation
 import LogModel
 import NIOCore
+import NIOPosix
 import Testing
 
 /// The agent's API as both sides see it: what one writes, the other reads back the same.
@@ -121,5 +122,28 @@ import Testing
         #expect(decoded.rings.first?.kind == .scheduled)
         #expect(decoded.rings.first?.exitCode == 0)
         #expect(decoded.version == 7)
+    }
+}
+
+/// The typed client against what is not there.
+@Suite(.timeLimit(.minutes(1))) struct AgentClientTests {
+    /// A refused connection is said at once (a stopped agent), not after the connect timeout.
+    @Test func aRefusedConnectionFailsAtOnce() async throws {
+        let client = AgentClient(token: nil)
+        // A port that was just free: bound, then closed.
+        let socket = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(socket.localAddress?.port)
+        try await socket.close()
+        let started = ContinuousClock.now
+        await #expect(throws: AgentCallError.self) { try await client.stats(AgentEndpoint(node: "gone", url: "http://127.0.0.1:\(port)")) }
+        #expect(ContinuousClock.now - started < .seconds(1), "the connect timeout is 3 s")
+        do {
+            _ = try await client.inventory(AgentEndpoint(node: "gone", url: "http://127.0.0.1:\(port)"), since: nil)
+            Issue.record("a closed port answered")
+        } catch let error as AgentCallError {
+            #expect(error.status == nil)
+            #expect(error.description.hasPrefix("gone is unreachable: "))
+        }
+        await client.shutdown()
     }
 }

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import AgentWire
 import Foundation
 import LogModel
@@ -98,7 +99,7 @@ struct GatewayAPI: APIProtocol {
         let selection = LogSelection(tool: input.path.toolname, source: .job(job), run: q.run ?? "all", container: q.container)
         guard case let .applicationXNdjson(body) = try await logs(selection, parameters, keepAlive: true,
                                                                    notFound: "Job '\(job)' does not have any logs available").body
-        else { throw GatewayError(.internalServerError, "a follow answered other than NDJSON") }
+        else { throw EnvelopeError(.internalServerError, "a follow answered other than NDJSON") }
         return .ok(.init(headers: .init(xAccelBuffering: .no), body: .applicationXNdjson(body)))
     }
 
@@ -142,11 +143,11 @@ struct GatewayAPI: APIProtocol {
         }
         if chosen.isEmpty, !emptyIsFine {
             if !lookup.unreachable.isEmpty {
-                throw GatewayError(.serviceUnavailable, "no logs of \(selection.description) found, and \(lookup.unreachable.joined(separator: ", ")) "
+                throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(lookup.unreachable.joined(separator: ", ")) "
                     + "\(lookup.unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
             }
             let which = lookup.rings.isEmpty ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
-            throw GatewayError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)")
+            throw EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)")
         }
         return (chosen, lookup.unreachable)
     }
@@ -162,14 +163,14 @@ struct GatewayAPI: APIProtocol {
         let (rings, unreachable): ([(AgentEndpoint, AgentRing)], [String])
         do {
             (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
-        } catch let error as GatewayError where error.status == .notFound && notFound != nil {
-            throw GatewayError(.notFound, notFound!)
+        } catch let error as EnvelopeError where error.status == .notFound && notFound != nil {
+            throw EnvelopeError(.notFound, notFound!)
         }
         if let cursor = request.after {
             // A cursor names rings by id: it may only name rings of what is being read.
             let known = Set(index.rings(tool: selection.tool, where: selection.belongs).rings.map(\.1.id))
             guard cursor.rings.allSatisfy(known.contains) else {
-                throw GatewayError(.badRequest, "after: the cursor is not one of \(selection.description) of \(selection.tool)")
+                throw EnvelopeError(.badRequest, "after: the cursor is not one of \(selection.description) of \(selection.tool)")
             }
         }
         audit.info("read", metadata: ["who": "\(identity)", "tool": "\(selection.tool)", "what": "\(selection.description)",
@@ -190,9 +191,9 @@ struct GatewayAPI: APIProtocol {
             }
             if page.entries.isEmpty, request.after == nil, !page.more {
                 if !page.warnings.isEmpty {
-                    throw GatewayError(.serviceUnavailable, "no logs of \(selection.description) found, and " + page.warnings.joined(separator: "; "))
+                    throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and " + page.warnings.joined(separator: "; "))
                 }
-                if let notFound { throw GatewayError(.notFound, notFound) }
+                if let notFound { throw EnvelopeError(.notFound, notFound) }
             }
             var pageNotes = notes
             pageNotes.warning += page.warnings
@@ -357,22 +358,22 @@ struct GatewayAPI: APIProtocol {
         let source = input.path.source
         try LogSelection(tool: tool, source: .custom(source)).validate()
         let identity = try access.requireWriter(of: tool, source: source, path: "/v1/tool/\(tool)/source/\(source)/log")
-        guard case let .json(body) = input.body else { throw GatewayError(.badRequest, "the body must be a JSON object or array") }
+        guard case let .json(body) = input.body else { throw EnvelopeError(.badRequest, "the body must be a JSON object or array") }
         let typed: [Components.Schemas.PushedLine]
         switch body {
         case let .PushedLine(line): typed = [line]
         case let .case2(lines): typed = lines
         }
         guard typed.count <= Self.maxPushLines else {
-            throw GatewayError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(typed.count)")
+            throw EnvelopeError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(typed.count)")
         }
         let lines = try typed.map { try JSONDecoder().decode([String: JSONValue].self, from: JSONEncoder().encode($0)) }
         try PushedLines.check(lines, source: source, now: NanoTime.now())
         guard let agent = index.agents.max(by: { rank(tool, source, $0.node) < rank(tool, source, $1.node) }) else {
-            throw GatewayError(.serviceUnavailable, "no agent is known yet to keep source \(source) of \(tool)")
+            throw EnvelopeError(.serviceUnavailable, "no agent is known yet to keep source \(source) of \(tool)")
         }
         guard index.isReachable(agent.node) else {
-            throw GatewayError(.serviceUnavailable, "\(agent.node), which keeps source \(source) of \(tool), is unreachable")
+            throw EnvelopeError(.serviceUnavailable, "\(agent.node), which keeps source \(source) of \(tool), is unreachable")
         }
         let answer = try await client.push(agent, tool: tool, source: source, lines: lines)
         audit.info("push", metadata: ["who": "\(identity)", "tool": "\(tool)", "source": "\(source)", "lines": "\(answer.lines)"])
@@ -447,7 +448,7 @@ struct GatewayAPI: APIProtocol {
 
     func getNode(_ input: Operations.GetNode.Input) async throws -> Operations.GetNode.Output {
         try access.requireAdmin()
-        guard let agent = index.endpoint(node: input.path.node) else { throw GatewayError(.notFound, "no node \(input.path.node)") }
+        guard let agent = index.endpoint(node: input.path.node) else { throw EnvelopeError(.notFound, "no node \(input.path.node)") }
         return .ok(.init(body: .json(.init(messages: .init(info: [], warning: [], error: []), data: await usage(agent)))))
     }
 

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import AgentWire
 import Foundation
 import LogModel
@@ -80,14 +81,14 @@ struct LogParameters: Sendable {
     /// Resolves relative times and cursors; anything malformed is a 400 naming the parameter.
     func request(now: Int64) throws -> LogRequest {
         // The generated code checks types, not ranges: the spec's bounds are enforced here.
-        if let lines, lines < 0 { throw GatewayError(.badRequest, "lines: must be 0 or more, not \(lines)") }
+        if let lines, lines < 0 { throw EnvelopeError(.badRequest, "lines: must be 0 or more, not \(lines)") }
         if let limitBytes, !(1...(1 << 30)).contains(limitBytes) {
-            throw GatewayError(.badRequest, "limit_bytes: must be from 1 to 1073741824, not \(limitBytes)")
+            throw EnvelopeError(.badRequest, "limit_bytes: must be from 1 to 1073741824, not \(limitBytes)")
         }
-        if let grep, grep.isEmpty || grep.utf8.count > 1024 { throw GatewayError(.badRequest, "grep: must be 1 to 1024 bytes") }
-        if let container, !NameRules.isLabel(container) { throw GatewayError(.badRequest, "container: not a container name: \(container)") }
+        if let grep, grep.isEmpty || grep.utf8.count > 1024 { throw EnvelopeError(.badRequest, "grep: must be 1 to 1024 bytes") }
+        if let container, !NameRules.isLabel(container) { throw EnvelopeError(.badRequest, "container: not a container name: \(container)") }
         if let run, run != "latest", run != "all", run.isEmpty || run.utf8.count > 253 || run.contains("/") {
-            throw GatewayError(.badRequest, "run: expected latest, all or a run id, not \(run)")
+            throw EnvelopeError(.badRequest, "run: expected latest, all or a run id, not \(run)")
         }
         var request = LogRequest()
         request.follow = follow ?? false
@@ -98,13 +99,13 @@ struct LogParameters: Sendable {
         switch direction {
         case nil, "oldest_first": request.newestFirst = false
         case "newest_first": request.newestFirst = true
-        case let other?: throw GatewayError(.badRequest, "direction: must be oldest_first or newest_first, not \(other)")
+        case let other?: throw EnvelopeError(.badRequest, "direction: must be oldest_first or newest_first, not \(other)")
         }
-        if request.follow, request.newestFirst { throw GatewayError(.badRequest, "direction: a follow is oldest first") }
+        if request.follow, request.newestFirst { throw EnvelopeError(.badRequest, "direction: a follow is oldest first") }
         func time(_ text: String?, _ name: String) throws -> Int64? {
             guard let text else { return nil }
             guard let value = TimeSpec.resolve(text, now: now) else {
-                throw GatewayError(.badRequest, "Invalid \"\(name)\" time: \(text) (expected an ISO 8601 time with Z or an offset, "
+                throw EnvelopeError(.badRequest, "Invalid \"\(name)\" time: \(text) (expected an ISO 8601 time with Z or an offset, "
                     + "or a duration such as 90s, 10m, 1h32m22s or 2d)")
             }
             return value
@@ -112,10 +113,10 @@ struct LogParameters: Sendable {
         if let cursor = after ?? lastEventID {
             let position = try CompositeCursor(parsing: cursor)
             if let mark = position.mark, mark.newestFirst != request.newestFirst {
-                throw GatewayError(.badRequest, "after: the cursor is of a read in the other direction")
+                throw EnvelopeError(.badRequest, "after: the cursor is of a read in the other direction")
             }
             if position.mark == nil, request.newestFirst {
-                throw GatewayError(.badRequest, "after: a follow's cursor goes on forward, not newest first")
+                throw EnvelopeError(.badRequest, "after: a follow's cursor goes on forward, not newest first")
             }
             request.after = position
         }
@@ -126,7 +127,7 @@ struct LogParameters: Sendable {
         let end = request.until ?? now
         request.since = try time(since, "since") ?? (request.after == nil ? max(end, .min + Self.defaultWindow) - Self.defaultWindow : nil)
         if let since = request.since, let until = request.until, since >= until {
-            throw GatewayError(.badRequest, "\"since\" time must be before \"until\" time")
+            throw EnvelopeError(.badRequest, "\"since\" time must be before \"until\" time")
         }
         return request
     }

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import Foundation
 import Hummingbird
 
@@ -22,7 +23,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
         let range = NSRange(path.startIndex..., in: path)
         if let route = routes.first(where: { $0.pattern.firstMatch(in: path, range: range) != nil }),
            !route.methods.contains(request.method.rawValue), !(request.method == .head && route.methods.contains("GET")) {
-            throw GatewayError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path); use \(route.methods.joined(separator: ", "))",
+            throw EnvelopeError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path); use \(route.methods.joined(separator: ", "))",
                                allow: route.methods.joined(separator: ", "))
         }
         return try await next(request, context)

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import HTTPTypes
 import OpenAPIRuntime
 import Synchronization
@@ -14,7 +15,7 @@ final class PreparedJSON: Sendable {
 
     /// Answers the request being handled with `bytes`.
     static func answer(_ bytes: [UInt8]) throws {
-        guard let current else { throw GatewayError(.internalServerError, "a prepared answer outside PreparedJSONMiddleware") }
+        guard let current else { throw EnvelopeError(.internalServerError, "a prepared answer outside PreparedJSONMiddleware") }
         current.bytes.withLock { $0 = bytes }
     }
 

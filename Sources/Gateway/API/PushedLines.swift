@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import Foundation
 import LogModel
 
@@ -25,40 +26,40 @@ enum PushedLines {
     static func check(_ lines: [[String: JSONValue]], source: String, now: Int64) throws {
         // A custom source of that name would read back as the platform's.
         guard !ToolLogScope.sourceNames.contains(source) || ToolLogScope.eventSources[source] != nil else {
-            throw GatewayError(.badRequest, "\(source) is the name of a source of the tool's log; push to another name")
+            throw EnvelopeError(.badRequest, "\(source) is the name of a source of the tool's log; push to another name")
         }
         for (index, line) in lines.enumerated() {
             let which = lines.count == 1 ? "the line" : "line \(index)"
             let own = line.keys.filter { $0 != "message" && $0 != "datetime" }
             guard own.count <= maxFields else {
-                throw GatewayError(.contentTooLarge, "\(which): at most \(maxFields) fields besides message and datetime, not \(own.count)")
+                throw EnvelopeError(.contentTooLarge, "\(which): at most \(maxFields) fields besides message and datetime, not \(own.count)")
             }
             for name in own.sorted() {
                 guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || $0.isLowercaseOrDigit }) else {
-                    throw GatewayError(.badRequest, "\(which): a field name is 1 to 64 of a-z, 0-9 and _, not \(name.prefix(80))")
+                    throw EnvelopeError(.badRequest, "\(which): a field name is 1 to 64 of a-z, 0-9 and _, not \(name.prefix(80))")
                 }
                 guard !LogItem.memberNames.contains(name), name != "source" else {
-                    throw GatewayError(.badRequest, "\(which): \(name) is a name the API itself uses")
+                    throw EnvelopeError(.badRequest, "\(which): \(name) is a name the API itself uses")
                 }
             }
             if let datetime = line["datetime"] {
                 guard case let .string(text) = datetime, let time = NanoTime.parse(text) else {
-                    throw GatewayError(.badRequest, "\(which): datetime must be an RFC 3339 time with Z or an offset")
+                    throw EnvelopeError(.badRequest, "\(which): datetime must be an RFC 3339 time with Z or an offset")
                 }
-                guard time <= now + maxSkew else { throw GatewayError(.badRequest, "\(which): datetime is in the future: \(text)") }
+                guard time <= now + maxSkew else { throw EnvelopeError(.badRequest, "\(which): datetime is in the future: \(text)") }
             }
-            guard case .string? = line["message"] else { throw GatewayError(.badRequest, "\(which): message must be a string") }
+            guard case .string? = line["message"] else { throw EnvelopeError(.badRequest, "\(which): message must be a string") }
             if let events = eventFields[source] {
                 let kinds = events.keys.sorted().joined(separator: ", ")
                 guard case let .string(kind)? = line["event_type"], let needed = events[kind] else {
-                    throw GatewayError(.badRequest, "\(which): source \(source) holds events: event_type must be one of \(kinds)")
+                    throw EnvelopeError(.badRequest, "\(which): source \(source) holds events: event_type must be one of \(kinds)")
                 }
                 if let missing = needed.first(where: { line[$0] == nil }) {
-                    throw GatewayError(.badRequest, "\(which): a \(kind) event of source \(source) needs \(needed.joined(separator: ", ")); \(missing) is missing")
+                    throw EnvelopeError(.badRequest, "\(which): a \(kind) event of source \(source) needs \(needed.joined(separator: ", ")); \(missing) is missing")
                 }
             }
             guard try JSONEncoder().encode(line).count <= maxLineBytes else {
-                throw GatewayError(.contentTooLarge, "\(which): at most \(maxLineBytes) bytes encoded")
+                throw EnvelopeError(.contentTooLarge, "\(which): at most \(maxLineBytes) bytes encoded")
             }
         }
     }

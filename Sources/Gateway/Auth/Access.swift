@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import Foundation
 
 /// Who may do what: a tool reads only itself; a person reads the tools it is a member of;
@@ -20,7 +21,7 @@ public struct AccessPolicy: Sendable {
 
     func caller() throws -> Identity {
         guard let identity = Identity.current else {
-            throw GatewayError(.unauthorized, "no identity: present a tool or user certificate through the API gateway")
+            throw EnvelopeError(.unauthorized, "no identity: present a tool or user certificate through the API gateway")
         }
         return identity
     }
@@ -37,9 +38,9 @@ public struct AccessPolicy: Sendable {
         switch identity {
         case let .tool(name) where name == tool: return identity
         case let .user(name) where members.isMember(name, of: tool): return identity
-        case .tool: throw GatewayError(.forbidden, "tool certificates may \(verb) only their own tool's logs, not \(tool)'s")
-        case let .user(name): throw GatewayError(.forbidden, "\(name) is not a member of \(tool)")
-        case let .service(name): throw GatewayError(.forbidden, "service \(name) may not \(verb) logs")
+        case .tool: throw EnvelopeError(.forbidden, "tool certificates may \(verb) only their own tool's logs, not \(tool)'s")
+        case let .user(name): throw EnvelopeError(.forbidden, "\(name) is not a member of \(tool)")
+        case let .service(name): throw EnvelopeError(.forbidden, "service \(name) may not \(verb) logs")
         }
     }
 
@@ -48,12 +49,12 @@ public struct AccessPolicy: Sendable {
         let identity = try caller()
         if case let .service(name) = identity {
             guard let pattern = services[name], path.range(of: pattern, options: .regularExpression) != nil else {
-                throw GatewayError(.forbidden, "service \(name) may not write \(path)")
+                throw EnvelopeError(.forbidden, "service \(name) may not write \(path)")
             }
             return identity
         }
         guard !reservedSources.contains(source) else {
-            throw GatewayError(.forbidden, "\(source) is reserved for the platform's services")
+            throw EnvelopeError(.forbidden, "\(source) is reserved for the platform's services")
         }
         return try requireOwner(of: tool, to: "write")
     }
@@ -62,7 +63,7 @@ public struct AccessPolicy: Sendable {
     func requireAdmin() throws -> Identity {
         let identity = try caller()
         guard case let .user(name) = identity, admins.contains(name) else {
-            throw GatewayError(.forbidden, "\(identity) is not an operator")
+            throw EnvelopeError(.forbidden, "\(identity) is not an operator")
         }
         return identity
     }

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import Hummingbird
 import NIOSSL
 import X509
@@ -27,7 +28,7 @@ struct CertificateIdentityMiddleware: RouterMiddleware {
             }
         }
         guard let identity = organizations.identity(commonNames: commonNames, organizations: organizationNames) else {
-            throw GatewayError(.unauthorized, "the client certificate's subject is not a tool's or a user's: \(certificate.subject)")
+            throw EnvelopeError(.unauthorized, "the client certificate's subject is not a tool's or a user's: \(certificate.subject)")
         }
         return identity
     }

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import Hummingbird
 import LogModel
 import Synchronization
@@ -40,7 +41,7 @@ struct RateLimitMiddleware: RouterMiddleware {
                 return bucket.take(1, now: now)
             }
             guard allowed else {
-                throw GatewayError(.tooManyRequests, "too many requests from \(identity): at most \(limits.requestsPerSecond) a second")
+                throw EnvelopeError(.tooManyRequests, "too many requests from \(identity): at most \(limits.requestsPerSecond) a second")
             }
         }
         return try await next(request, context)
@@ -60,7 +61,7 @@ final class FollowSlots: Sendable {
             open[tool, default: 0] += 1
             return true
         }
-        guard granted else { throw GatewayError(.tooManyRequests, "\(tool) already has \(limit) open follows") }
+        guard granted else { throw EnvelopeError(.tooManyRequests, "\(tool) already has \(limit) open follows") }
     }
 
     /// Open follows of all tools.

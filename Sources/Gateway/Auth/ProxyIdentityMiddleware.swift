@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -26,13 +27,13 @@ struct ProxyIdentityMiddleware: RouterMiddleware {
     static func identity(from headers: HTTPFields, organizations: SubjectOrganizations) throws -> Identity? {
         func single(_ name: String) throws -> String? {
             let values = headers[values: HTTPField.Name(name)!]
-            guard values.count <= 1 else { throw GatewayError(.badRequest, "more than one \(name) header") }
+            guard values.count <= 1 else { throw EnvelopeError(.badRequest, "more than one \(name) header") }
             return values.first
         }
         let tool = try single("x-toolforge-tool")
         let user = try single("x-toolforge-user")
         let subject = try single("ssl-client-subject-dn").map { dn -> Identity in
-            guard let identity = Identity.fromSubject(dn, organizations: organizations) else { throw GatewayError(.unauthorized, "the client certificate's subject is not a tool's or a user's: \(dn)") }
+            guard let identity = Identity.fromSubject(dn, organizations: organizations) else { throw EnvelopeError(.unauthorized, "the client certificate's subject is not a tool's or a user's: \(dn)") }
             return identity
         }
         var found: [Identity] = []
@@ -42,7 +43,7 @@ struct ProxyIdentityMiddleware: RouterMiddleware {
         // A tool acting for a person names both; the tool is who reads. Any other mix must agree.
         if let tool, user != nil, subject == nil || subject == .tool(tool) { return .tool(tool) }
         guard Set(found.map(\.description)).count <= 1 else {
-            throw GatewayError(.badRequest, "conflicting identity headers: \(found.map(\.description).joined(separator: ", "))")
+            throw EnvelopeError(.badRequest, "conflicting identity headers: \(found.map(\.description).joined(separator: ", "))")
         }
         return found.first
     }

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import LogModel
 
 /// Where a read stands, in one of two forms, both opaque to clients:
@@ -67,7 +68,7 @@ struct CompositeCursor: Equatable, Sendable {
     }
 
     init(parsing text: String) throws {
-        let invalid = GatewayError(.badRequest, "after: not a cursor of this API: \(text.prefix(80))")
+        let invalid = EnvelopeError(.badRequest, "after: not a cursor of this API: \(text.prefix(80))")
         guard text.count > 3, let bytes = Base64.decode(String(text.dropFirst(3)), urlSafe: true) else { throw invalid }
         let body = String(decoding: bytes, as: UTF8.self)
         switch text.prefix(3) {

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import AgentWire
 import LogModel
 
@@ -22,10 +23,10 @@ struct LogSelection: Sendable {
 
     /// Names are RFC 1123 labels (the spec's pattern, which the generated code does not check).
     func validate() throws {
-        guard NameRules.isLabel(tool) else { throw GatewayError(.badRequest, "toolname: not a tool name: \(tool)") }
+        guard NameRules.isLabel(tool) else { throw EnvelopeError(.badRequest, "toolname: not a tool name: \(tool)") }
         switch source {
         case let .job(name), let .build(name), let .custom(name):
-            guard NameRules.isLabel(name) else { throw GatewayError(.badRequest, "not a \(kindWord) name: \(name)") }
+            guard NameRules.isLabel(name) else { throw EnvelopeError(.badRequest, "not a \(kindWord) name: \(name)") }
         case .webservice, .activity, .tool:
             break
         }

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import AgentWire
 import LogModel
 
@@ -26,7 +27,7 @@ struct ToolLogScope: Sendable {
         func list(_ text: String?, _ name: String, labels: Bool = true) throws -> Set<String> {
             let values = Set((text ?? "").split(separator: ",").map(String.init))
             if labels, let bad = values.first(where: { !NameRules.isLabel($0) }) {
-                throw GatewayError(.badRequest, "\(name): not a name: \(bad)")
+                throw EnvelopeError(.badRequest, "\(name): not a name: \(bad)")
             }
             return values
         }

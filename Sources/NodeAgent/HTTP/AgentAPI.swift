@@ -1,5 +1,6 @@
 import AgentWire
 import Foundation
+import HTTPEnvelope
 import Hummingbird
 import LogModel
 import Prometheus

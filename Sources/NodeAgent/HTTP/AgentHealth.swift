@@ -1,4 +1,5 @@
 import Foundation
+import HTTPEnvelope
 import Hummingbird
 import LogModel
 import RingStore

@@ -1,3 +1,4 @@
+import HTTPEnvelope
 import Hummingbird
 
 /// Lets through only requests that present the gateway's token (`Authorization: Bearer …`),

@@ -155,7 +155,7 @@ final class Ingestor: @unchecked Sendable {
                     }
                 } catch {
                     // Kept dirty: a full disk is retried next round, and recovers when space returns.
-                    logger.error("ingest of \(key) failed: \(error)")
+                    logger.error("ingest failed", metadata: ["container": "\(key)", "error": "\(error)"])
                     health.ingestFailed(error)
                 }
             }
@@ -250,7 +250,7 @@ final class Ingestor: @unchecked Sendable {
             note(.init(tool: metadata.tool, message: "\(describe(metadata)) started",
                        fields: activityFields(metadata, event: "started"), time: metadata.startedAt ?? now), now: now)
         } catch {
-            logger.error("cannot follow \(key): \(error)")
+            logger.error("cannot follow a container", metadata: ["container": "\(key)", "error": "\(error)"])
         }
     }
 
@@ -264,7 +264,7 @@ final class Ingestor: @unchecked Sendable {
         do {
             try toolRings.record(activity)
         } catch {
-            logger.error("cannot record activity: \(error)")
+            logger.error("cannot record activity", metadata: ["error": "\(error)"])
         }
         activity.removeAll()
     }
@@ -314,7 +314,7 @@ final class Ingestor: @unchecked Sendable {
                 note(.init(tool: final.tool, message: "\(describe(final)) \(exitDescription(final))",
                            fields: activityFields(final, event: "exited"), time: final.finishedAt ?? now), now: now)
             } catch {
-                logger.error("cannot finish \(key): \(error)")
+                logger.error("cannot finish a run", metadata: ["container": "\(key)", "error": "\(error)"])
             }
             untrack(key)
             finished.insert(key)

@@ -37,12 +37,6 @@ final class Inotify {
         return true
     }
 
-    func unwatch(_ directory: String) {
-        guard let wd = watches.removeValue(forKey: directory) else { return }
-        inotify_rm_watch(descriptor, wd)
-        paths[wd] = nil
-    }
-
     var watchCount: Int { watches.count }
 
     /// Waits up to `timeout` milliseconds for events (or for `wake` to become readable), then

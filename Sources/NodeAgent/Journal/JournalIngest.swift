@@ -66,14 +66,14 @@ final class JournalIngest: @unchecked Sendable {
             let extra = ring.metadata.extra
             guard extra["source"] == "journal", let key = extra["journalKey"] else { continue }
             if let other = rings[key] {
-                logger.warning("journal rings \(other.ring.id) and \(ring.id) both hold \(key): appending to the first")
+                logger.warning("two journal rings hold one run: appending to the first", metadata: ["first": "\(other.ring.id)", "second": "\(ring.id)", "run": "\(key)"])
                 continue
             }
             rings[key] = JournalRing(ring: ring, position: JournalPosition(ring.sourcePosition),
                                      route: JournalRoute(tool: ring.metadata.tool, name: ring.metadata.name, run: ring.metadata.run))
         }
         let start = rings.values.compactMap(\.position).min { $0.realtime < $1.realtime } ?? .head
-        let existing = JournalCursors.existing(Set(rings.values.compactMap { $0.position?.cursor }.filter { !$0.isEmpty }),
+        let existing = JournalReader.existing(Set(rings.values.compactMap { $0.position?.cursor }.filter { !$0.isEmpty }),
                                                directory: configuration.directory)
         for (key, slot) in rings {
             // No position: the ring never got one, so it holds nothing. Head: nothing to pass.
@@ -131,7 +131,7 @@ final class JournalIngest: @unchecked Sendable {
                 do {
                     _ = try reader.wait(timeout: .seconds(1))
                 } catch {
-                    logger.error("journal wait failed: \(error)")
+                    logger.error("journal wait failed", metadata: ["error": "\(error)"])
                     Thread.sleep(forTimeInterval: 1)
                 }
             }
@@ -154,14 +154,14 @@ final class JournalIngest: @unchecked Sendable {
                 if !take(entry) { skipped += 1 }
             }
         } catch {
-            logger.error("journal read failed: \(error)")
+            logger.error("journal read failed", metadata: ["error": "\(error)"])
             health.ingestFailed(error)
             return true
         }
         if count < JournalIngest.batchSize, !replayEnds.isEmpty {
             // Caught up without meeting these cursors: their entries precede where reading
             // started (the clock stepped back), so nothing of theirs is left to pass over.
-            logger.warning("journal cursors of \(replayEnds.count) rings not met while catching up; following them from here")
+            logger.warning("journal cursors not met while catching up; following those rings from here", metadata: ["rings": "\(replayEnds.count)"])
             for key in replayEnds.values.joined() { rings[key]?.replay = nil }
             replayEnds = [:]
         }
@@ -256,7 +256,7 @@ final class JournalIngest: @unchecked Sendable {
 
     /// Logs a failed append; a ring deleted or finished meanwhile is replaced on the next try.
     private func failed(_ key: String, _ error: Error) -> Bool {
-        logger.error("journal ingest into \(key) failed: \(error)")
+        logger.error("journal ingest failed", metadata: ["run": "\(key)", "error": "\(error)"])
         health.ingestFailed(error)
         if let ring = rings[key]?.ring, ring.isDeleted || ring.isFinished { rings[key] = nil }
         return false
@@ -293,7 +293,7 @@ final class JournalIngest: @unchecked Sendable {
                 try slot.ring.append([], sourcePosition: lastRead.encoded)
                 rings[key]!.position = lastRead
             } catch {
-                logger.warning("cannot advance journal ring \(key): \(error)")
+                logger.warning("cannot advance a journal ring", metadata: ["run": "\(key)", "error": "\(error)"])
             }
         }
     }

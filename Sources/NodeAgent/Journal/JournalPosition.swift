@@ -1,4 +1,3 @@
-import CSystemd
 import SystemdSupport
 
 /// How far a ring has taken the journal, stored as the ring's source position with every
@@ -39,20 +38,4 @@ struct JournalPosition: Equatable {
 
     /// The ring store keeps at most 256 bytes of source position.
     static let maxCursor = 256 - 8
-}
-
-enum JournalCursors {
-    /// The cursors of `cursors` whose entry is still in the journal `directory`. A cursor whose
-    /// entry was vacuumed is never met again while reading, so its ring must be told by
-    /// realtime instead; ``JournalReader`` cannot tell the two apart, hence libsystemd here.
-    static func existing(_ cursors: Set<String>, directory: String) -> Set<String> {
-        guard !cursors.isEmpty else { return [] }
-        var opened: OpaquePointer?
-        guard sd_journal_open_directory(&opened, directory, 0) >= 0, let journal = opened else { return [] }
-        defer { sd_journal_close(journal) }
-        return cursors.filter { cursor in
-            sd_journal_seek_cursor(journal, cursor) >= 0 && sd_journal_next(journal) > 0
-                && sd_journal_test_cursor(journal, cursor) > 0
-        }
-    }
 }

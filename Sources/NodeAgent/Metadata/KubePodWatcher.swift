@@ -69,7 +69,7 @@ final class KubePodWatcher: PodSource, Service {
             } catch {
                 if Task.isShuttingDownGracefully { break }
                 state.withLock { $0.lastError = "\(configuration.url): \(error)" }
-                logger.warning("pod watch: \(error); retrying")
+                logger.warning("pod watch failed; retrying", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
         }
