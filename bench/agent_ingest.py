@@ -40,7 +40,7 @@ def start_agent(binary, pods, data, extra=()):
 
 
 def inventory(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/internal/v1/rings?kind=continuous", timeout=10) as r:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/internal/v2/rings?kind=continuous", timeout=10) as r:
         return json.load(r)["rings"]
 
 
@@ -71,7 +71,7 @@ def agent_catchup(binary, size, lines, expect):
         cpu, hwm = peers.procstat(p.pid)
         ring = inventory(port)[0]
         with urllib.request.urlopen(urllib.request.Request(
-                f"http://127.0.0.1:{port}/internal/v1/rings/{ring['id']}/logs", headers={"Accept": "text/plain"}), timeout=60) as r:
+                f"http://127.0.0.1:{port}/internal/v2/rings/{ring['id']}/logs", headers={"Accept": "text/plain"}), timeout=60) as r:
             in_order = r.read() == expect
     finally:
         peers.stop(p)

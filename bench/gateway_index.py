@@ -112,7 +112,7 @@ def main():
             agents.append((f"node-{k}", at, p))
 
         def ingested(node, at):
-            return json.loads(agent_get(at, "/internal/v1/stats")[0])["ingested_bytes"] >= expected[node]
+            return json.loads(agent_get(at, "/internal/v2/stats")[0])["ingested_bytes"] >= expected[node]
         for node, at, _ in agents:
             assert peers.wait_until(lambda: ingested(node, at), 900, 0.5) is not None, f"{node} did not take every source"
         ingest = time.perf_counter() - ingest
@@ -123,10 +123,10 @@ def main():
         # (the steady state: a gateway asks each agent every 2 s), in wall time and in the
         # agents' CPU over a bounded burst of deltas.
         sample = agents[:: max(1, a.agents // 10)]
-        full = [agent_get(at, "/internal/v1/rings") for _, at, _ in sample for _ in range(3)]
-        versions = [(at, json.loads(agent_get(at, "/internal/v1/rings")[0])["version"]) for _, at, _ in agents]
+        full = [agent_get(at, "/internal/v2/rings") for _, at, _ in sample for _ in range(3)]
+        versions = [(at, json.loads(agent_get(at, "/internal/v2/rings")[0])["version"]) for _, at, _ in agents]
         cpu = cpu_seconds(agent_pids)
-        delta = [agent_get(at, f"/internal/v1/rings?since_version={version}")[1]
+        delta = [agent_get(at, f"/internal/v2/rings?since_version={version}")[1]
                  for _ in range(DELTA_ROUNDS) for at, version in versions]
         delta_cpu = (cpu_seconds(agent_pids) - cpu) / len(delta)
 

@@ -27,7 +27,7 @@ ROOT = os.path.join(peers.ROOT, "reads")
 
 
 def agent_rings(at):
-    request = urllib.request.Request(f"http://{at}/internal/v1/rings", headers={"Authorization": f"Bearer {TOKEN}"})
+    request = urllib.request.Request(f"http://{at}/internal/v2/rings", headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(request, timeout=10) as r:
         return json.load(r)["rings"]
 
@@ -143,7 +143,7 @@ def main():
             for label, extra in (("gateway, lines=10", ["-H", "x-toolforge-tool: demo",
                                                         f"http://{gateway_at}/v1/tool/demo/job/cri/logs?{last_lines}10"]),
                                  ("agent alone, lines=10", ["-H", f"Authorization: Bearer {TOKEN}",
-                                                            f"http://{agent_at}/internal/v1/rings/{ring}/logs?lines=10"]),
+                                                            f"http://{agent_at}/internal/v2/rings/{ring}/logs?lines=10"]),
                                  ("nginx, 4 KiB file", [f"http://127.0.0.1:{peers.PORT}/4k.bin"])):
                 cpu_before = cpu_seconds(gateway_p.pid)
                 out = subprocess.run(["timeout", "30", "wrk", "-t2", "-c64", "-d10s"] + extra, capture_output=True, text=True).stdout

@@ -56,7 +56,7 @@ async def run(a):
                                         "--follows-per-tool", str(a.followers))
         procs.append(gateway_p)
         host, port = gateway_at.rsplit(":", 1)
-        request = urllib.request.Request(f"http://{gateway_at}/v1/tool/demo/job/busy/logs?lines=1", headers={"x-toolforge-tool": "demo"})
+        request = urllib.request.Request(f"http://{gateway_at}/v1/tool/demo/job/busy/logs?since=2026-11-22T00:00:00Z&lines=1", headers={"x-toolforge-tool": "demo"})
         assert peers.wait_until(lambda: b"warm-up" in urllib.request.urlopen(request, timeout=5).read(), 20, 0.1) is not None
         idle_rss = peers.procstat(gateway_p.pid)[1]
         seen, ready = [], []

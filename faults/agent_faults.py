@@ -60,7 +60,7 @@ class Agent:
             return r.read()
 
     def ring(self, pod):
-        rings = json.loads(self.get("/internal/v1/rings", "application/json"))["rings"]
+        rings = json.loads(self.get("/internal/v2/rings", "application/json"))["rings"]
         return next((r for r in rings if r.get("pod") == pod), None)
 
     def rss_kb(self):
@@ -122,7 +122,7 @@ def kills(a, root):
             if ring and ring["records_written"] >= total:
                 break
             time.sleep(0.2)
-        items = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{ring['id']}/logs?after=0").splitlines()]
+        items = [json.loads(l) for l in agent.get(f"/internal/v2/rings/{ring['id']}/logs?after=0").splitlines()]
     finally:
         agent.stop()
     lines = [i["message"] for i in items if i["type"] == "log"]
@@ -143,7 +143,7 @@ def quiet_delays(agent, quiet, seconds, label):
     while ring is None and time.time() < deadline:
         ring = agent.ring("quiet")
         time.sleep(0.1)
-    request = urllib.request.Request(f"http://{agent.at}/internal/v1/rings/{ring['id']}/logs?lines=0&follow=true",
+    request = urllib.request.Request(f"http://{agent.at}/internal/v2/rings/{ring['id']}/logs?lines=0&follow=true",
                                      headers={"Authorization": f"Bearer {TOKEN}"})
     response = urllib.request.urlopen(request, timeout=seconds + 30)
     written = {}
@@ -271,7 +271,7 @@ def disk(a, root):
         health = json.loads(agent.get("/healthz", "application/json"))
         metric = next((l for l in agent.get("/metrics", "text/plain").decode().splitlines() if l.startswith("logs_agent_disk_full ")), "")
         ring = agent.ring("steady")
-        served = sum(1 for l in agent.get(f"/internal/v1/rings/{ring['id']}/logs?after=0").splitlines()
+        served = sum(1 for l in agent.get(f"/internal/v2/rings/{ring['id']}/logs?after=0").splitlines()
                      if b"before" in l)
         os.unlink(filler)
         deadline = time.time() + 30
@@ -279,7 +279,7 @@ def disk(a, root):
             time.sleep(0.2)
         after = agent.ring("steady")
         recovered = json.loads(agent.get("/healthz", "application/json"))
-        lines = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{after['id']}/logs?after=0").splitlines()]
+        lines = [json.loads(l) for l in agent.get(f"/internal/v2/rings/{after['id']}/logs?after=0").splitlines()]
     finally:
         agent.stop()
         subprocess.run(["umount", data], capture_output=True)

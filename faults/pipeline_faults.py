@@ -183,7 +183,7 @@ def follow_job(gateway, job, label, expect, slow=False):
 def follow_agent(agent, pod, label, expect):
     """The ring followed at the agent itself: the ingest delay, without the gateway."""
     ring = agent.ring(pod)
-    follower = Follower(agent.at, f"/internal/v1/rings/{ring['id']}/logs?follow=true&lines=1", {"Authorization": f"Bearer {TOKEN}"},
+    follower = Follower(agent.at, f"/internal/v2/rings/{ring['id']}/logs?follow=true&lines=1", {"Authorization": f"Bearer {TOKEN}"},
                         label, expect)
     if not follower.first.wait(20) or follower.end:
         raise RuntimeError(f"the agent follow of {pod} did not start: {follower.end}")
@@ -287,7 +287,7 @@ def rotation_round(a, root, how):
         follower.wait(30)
         # What the agent kept, to tell a line it never read from one lost on the way to the follower.
         ring = agent.ring("rotating")["id"]
-        items = [json.loads(l) for l in agent.get(f"/internal/v1/rings/{ring}/logs?after=0").splitlines()]
+        items = [json.loads(l) for l in agent.get(f"/internal/v2/rings/{ring}/logs?after=0").splitlines()]
         kept = [int(i["message"].split()[1]) for i in items if i["type"] == "log" and i["message"].startswith("line ")]
     finally:
         if follower:

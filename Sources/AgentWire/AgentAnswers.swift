@@ -1,6 +1,6 @@
 import LogModel
 
-/// `GET /internal/v1/rings`: the rings, whole or as a delta since a version of this instance.
+/// `GET /internal/v2/rings`: the rings, whole or as a delta since a version of this instance.
 public struct AgentInventory: Codable, Sendable, Equatable {
     public var messages: Messages
     public var node: String
@@ -47,7 +47,7 @@ public struct AgentInventory: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /internal/v1/stats`: what the node holds and ingests, for operators.
+/// `GET /internal/v2/stats`: what the node holds and ingests, for operators.
 public struct AgentStats: Codable, Sendable, Equatable {
     /// What the data directory holds, in all and per tool.
     public struct Usage: Codable, Sendable, Equatable {
@@ -128,7 +128,7 @@ public struct AgentStats: Codable, Sendable, Equatable {
     }
 }
 
-/// `POST /internal/v1/tools/{tool}/custom/{name}`: how many of the pushed lines were kept.
+/// `POST /internal/v2/tools/{tool}/custom/{name}`: how many of the pushed lines were kept.
 public struct PushAnswer: Codable, Sendable, Equatable {
     public var messages: Messages
     public var lines: Int
@@ -139,7 +139,7 @@ public struct PushAnswer: Codable, Sendable, Equatable {
     }
 }
 
-/// `DELETE /internal/v1/rings/{id}` and `DELETE /internal/v1/tools/{tool}`: how many rings went.
+/// `DELETE /internal/v2/rings/{id}` and `DELETE /internal/v2/tools/{tool}`: how many rings went.
 public struct PurgeAnswer: Codable, Sendable, Equatable {
     public var messages: Messages
     public var rings: Int

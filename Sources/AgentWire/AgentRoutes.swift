@@ -1,7 +1,8 @@
 /// The paths of the agent's internal API, for the agent's router and the gateway's client alike.
-/// Versioned by its prefix: a change that old gateways cannot read gets a new one.
+/// Versioned by its prefix: a change that old gateways cannot read gets a new one (v2: positions
+/// as sequence numbers, item lines led by `seq`, `next` and `time`; docs/agent-api.md).
 public enum AgentRoutes {
-    public static let prefix = "internal/v1"
+    public static let prefix = "internal/v2"
 
     /// The router's patterns, under `prefix`.
     public enum Pattern {

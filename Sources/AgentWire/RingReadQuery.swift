@@ -1,6 +1,6 @@
 import Foundation
 
-/// The query of `GET /internal/v1/rings/{id}/logs`: the gateway builds it, the agent parses it,
+/// The query of `GET /internal/v2/rings/{id}/logs`: the gateway builds it, the agent parses it,
 /// both with this type. Positions are sequence numbers in the ring the path names; times are
 /// nanoseconds since the epoch.
 public struct RingReadQuery: Sendable, Hashable {

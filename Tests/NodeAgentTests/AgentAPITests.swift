@@ -41,16 +41,16 @@ import TestSupport
         try log.write("password=hunter2")
         let ring = try await agent.ring(pod: "leaky")
         try await waitUntil("the line") { try await agent.items(ring).count == 1 }
-        let purge = try await TestHTTP.request(agent.base + "/internal/v1/rings/\(ring.id)", method: .DELETE, headers: agent.auth)
+        let purge = try await TestHTTP.request(agent.base + AgentRoutes.ring(ring.id), method: .DELETE, headers: agent.auth)
         #expect(purge.status == 200)
-        #expect(try await agent.get("/internal/v1/rings/\(ring.id)/logs").status == 404)
+        #expect(try await agent.get(AgentRoutes.ringLogs(ring.id)).status == 404)
         let files = try FileManager.default.contentsOfDirectory(atPath: agent.data)
         #expect(!files.contains("\(ring.id).ring"))
         let activity = try #require(try await agent.inventory("?kind=activity").rings.first)
         let events = try await agent.messages(activity)
         #expect(events.contains { $0.contains("purged") })
         // A purge of the whole tool.
-        let tool = try await TestHTTP.request(agent.base + "/internal/v1/tools/demo", method: .DELETE, headers: agent.auth)
+        let tool = try await TestHTTP.request(agent.base + AgentRoutes.tool("demo"), method: .DELETE, headers: agent.auth)
         #expect(tool.status == 200)
         #expect(try await agent.inventory("?tool=demo").rings.isEmpty)
     }

@@ -29,7 +29,7 @@ import TestSupport
             logPath: scratch.file("agent.log"))
         try agent.start()
         defer { agent.kill() }
-        let base = "http://127.0.0.1:\(agent.port)/internal/v1/rings"
+        let base = "http://127.0.0.1:\(agent.port)" + AgentRoutes.rings
         let first = try await eventually("the ring") {
             try await TestHTTP.request(base).json(AgentInventory.self).rings.first { $0.pod == log.pod }
         }

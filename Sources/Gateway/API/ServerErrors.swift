@@ -1,16 +1,22 @@
+import AgentWire
 import Foundation
 import HTTPEnvelope
 import OpenAPIRuntime
 
-/// The generated server's failures as the caller's mistakes: a request that did not decode
-/// (a parameter of the wrong type, a body that is not the schema's) is a 400 that says why.
-/// What a handler throws passes through as it is.
+/// The generated server's failures: a request that did not decode (a parameter of the wrong
+/// type, a body that is not the schema's) is a 400 that says why; a handler's own failure
+/// passes through; an agent that failed a handler is a 503; anything else a 500 that names
+/// the failure only (a `ServerError`'s description holds the request, headers and all).
 enum ServerErrors {
     static func translate(_ error: any Error) -> EnvelopeError? {
         guard let error = error as? ServerError else { return nil }
-        if let inner = error.underlyingError as? EnvelopeError { return inner }
+        switch error.underlyingError {
+        case let inner as EnvelopeError: return inner
+        case let agent as AgentCallError: return EnvelopeError(.serviceUnavailable, agent.description)
+        default: break
+        }
         // With an input, the request decoded and its handler failed: not the caller's doing.
-        guard error.operationInput == nil else { return nil }
+        guard error.operationInput == nil else { return EnvelopeError(.internalServerError, "internal error: \(error.underlyingError)") }
         if let parameter = invalidTypedParameter(in: error.request.path ?? "") { return EnvelopeError(.badRequest, parameter) }
         return EnvelopeError(.badRequest, "invalid request: \(reason(error.underlyingError))")
     }

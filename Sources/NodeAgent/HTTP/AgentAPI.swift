@@ -6,7 +6,7 @@ import LogModel
 import Prometheus
 import RingStore
 
-/// The agent's HTTP API: `/healthz` and `/metrics` for anyone, everything under `/internal/v1`
+/// The agent's HTTP API: `/healthz` and `/metrics` for anyone, everything under `/internal/v2`
 /// only for the gateway (bearer token).
 struct AgentAPI: Sendable {
     let node: String

@@ -5,7 +5,7 @@ import LogModel
 import RingStore
 import Synchronization
 
-/// Whether the agent can do its job, for `/healthz`, `/internal/v1/stats` and metrics. A full
+/// Whether the agent can do its job, for `/healthz`, `/internal/v2/stats` and metrics. A full
 /// data disk does not make the agent unhealthy (it still serves what it has) but is reported.
 final class AgentHealth: Sendable {
     private let state = Mutex((diskFull: false, lastError: String?.none))

@@ -35,6 +35,9 @@ final class JournalIngest: @unchecked Sendable {
     private let reader: JournalReader
     private var mapper: JournalMapper
     private var rings: [String: JournalRing] = [:]
+    /// Runs whose rings were finished, by key: their entries up to where they ended are in
+    /// those rings, never again in a new one (a restart reads again from an earlier position).
+    private var finishedRuns: [String: FinishedRun] = [:]
     /// Rings passing over entries they hold, by the cursor that ends their replay.
     private var replayEnds: [String: [String]] = [:]
     /// The last entry read, whatever its ring.
@@ -72,7 +75,16 @@ final class JournalIngest: @unchecked Sendable {
             rings[key] = JournalRing(ring: ring, position: JournalPosition(ring.sourcePosition),
                                      route: JournalRoute(tool: ring.metadata.tool, name: ring.metadata.name, run: ring.metadata.run))
         }
-        let start = rings.values.compactMap(\.position).min { $0.realtime < $1.realtime } ?? .head
+        for ring in store.rings(matching: RingFilter(kind: .continuous, finished: true)) {
+            guard ring.metadata.extra["source"] == "journal", let key = ring.metadata.extra["journalKey"],
+                  let position = JournalPosition(ring.sourcePosition) else { continue }
+            finishedRuns[key, default: FinishedRun(position: position)].add(position)
+        }
+        // From the oldest live ring's position; with none, from where reading had got to (what
+        // finished rings and the read mark say), so that nothing already taken comes again.
+        let taken = ([JournalMark.read(in: store.path)] + finishedRuns.values.map(\.position)).compactMap { $0 }
+        let start = rings.values.compactMap(\.position).min { $0.realtime < $1.realtime }
+            ?? taken.max { $0.realtime < $1.realtime } ?? .head
         let existing = JournalReader.existing(Set(rings.values.compactMap { $0.position?.cursor }.filter { !$0.isEmpty }),
                                                directory: configuration.directory)
         for (key, slot) in rings {
@@ -107,10 +119,10 @@ final class JournalIngest: @unchecked Sendable {
     }
 
     /// Stops after the batch in progress and waits: every entry read is in its ring, or will
-    /// be read again by the next start.
+    /// be read again by the next start. A second call returns at once.
     func stop() {
-        stopping.withLock { $0 = true }
-        guard started.withLock({ $0 }) else { return }
+        let first = stopping.withLock { stopping in defer { stopping = true }; return !stopping }
+        guard first, started.withLock({ $0 }) else { return }
         done.wait()
     }
 
@@ -175,6 +187,7 @@ final class JournalIngest: @unchecked Sendable {
         guard let record = JournalMapper.record(entry), let route = mapper.route(entry) else { return false }
         // The entry a ring's replay ended at is that ring's last one.
         if ended.contains(route.key) { return true }
+        if let finished = finishedRuns[route.key], entry.realtime <= finished.position.realtime { return true }
         switch rings[route.key]?.replay {
         case .untilCursor?:
             return true
@@ -200,10 +213,15 @@ final class JournalIngest: @unchecked Sendable {
         // Every new ring gets the batch's start as its position before anything of the batch
         // is appended: were it left without one and the agent killed after another ring's
         // append, the restart would begin past this ring's first entries.
+        var newRuns = Set<String>()
         for (key, pending) in batch where rings[key]?.position == nil {
             do {
+                // A run that was finished and speaks again gets a new segment; a new run ends
+                // its container's earlier ones (below).
+                if rings[key] == nil, finishedRuns[key] == nil { newRuns.insert(key) }
                 let ring = try rings[key]?.ring
-                    ?? store.create(metadata: pending.route.metadata(node: node, startedAt: pending.firstTimestamp),
+                    ?? store.create(metadata: pending.route.metadata(node: node, startedAt: pending.firstTimestamp,
+                                                                     segment: finishedRuns[key]?.segments ?? 0),
                                     prefixCapacity: capacities.prefix, suffixCapacity: capacities.suffix,
                                     now: NanoTime.now())
                 rings[key] = JournalRing(ring: ring, position: nil, route: pending.route)
@@ -216,7 +234,7 @@ final class JournalIngest: @unchecked Sendable {
         }
         var appended: UInt64 = 0
         var complete = true
-        let runs = Set(batch.keys)
+        let batchRuns = Set(batch.keys)
         for (key, pending) in batch {
             guard let slot = rings[key] else { continue }
             do {
@@ -237,18 +255,16 @@ final class JournalIngest: @unchecked Sendable {
         guard complete else { return false }
         health.ingestSucceeded()
         batchStart = lastRead
-        finishEarlierRuns(than: runs)
+        finishEarlierRuns(than: newRuns, except: batchRuns)
         return true
     }
 
     /// A container's new run means its earlier runs have ended: their rings are finished (a
-    /// run that had entries in the same batch is left for the next).
-    private func finishEarlierRuns(than runs: Set<String>) {
-        for key in runs {
+    /// run that had entries in the same batch is left for the next). Valid only between batches.
+    private func finishEarlierRuns(than newRuns: Set<String>, except batchRuns: Set<String>) {
+        for key in newRuns {
             guard let newer = rings[key] else { continue }
-            let started = newer.ring.metadata.startedAt ?? .max
-            for (other, slot) in rings where !runs.contains(other) && slot.route.sameContainer(as: newer.route)
-                && (slot.ring.metadata.startedAt ?? .min) <= started {
+            for (other, slot) in rings where !batchRuns.contains(other) && slot.route.sameContainer(as: newer.route) {
                 finish(other, slot, why: "run \(newer.route.run) began")
             }
         }
@@ -270,10 +286,14 @@ final class JournalIngest: @unchecked Sendable {
         }
     }
 
-    /// Finishes a run's ring and lets it go: a later entry of that run starts a new segment.
+    /// Finishes a run's ring and lets it go, its position moved up to the read position (all of
+    /// the run up to there is in it): a later entry of that run starts a new segment.
     private func finish(_ key: String, _ slot: JournalRing, why: String) {
         do {
+            try slot.ring.append([], sourcePosition: lastRead.encoded)
             try slot.ring.finish()
+            finishedRuns[key, default: FinishedRun(position: lastRead)].add(lastRead)
+            JournalMark.write(lastRead, in: store.path)
             inventory.touch(slot.ring.id)
             logger.info("finished a journal ring", metadata: ["ring": "\(slot.ring.id)", "run": "\(key)", "why": "\(why)"])
         } catch {
@@ -288,6 +308,7 @@ final class JournalIngest: @unchecked Sendable {
     private func advanceIdleRings() {
         lastAdvance = .now
         guard batch.isEmpty, lastRead != .head else { return }
+        JournalMark.write(lastRead, in: store.path)
         for (key, slot) in rings where slot.replay == nil && slot.position != lastRead {
             do {
                 try slot.ring.append([], sourcePosition: lastRead.encoded)
@@ -315,6 +336,34 @@ private struct JournalRing {
         case untilCursor
         /// Its cursor's entry was vacuumed: entries up to this realtime.
         case until(realtime: UInt64)
+    }
+}
+
+/// Where a finished run ended, and how many segments it has had.
+private struct FinishedRun {
+    var position: JournalPosition
+    var segments = 0
+
+    mutating func add(_ end: JournalPosition) {
+        if end.realtime > position.realtime { position = end }
+        segments += 1
+    }
+}
+
+/// How far reading the journal had got, kept in the data directory (`journal.position`) for a
+/// restart when no live journal ring says it: every run up to there is in its ring, or was
+/// evicted with it. Written atomically (a new file renamed over the old).
+enum JournalMark {
+    static func path(in directory: String) -> String { directory + "/journal.position" }
+
+    static func read(in directory: String) -> JournalPosition? {
+        (try? Data(contentsOf: URL(fileURLWithPath: path(in: directory)))).flatMap { JournalPosition(Array($0)) }
+    }
+
+    static func write(_ position: JournalPosition, in directory: String) {
+        let temporary = path(in: directory) + ".new"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(position.encoded)) else { return }
+        _ = rename(temporary, path(in: directory))
     }
 }
 

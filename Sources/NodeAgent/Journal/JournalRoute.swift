@@ -14,8 +14,8 @@ struct JournalRoute: Equatable {
     /// Another run of the same container, or the same run.
     func sameContainer(as other: JournalRoute) -> Bool { tool == other.tool && name == other.name }
 
-    func metadata(node: String, startedAt: Int64) -> RingMetadata {
-        RingMetadata(tool: tool, kind: .continuous, name: name, run: run, node: node, startedAt: startedAt,
+    func metadata(node: String, startedAt: Int64, segment: Int = 0) -> RingMetadata {
+        RingMetadata(tool: tool, kind: .continuous, name: name, run: run, segment: segment, node: node, startedAt: startedAt,
                      extra: ["source": "journal", "journalKey": key])
     }
 }
