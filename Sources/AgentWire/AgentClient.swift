@@ -89,7 +89,7 @@ public final class AgentClient: Sendable {
     /// The items of a bounded read (`query` has `lines` or `limit`), read in the caller's task:
     /// a page. The answer is read to its end, so that its connection is kept for the next call
     /// (leaving it half read closed it: a new connection per page).
-    public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> [AgentItem] {
+    public func page(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> [AgentItem] {
         try await call(agent) {
             let response = try await logs(agent, ring: ring, query, accept: "application/x-ndjson", timeout: .seconds(60))
             var splitter = AgentItemSplitter()
@@ -97,6 +97,7 @@ public final class AgentClient: Sendable {
             for try await chunk in response.body {
                 items += try splitter.items(in: chunk).lazy.filter { $0.type != .heartbeat }
             }
+            try splitter.finish()
             return items
         }
     }
@@ -105,27 +106,32 @@ public final class AgentClient: Sendable {
     /// while a few are unread); heartbeats included. A follow stays open for as long as its
     /// reader does (bounded at a day).
     public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<AgentItem> {
-        stream(agent, ring: ring, query, accept: "application/x-ndjson") { chunk, splitter in try splitter.items(in: chunk) }
+        stream(agent, ring: ring, query, accept: "application/x-ndjson", cut: { chunk, splitter in try splitter.items(in: chunk) },
+               end: { try $0.finish() })
     }
 
     /// A ring's lines as `text/plain`, handed on chunk by chunk as they come, nothing decoded:
     /// the path of big downloads of one ring.
     public func text(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<ArraySlice<UInt8>> {
-        stream(agent, ring: ring, query, accept: "text/plain") { chunk, _ in [ArraySlice(chunk.readableBytesView)] }
+        stream(agent, ring: ring, query, accept: "text/plain", cut: { chunk, _ in [ArraySlice(chunk.readableBytesView)] }, end: { _ in })
     }
 
     private func stream<Element: Sendable>(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, accept: String,
-                                           cut: @escaping @Sendable (ByteBuffer, inout AgentItemSplitter) throws -> [Element])
+                                           cut: @escaping @Sendable (ByteBuffer, inout AgentItemSplitter) throws -> [Element],
+                                           end: @escaping @Sendable (AgentItemSplitter) throws -> Void)
         -> BoundedStream<Element> {
         let (elements, sender) = BoundedStream<Element>.make(capacity: Self.itemsAhead)
         let task = Task {
             do {
-                let response = try await call(agent) { try await logs(agent, ring: ring, query, accept: accept, timeout: .hours(24)) }
-                var splitter = AgentItemSplitter()
-                for try await chunk in response.body {
-                    for element in try cut(chunk, &splitter) {
-                        guard await sender.send(element) else { return }
+                try await call(agent) {
+                    let response = try await logs(agent, ring: ring, query, accept: accept, timeout: .hours(24))
+                    var splitter = AgentItemSplitter()
+                    for try await chunk in response.body {
+                        for element in try cut(chunk, &splitter) {
+                            guard await sender.send(element) else { return }
+                        }
                     }
+                    try end(splitter)
                 }
                 sender.finish()
             } catch {
@@ -161,7 +167,7 @@ public final class AgentClient: Sendable {
             throw error
         } catch let error as AgentItem.Malformed {
             Self.errors.increment()
-            throw AgentCallError(node: agent.node, status: nil, message: error.description)
+            throw AgentCallError(node: agent.node, status: 200, message: error.description)
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -137,8 +137,10 @@ public struct AgentItemSplitter {
 
     public init() {}
 
-    /// Whether a line was left unfinished: an answer that ends here was cut short.
-    public var isEmpty: Bool { pending.isEmpty }
+    /// At the end of an answer: one that stops inside a line was cut short.
+    public func finish() throws(AgentItem.Malformed) {
+        guard pending.isEmpty else { throw AgentItem.Malformed(description: "an answer cut short inside a line") }
+    }
 
     public mutating func items(in chunk: ByteBuffer) throws(AgentItem.Malformed) -> [AgentItem] {
         // By pointer and memchr: a generic search of the buffer's view was a tenth of a page's cost.

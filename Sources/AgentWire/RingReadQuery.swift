@@ -8,7 +8,7 @@ public struct RingReadQuery: Sendable, Hashable {
         case stdout, stderr, other
     }
 
-    /// After this position (the `next` of the last item read).
+    /// From this position on (the `next` of the last item read: right after it).
     public var after: UInt64?
     /// Before this position (the `seq` of the oldest item read newest first).
     public var before: UInt64?
@@ -49,9 +49,8 @@ public struct RingReadQuery: Sendable, Hashable {
         self.timestamps = timestamps
     }
 
-    /// What shapes which items come rather than where they start: follows that agree on it
-    /// share one pull of a ring.
-    public var shape: RingReadQuery { RingReadQuery(until: until, stream: stream, grep: grep) }
+    /// RFC 3986's unreserved characters, ASCII only: everything else of `grep` is escaped.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// The query string, without `?`.
     public var encoded: String {
@@ -67,7 +66,7 @@ public struct RingReadQuery: Sendable, Hashable {
         add("limit", limit)
         add("limit_bytes", limitBytes)
         add("stream", stream?.rawValue)
-        add("grep", grep.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0 })
+        add("grep", grep.map { $0.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? $0 })
         if follow { parts.append("follow=true") }
         if timestamps { parts.append("timestamps=true") }
         return parts.joined(separator: "&")

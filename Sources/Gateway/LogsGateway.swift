@@ -1,7 +1,6 @@
-import HTTPEnvelope
-import AgentWire
 import AgentWire
 import Foundation
+import HTTPEnvelope
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS

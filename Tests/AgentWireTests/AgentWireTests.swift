@@ -9,7 +9,8 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct RingReadQueryTests {
     @Test func everyParameterSurvivesTheQueryString() throws {
         let query = RingReadQuery(before: 9, since: -5, until: 1_795_342_599_999_000_000, lines: 3, limit: 4, limitBytes: 5,
-                                  stream: .stderr, grep: "a b&c=d/é", follow: true, timestamps: true)
+                                  stream: .stderr, grep: "a b&c=d/é+%", follow: true, timestamps: true)
+        #expect(query.encoded.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: " ") }, "an ASCII query: \(query.encoded)")
         let parsed = try RingReadQuery(parsing: Self.decoded(query.encoded))
         #expect(parsed == query)
         #expect(try RingReadQuery(parsing: Self.decoded(RingReadQuery().encoded)) == RingReadQuery())
@@ -91,7 +92,10 @@ import Testing
             for start in stride(from: 0, to: lines.count, by: size) {
                 items += try splitter.items(in: ByteBuffer(bytes: lines[start..<min(start + size, lines.count)]))
             }
-            #expect(splitter.isEmpty)
+            var cut = splitter
+            _ = try cut.items(in: ByteBuffer(string: #"{"seq":1"#))
+            #expect(throws: AgentItem.Malformed.self) { try cut.finish() }
+            try splitter.finish()
             #expect(items.map(\.seq) == Array(0..<50))
             #expect(try items.map { try $0.decoded().message } == (0..<50).map { "line \($0)" })
         }

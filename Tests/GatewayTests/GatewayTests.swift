@@ -401,7 +401,8 @@ import TestSupport
 
     /// A streamed read hands out its whole window, a page at a time, however long: here two
     /// containers of one job (two rings, merged by time) over more than two pages, as NDJSON
-    /// and as text, oldest first and its last lines; a split line counts once.
+    /// and as text, oldest first and its last lines; a split line counts once; a byte budget
+    /// cuts the merged lines, not one ring's.
     @Test func aLongStreamedReadHandsOutItsWholeWindow() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])
         let total = 12_000
@@ -432,6 +433,10 @@ import TestSupport
             == all.suffix(7000).joined(separator: "\n") + "\n")
         #expect(try await read("&direction=newest_first&lines=11994", accept: "text/plain")
             == all.suffix(11994).joined(separator: "\n") + "\n")
+        // A byte budget over both rings: a prefix of the merged lines, none skipped.
+        let limited = try await read("&limit_bytes=20000", accept: "text/plain")
+        #expect((20_000..<20_100).contains(limited.utf8.count), "\(limited.utf8.count)")
+        #expect((all.joined(separator: "\n") + "\n").hasPrefix(limited))
     }
 
     /// Pushed lines land on one agent and read back; reserved sources are the services' own.

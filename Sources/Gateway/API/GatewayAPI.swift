@@ -204,9 +204,10 @@ struct GatewayAPI: APIProtocol {
             try PreparedJSON.answer(LogEncoding.page(page.entries, next: next, messages: pageNotes))
             return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(logs: []))))
         }
-        if format == .text, !request.follow, rings.count == 1, let (agent, ring) = rings.first {
+        if format == .text, !request.follow, !selection.filtersEntries, rings.count == 1, let (agent, ring) = rings.first {
             // One ring as text: the agent's bytes pass through, so a download runs at its speed.
-            let query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
+            var query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
+            query.limitBytes = request.limitBytes  // one ring: the agent's budget is the answer's
             return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query),
                                                                       length: .unknown, iterationBehavior: .single)))
         }
@@ -231,6 +232,8 @@ struct GatewayAPI: APIProtocol {
             // Whether the last thing sent was a keep-alive space: the stream then ends only
             // after an entry, since a client that parses every line would choke on the space.
             var spaced = false
+            // What `limit_bytes` leaves to send, in bytes of lines as they go out.
+            var budget = request.limitBytes ?? .max
             func send(_ entry: ReadEntry) async -> Bool {
                 if keepAlive, entry.type == .heartbeat {
                     spaced = true
@@ -238,6 +241,7 @@ struct GatewayAPI: APIProtocol {
                 }
                 guard let encoded = LogEncoding.encode(entry, as: format) else { return true }
                 spaced = false
+                if entry.type == .log { budget -= encoded.count }
                 return await out.send(ArraySlice(encoded))
             }
             func say(_ text: String, level: String = "warning") async -> Bool { await send(.message(text, level: level)) }
@@ -252,8 +256,10 @@ struct GatewayAPI: APIProtocol {
                     guard await say(note) else { return false }
                 }
                 var chunk: [UInt8] = []
-                for entry in page.entries {
-                    if let encoded = LogEncoding.encode(entry, as: format) { chunk += encoded }
+                for entry in page.entries where budget > 0 {
+                    guard let encoded = LogEncoding.encode(entry, as: format) else { continue }
+                    chunk += encoded
+                    if entry.type == .log { budget -= encoded.count }
                     if chunk.count > 64 * 1024 {
                         guard await out.send(ArraySlice(chunk)) else { return false }
                         chunk.removeAll(keepingCapacity: true)
@@ -267,9 +273,17 @@ struct GatewayAPI: APIProtocol {
                 // of any size holds one page here. Text is the lines as a file holds them,
                 // oldest first, whichever end they were counted from.
                 var next = request
-                if format == .text, request.newestFirst { next = await oldestFirst(request, rings, selection) }
+                if format == .text, request.newestFirst {
+                    if request.lines == nil, request.after == nil {
+                        next.newestFirst = false  // the whole window: the same lines, read forward
+                    } else if let forward = await oldestFirst(request, rings, selection) {
+                        next = forward
+                    } else {
+                        return out.finish()
+                    }
+                }
                 var owed = next.lines ?? .max
-                while owed > 0 {
+                while owed > 0, budget > 0 {
                     let page = await merged.page(rings, next, limit: min(owed, MergedLogs.pageItems), keep: selection.keeps, label: selection.label)
                     guard await hand(page) else { return }
                     owed -= page.entries.count
@@ -290,6 +304,7 @@ struct GatewayAPI: APIProtocol {
             }
             let page = await merged.page(rings, first, limit: limit, forwardMarks: true, keep: selection.keeps, label: selection.label)
             guard await hand(page) else { return }
+            guard budget > 0 else { return out.finish() }
             // A follow of what has all ended (a finished one-off job's newest run) waits for
             // what comes next: said once, so that the wait does not look like a hang.
             if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == .finished }) {
@@ -306,6 +321,7 @@ struct GatewayAPI: APIProtocol {
                 do {
                     for try await entry in live {
                         guard await send(entry) else { return }
+                        if budget <= 0 { break }  // `limit_bytes` reached: a clean end
                     }
                     if Task.isCancelled { throw CancellationError() }
                     if spaced, !(await say("the stream ends: nothing more will come")) { return }
@@ -324,26 +340,28 @@ struct GatewayAPI: APIProtocol {
         return HTTPBody(bytes, length: .unknown, iterationBehavior: .single)
     }
 
-    /// A read of the window's last `lines` turned oldest first: where they start is found by
-    /// reading newest first, a page at a time, keeping only where each page stopped.
-    private func oldestFirst(_ request: LogRequest, _ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection) async -> LogRequest {
+    /// A newest-first read turned oldest first, as text shows it: where its lines start is
+    /// found by reading newest first, a page at a time, keeping only where each page stopped;
+    /// then exactly as many are read forward from the oldest of them. Nil when there are none.
+    private func oldestFirst(_ request: LogRequest, _ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection) async -> LogRequest? {
         var backward = request
         var owed = request.lines ?? .max
+        var found = 0
         var oldest: CompositeCursor.Mark?
         while owed > 0 {
             let page = await merged.page(rings, backward, limit: min(owed, MergedLogs.pageItems), keep: selection.keeps, label: selection.label)
             owed -= page.entries.count
+            found += page.entries.count
             oldest = page.mark ?? oldest
             guard page.more, let mark = page.mark else { break }
             backward.after = CompositeCursor(mark: mark)
         }
+        guard found > 0, let oldest else { return nil }
+        // A newest-first mark stands at its item's position: read forward, it includes it.
         var forward = request
         forward.newestFirst = false
-        // From the oldest of those lines on (a newest-first mark is at its item's position); the
-        // whole window when it holds fewer.
-        if owed <= 0, let oldest {
-            forward.after = CompositeCursor(mark: .init(time: oldest.time, ring: oldest.ring, seq: oldest.seq, newestFirst: false))
-        }
+        forward.lines = found
+        forward.after = CompositeCursor(mark: .init(time: oldest.time, ring: oldest.ring, seq: oldest.seq, newestFirst: false))
         return forward
     }
 

@@ -14,6 +14,8 @@ struct LogRequest: Sendable {
     var follow = false
     var stream: RingReadQuery.Stream?
     var grep: String?
+    /// A streamed answer ends after about this many bytes of lines: counted by the gateway over
+    /// what it sends (an agent's budget would cut one ring of a merge short, and lose lines).
     var limitBytes: Int?
 
     /// Whether a ring may hold something of the window, by the times the index knows: a
@@ -30,7 +32,6 @@ struct LogRequest: Sendable {
     func ringQuery(from position: CompositeCursor.Position?, count: Int?, follow: Bool = false) -> RingReadQuery {
         var query = shape
         query.since = since
-        query.limitBytes = limitBytes
         query.follow = follow
         switch position {
         case let .after(seq)?:

@@ -72,6 +72,12 @@ struct LogSelection: Sendable {
         }
     }
 
+    /// Whether entries are filtered one by one (the tool-wide read's job and deployment
+    /// filters): then a ring's bytes cannot pass through unread.
+    var filtersEntries: Bool {
+        if case let .tool(scope) = source { scope.filtered } else { false }
+    }
+
     /// Whether an entry read from `ring` belongs in the answer (the tool-wide read's job and
     /// deployment filters look into events).
     func keeps(_ item: AgentItem, ring: AgentRing) -> Bool {

@@ -57,11 +57,13 @@ struct MergedLogs: Sendable {
             out.append(entry)
         }
         // A follow goes on in each ring after the newest item read of it, or from the cursor
-        // or its end when nothing was.
+        // or its end when nothing was (a ring not asked, outside the window, too: else its
+        // follow would start at its first line).
         var positions: [String: CompositeCursor.Position] = [:]
-        for (index, (_, ring)) in rings.enumerated() {
-            let items = streams[index]
-            let taken = merged.taken[index]
+        let asked = Dictionary(uniqueKeysWithValues: rings.enumerated().map { ($1.1.id, $0) })
+        for (_, ring) in selected {
+            let items = asked[ring.id].map { streams[$0] } ?? []
+            let taken = asked[ring.id].map { merged.taken[$0] } ?? 0
             let newest = forward ? (taken > 0 ? items[taken - 1] : nil) : items.last
             if let newest {
                 positions[ring.id] = .after(newest.next)
@@ -82,7 +84,7 @@ struct MergedLogs: Sendable {
         @Sendable func one(_ agent: AgentEndpoint, _ ring: AgentRing) async -> (items: [AgentItem], warning: String?) {
             do {
                 let query = request.ringQuery(from: request.after?.position(of: ring.id), count: count)
-                return (try await client.items(agent, ring: ring.id, query), nil)
+                return (try await client.page(agent, ring: ring.id, query), nil)
             } catch {
                 return ([], "\(error)")
             }

@@ -57,6 +57,9 @@ final class SharedFollows: Sendable {
                             guard await sender.send(.item(item)) else { return }
                             position = item.next
                         }
+                        // Read to the agent's end, which is past the buffer's start: a filter
+                        // that matched nothing there must not send this follower back for more.
+                        position = max(position, view.base)
                     } catch {
                         // The pull says so too; wait for it rather than spin.
                         await pull.waitForChange(after: view.version)
@@ -104,6 +107,8 @@ final class Pull: Sendable {
         var items: [AgentItem]
         /// Items between the follower's position and the buffer's start are gone from it.
         var behind: Bool
+        /// The buffer holds every item from this position on.
+        var base: UInt64
         var finished: Bool
         var warning: (serial: Int, text: String)?
         var version: UInt64
@@ -184,11 +189,11 @@ final class Pull: Sendable {
     func read(after position: UInt64) -> View {
         state.withLock { state in
             if position < state.base {
-                return View(items: [], behind: true, finished: false, warning: state.warning, version: state.version)
+                return View(items: [], behind: true, base: state.base, finished: false, warning: state.warning, version: state.version)
             }
             let start = state.entries.partitionPoint { $0.next <= position }
             let items = Array(state.entries[start..<min(start + Pull.batch, state.entries.count)])
-            return View(items: items, behind: false, finished: state.finished, warning: state.warning, version: state.version)
+            return View(items: items, behind: false, base: state.base, finished: state.finished, warning: state.warning, version: state.version)
         }
     }
 
