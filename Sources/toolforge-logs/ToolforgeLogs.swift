@@ -19,6 +19,13 @@ struct ToolforgeLogs: ParsableCommand {
     static func main() {
         // A closed pipe (`| head`) is an EPIPE that ends the output quietly, not a signal.
         signal(SIGPIPE, SIG_IGN)
+        // Ctrl-C and SIGTERM end a follow, even when the parent started us with them blocked
+        // (a mask is inherited: a Swift server that handles its own signals blocks them).
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        sigaddset(&stopping, SIGINT)
+        sigaddset(&stopping, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &stopping, nil)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -232,6 +232,10 @@ import TestSupport
         #expect(try seen() == (0...80).map { "line \($0)" })
         #expect(follower.isRunning)
         #expect(try String(contentsOfFile: output + ".err", encoding: .utf8).contains("Warning: "))
+        // SIGTERM ends it, even though this test process blocks that signal (its in-process
+        // servers handle their own) and a child inherits the mask.
+        follower.terminate()
+        try await waitUntil("the follower to end on SIGTERM", timeout: .seconds(5)) { !follower.isRunning }
     }
 
     /// On a terminal, a line's escape sequences are shown, not obeyed; `--raw` passes them.
