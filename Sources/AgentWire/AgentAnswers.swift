@@ -41,9 +41,19 @@ public struct AgentInventory: Codable, Sendable, Equatable {
         case messages, node, instance, version, full, rings, removed
     }
 
+    /// A ring whose kind or state this reader does not know is nil; any other fault fails the
+    /// listing, as a broken contract should.
     private struct Readable: Decodable {
         var ring: AgentRing?
-        init(from decoder: any Decoder) throws { ring = try? AgentRing(from: decoder) }
+
+        init(from decoder: any Decoder) throws {
+            let known = try decoder.container(keyedBy: Names.self)
+            guard AgentRing.Kind(rawValue: try known.decode(String.self, forKey: .kind)) != nil,
+                  AgentRing.State(rawValue: try known.decode(String.self, forKey: .state)) != nil else { return }
+            ring = try AgentRing(from: decoder)
+        }
+
+        private enum Names: String, CodingKey { case kind, state }
     }
 }
 

@@ -123,6 +123,9 @@ import Testing
         """
         let decoded = try JSONDecoder().decode(AgentInventory.self, from: Data(inventory.utf8))
         #expect(decoded.rings.map(\.id) == ["r1"])
+        // A ring of a known kind that breaks the contract fails the listing, not silently.
+        let broken = inventory.replacingOccurrences(of: #""segment": 0"#, with: #""segment": "zero""#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(AgentInventory.self, from: Data(broken.utf8)) }
         #expect(decoded.rings.first?.kind == .scheduled)
         #expect(decoded.rings.first?.exitCode == 0)
         #expect(decoded.version == 7)

@@ -17,7 +17,8 @@ struct MergedLogs: Sendable {
         var entries: [ReadEntry]
         /// Each ring's position after the page, going forward: where a follow goes on.
         var positions: CompositeCursor
-        /// The last item handed out, nil when none was: where the next page goes on.
+        /// The last item read (handed out, or dropped by a filter), nil when none was: where the
+        /// next page goes on.
         var mark: CompositeCursor.Mark?
         /// Whether the window holds more than the page.
         var more: Bool

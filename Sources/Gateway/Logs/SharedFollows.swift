@@ -44,7 +44,7 @@ final class SharedFollows: Sendable {
             var position = position
             var warned = 0
             while !Task.isCancelled {
-                let view = pull.read(after: position)
+                let view = pull.read(from: position)
                 if let warning = view.warning, warning.serial > warned {
                     warned = warning.serial
                     guard await sender.send(.warning(warning.text)) else { return }
@@ -186,7 +186,7 @@ final class Pull: Sendable {
         return last
     }
 
-    func read(after position: UInt64) -> View {
+    func read(from position: UInt64) -> View {
         state.withLock { state in
             if position < state.base {
                 return View(items: [], behind: true, base: state.base, finished: false, warning: state.warning, version: state.version)
