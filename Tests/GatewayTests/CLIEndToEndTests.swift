@@ -84,7 +84,7 @@ import TestSupport
         _ = try await eventually("the webservice") {
             try Self.cli(gw, as: "demo", ["webservice"]).output == "[demo-web-b/webservice] GET / 200\n" ? true : nil
         }
-        #expect(try Self.cli(gw, as: "demo", ["activity"]).output.contains("started"))
+        _ = try await eventually("the start in the activity") { try Self.cli(gw, as: "demo", ["activity"]).output.contains("started") ? true : nil }
 
         // A reader that goes away (`| head`) while the CLI still writes ends it quietly, status 0.
         let chatty = try gw.writer(node: "node-1", pod: "chatty")

@@ -206,8 +206,10 @@ import TestSupport
         let until = NanoTime.format(start + 5_000_000)
         let beforeFive = try await gw.logs("/v1/tool/demo/webservice/logs?since=2026-11-22T00:00:00Z&until=\(until)&lines=2&direction=newest_first")
         #expect(beforeFive.items.compactMap(\.message) == ["request 4", "request 3"])
-        let activity = try await gw.logs("/v1/tool/demo/activity")
-        #expect(activity.items.contains { $0.message?.contains("demo-web-a") == true })
+        // What happened to the pods is recorded once the agent has caught up.
+        _ = try await eventually("demo-web-a in the activity") {
+            try await gw.logs("/v1/tool/demo/activity").items.contains { $0.message?.contains("demo-web-a") == true } ? true : nil
+        }
         // Another job's cursor is refused, not served.
         let other = try gw.writer(node: "node-1", pod: "batch")
         try other.write("elsewhere")

@@ -76,9 +76,16 @@ import TestSupport
             """)
         }
         try "{\"kind\": \"PodList\", \"items\": [\(items.joined(separator: ","))]}".replace(file: agent.podsJSON)
+        // The three pods' directories appear at once, as the kubelet's would for runs found
+        // after a restart: written aside (a name the agent does not take for a pod), then
+        // renamed in, so that no ingest turn falls between them.
+        let aside = agent.pods + "/staging"
         for ((run, _), uid) in zip(runs, uids) {
-            try PodLogWriter(podsDirectory: agent.pods, namespace: "tool-demo", pod: "\(run)-x", uid: uid, container: "job")
+            try PodLogWriter(podsDirectory: aside, namespace: "tool-demo", pod: "\(run)-x", uid: uid, container: "job")
                 .write("output of \(run)")
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: aside) {
+            guard rename(aside + "/" + name, agent.pods + "/" + name) == 0 else { throw Timeout(what: "renaming \(name)") }
         }
         let events: [LogItem] = try await eventually("six events") {
             guard let ring = try await agent.inventory("?kind=activity").rings.first else { return nil }
@@ -124,9 +131,11 @@ import TestSupport
         #expect(!delta.full)
         #expect(delta.rings.contains { $0.id == before.id })
         #expect(delta.instance == start.instance)
-        let activity = try #require(try await agent.inventory("?kind=activity").rings.first)
-        let events = try await agent.messages(activity)
-        #expect(events.contains { $0.contains("exited 1 (Error)") })
+        // Recorded once the agent has caught up.
+        try await waitUntil("the exit in the activity") {
+            guard let activity = try await agent.inventory("?kind=activity").rings.first else { return false }
+            return try await agent.messages(activity).contains { $0.contains("exited 1 (Error)") }
+        }
         // A restarted agent is a new instance: deltas of the old one no longer apply.
         try agent.restart(signal: SIGTERM)
         let fresh = try await agent.inventory("?since_version=\(start.version)")

@@ -70,11 +70,13 @@ final class Ingestor: @unchecked Sendable {
     /// Pod directories seen, by uid, so that a vanished one can be told as deleted.
     private var podDirectories: [String: (namespace: String, pod: String)] = [:]
     private var rescanNeeded = true
-    /// What happened, recorded in the order it happened once the agent has caught up (at start
-    /// it learns of many runs' starts and ends over several turns), or a second after the first.
+    /// What happened, recorded in the order it happened once the agent has caught up and has
+    /// held the first event for a moment (at start it learns of many runs' starts and ends over
+    /// several turns, and pods found together may come a turn apart), or a second after the first.
     private var activity: [ToolRings.ActivityEvent] = []
     private var activitySince: Int64 = 0
     static let activityHold: Int64 = 1_000_000_000
+    static let activitySettle: Int64 = 250_000_000
 
     init(configuration: IngestConfiguration, store: RingDirectory, toolRings: ToolRings, inventory: Inventory,
          health: AgentHealth, podSource: (any PodSource)? = nil, logger: Logger) throws {
@@ -164,12 +166,14 @@ final class Ingestor: @unchecked Sendable {
                 finishCompletedRuns(now: now)
             }
             recordActivity(caughtUp: !progressed, now: now)
-            let wait = progressed ? 0 : Int32(max(0, min(1000, (nextScan - NanoTime.now()) / 1_000_000)))
+            // Idle, wake for the next scan, or when held activity is due.
+            let due = activity.isEmpty ? Int64.max : activitySince + Self.activitySettle
+            let wait = progressed ? 0 : Int32(max(0, min(1000, (min(nextScan, due) - NanoTime.now()) / 1_000_000)))
             handle(inotify?.wait(timeout: wait, wake: wakePipe.read) ?? [])
             var drain = [UInt8](repeating: 0, count: 64)
             _ = read(wakePipe.read, &drain, drain.count)
         }
-        recordActivity(caughtUp: true, now: NanoTime.now())
+        recordActivity(caughtUp: true, now: NanoTime.now(), final: true)
         for log in logs.values { _ = try? log.ring.sync() }
     }
 
@@ -259,8 +263,10 @@ final class Ingestor: @unchecked Sendable {
         activity.append(event)
     }
 
-    private func recordActivity(caughtUp: Bool, now: Int64) {
-        guard !activity.isEmpty, caughtUp || now - activitySince >= Self.activityHold else { return }
+    /// `final`: at stop, whatever is held.
+    private func recordActivity(caughtUp: Bool, now: Int64, final: Bool = false) {
+        let held = now - activitySince
+        guard !activity.isEmpty, final || (caughtUp && held >= Self.activitySettle) || held >= Self.activityHold else { return }
         do {
             try toolRings.record(activity)
         } catch {
