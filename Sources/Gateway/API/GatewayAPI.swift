@@ -234,14 +234,19 @@ struct GatewayAPI: APIProtocol {
             var spaced = false
             // What `limit_bytes` leaves to send, in bytes of lines as they go out.
             var budget = request.limitBytes ?? .max
+            /// An entry as it goes out, its lines counted against the budget.
+            func encode(_ entry: ReadEntry) -> [UInt8]? {
+                let encoded = LogEncoding.encode(entry, as: format)
+                if entry.type == .log { budget -= encoded?.count ?? 0 }
+                return encoded
+            }
             func send(_ entry: ReadEntry) async -> Bool {
                 if keepAlive, entry.type == .heartbeat {
                     spaced = true
                     return await out.send([UInt8(ascii: " ")])
                 }
-                guard let encoded = LogEncoding.encode(entry, as: format) else { return true }
+                guard let encoded = encode(entry) else { return true }
                 spaced = false
-                if entry.type == .log { budget -= encoded.count }
                 return await out.send(ArraySlice(encoded))
             }
             func say(_ text: String, level: String = "warning") async -> Bool { await send(.message(text, level: level)) }
@@ -257,9 +262,8 @@ struct GatewayAPI: APIProtocol {
                 }
                 var chunk: [UInt8] = []
                 for entry in page.entries where budget > 0 {
-                    guard let encoded = LogEncoding.encode(entry, as: format) else { continue }
+                    guard let encoded = encode(entry) else { continue }
                     chunk += encoded
-                    if entry.type == .log { budget -= encoded.count }
                     if chunk.count > 64 * 1024 {
                         guard await out.send(ArraySlice(chunk)) else { return false }
                         chunk.removeAll(keepingCapacity: true)

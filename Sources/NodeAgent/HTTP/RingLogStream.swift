@@ -28,6 +28,8 @@ struct RingLogStream: Sendable {
     let metrics: AgentMetrics
     let metadata: RingMetadata
     let streams: Set<LogStream>?
+    /// `grep` as bytes, once: it is matched against every record read.
+    let grep: [UInt8]?
 
     static let pageItems = 5000
 
@@ -39,6 +41,7 @@ struct RingLogStream: Sendable {
         self.heartbeat = heartbeat
         self.metrics = metrics
         metadata = ring.metadata
+        grep = query.grep.map { Array($0.utf8) }
         streams = query.stream.map { stream in
             switch stream {
             case .stdout: [.stdout]
@@ -112,7 +115,7 @@ struct RingLogStream: Sendable {
     }
 
     private func matches(_ payload: [UInt8]) -> Bool {
-        guard let grep = query.grep.map({ Array($0.utf8) }) else { return true }
+        guard let grep else { return true }
         return payload.count >= grep.count && payload.indices.dropLast(grep.count - 1).contains { start in
             payload[start] == grep[0] && payload[start..<(start + grep.count)].elementsEqual(grep)
         }
