@@ -30,7 +30,11 @@ let package = Package(
     targets: [
         // Hardware CRC-32C (SSE 4.2) with a portable fallback: the checksum of every record.
         .target(name: "CRC32C", path: "Sources/CRC32C"),
-        .target(name: "RingStore", dependencies: ["CRC32C"]),
+        // libzstd: the codec of a ring's sealed blocks.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // fallocate(PUNCH_HOLE), which Swift's Glibc module leaves out: finished rings give back their staging.
+        .target(name: "CRingIO", path: "Sources/CRingIO"),
+        .target(name: "RingStore", dependencies: ["CRC32C", "CZstd", "CRingIO"]),
         // libsystemd: readiness and watchdog (sd_notify), and the journal (sd_journal).
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "SystemdSupport", dependencies: ["CSystemd"]),

@@ -1,21 +1,27 @@
-/// A read-ahead window over a ring file that hands out checked frames. Reading 64 KiB at a time
-/// turns a walk over small records into a few large `pread`s; every frame it returns has passed
-/// its checksum.
+/// A read-ahead window over a ring file that hands out checked frames, and the records of
+/// blocks decoded. Reading 64 KiB at a time turns a walk over small records into a few large
+/// `pread`s; every frame it returns has passed its checksum.
 struct FrameWindow {
     let file: RawFile
     let checksum: Checksum
+    /// A block that says it decodes to more than this is damage, whatever its checksum says.
+    let decodedLimit: Int
     private(set) var buffer: [UInt8] = []
     private var start: UInt64 = 0
     private var count = 0
     /// Bytes read ahead at a time: large for walks, small for binary search probes.
     let chunk: Int
+    /// The last block decoded, by its file offset: a seek and the walk after it, or the counts
+    /// of a read of the last lines, decode it once.
+    private var lastBlock: (offset: UInt64, checksum: UInt32, block: DecodedBlock)?
 
     static let walkChunk = 64 * 1024
     static let probeChunk = 4 * 1024
 
-    init(file: RawFile, checksum: Checksum, chunk: Int = FrameWindow.walkChunk) {
+    init(file: RawFile, superblock: Superblock, chunk: Int = FrameWindow.walkChunk) {
         self.file = file
-        self.checksum = checksum
+        checksum = Checksum(seed: superblock.checksumSeed)
+        decodedLimit = Int(superblock.stagingCapacity)
         self.chunk = chunk
     }
 
@@ -68,8 +74,45 @@ struct FrameWindow {
         return Frame(header: header, offset: offset, payloadStart: at + RingFormat.frameHeaderSize)
     }
 
-    func payload(of frame: Frame) -> [UInt8] {
-        Array(buffer[frame.payloadStart..<(frame.payloadStart + Int(frame.header.length))])
+    func withPayload<Result>(of frame: Frame, _ use: (UnsafeRawBufferPointer) -> Result) -> Result {
+        buffer.withUnsafeBytes { use(UnsafeRawBufferPointer(rebasing: $0[frame.payloadStart..<(frame.payloadStart + Int(frame.header.length))])) }
+    }
+
+    /// How many records a frame stands for and their log payload bytes: a record frame one, a
+    /// wrap none, a block what its header says (nil if its header cannot be a block's).
+    func records(in frame: Frame) -> (count: UInt64, logBytes: UInt64)? {
+        switch frame.header.type {
+        case .wrap: return (0, 0)
+        case .log: return (1, UInt64(frame.header.length))
+        case .drop: return (1, 0)
+        case .block: return withPayload(of: frame) { BlockHeader($0) }.map { (UInt64($0.records), $0.logBytes) }
+        }
+    }
+
+    /// The block header of a block frame.
+    func blockHeader(of frame: Frame) -> BlockHeader? {
+        frame.header.type == .block ? withPayload(of: frame) { BlockHeader($0) } : nil
+    }
+
+    /// A block frame's records, decoded and checked; nil when it does not decode to exactly
+    /// what its header says (damage the checksum did not catch, or a hostile file).
+    mutating func decode(_ frame: Frame) -> DecodedBlock? {
+        if let last = lastBlock, last.offset == frame.offset, last.checksum == frame.header.checksum { return last.block }
+        guard let header = blockHeader(of: frame), Int(header.decodedSize) <= decodedLimit,
+              let codec = BlockCodec.Codec(rawValue: frame.header.stream)
+        else { return nil }
+        let body: [UInt8]? = withPayload(of: frame) { payload in
+            let stored = UnsafeRawBufferPointer(rebasing: payload[BlockHeader.size...])
+            switch codec {
+            case .stored: return stored.count == Int(header.decodedSize) ? Array(stored) : nil
+            case .zstd: return BlockCodec.decompress(stored, size: Int(header.decodedSize))
+            }
+        }
+        guard let body, let block = DecodedBlock(body: body, header: header, firstSeq: frame.header.seq,
+                                                 firstTimestamp: frame.header.timestamp)
+        else { return nil }
+        lastBlock = (frame.offset, frame.header.checksum, block)
+        return block
     }
 
     /// Searches `[from, limit)` at 8-byte steps for the first valid frame that `accept` takes,

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRingIO
 
 /// A file descriptor used only through positional I/O (`pread`/`pwrite`), so that one writer
 /// and any number of readers share it without a file offset to fight over, and so that memory
@@ -95,6 +96,17 @@ final class RawFile: Sendable {
     func truncate(to size: UInt64) throws {
         guard ftruncate(descriptor, off_t(size)) == 0 else {
             throw RingStoreError.io(operation: "ftruncate", path: path, errno: errno)
+        }
+    }
+}
+
+extension RawFile {
+    /// Gives `count` bytes at `offset` back to the file system; they read as zeros after. The
+    /// file keeps its size.
+    func punchHole(at offset: UInt64, count: UInt64) throws {
+        // A file system that cannot punch holes keeps the bytes: they are only zeros to come.
+        guard ring_punch_hole(descriptor, Int64(offset), Int64(count)) == 0 || errno == EOPNOTSUPP else {
+            throw RingStoreError.io(operation: "fallocate", path: path, errno: errno)
         }
     }
 }

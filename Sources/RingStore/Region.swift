@@ -17,6 +17,12 @@ struct Region {
                used: state.sealed ? state.used : 0, seqs: state.visibleSuffix)
     }
 
+    /// The open block's frames, in the staging half the state names (empty in version 1).
+    static func staging(of superblock: Superblock, _ state: RingState) -> Region {
+        Region(base: superblock.stagingStart + state.stagingHalf * superblock.stagingCapacity, capacity: superblock.stagingCapacity,
+               start: 0, used: state.stagingEnd, seqs: state.visibleStaging)
+    }
+
     func logical(ofAbsolute offset: UInt64) -> UInt64 {
         (offset - base + capacity - start) % capacity
     }

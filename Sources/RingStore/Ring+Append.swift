@@ -1,19 +1,48 @@
 /// The writer's working memory, reused across appends.
 struct WriterScratch {
-    /// Encoded frames not yet written, contiguous in the file from `runOffset`.
+    /// Encoded region frames not yet written, contiguous in the file from `runOffset`.
     var run: [UInt8] = []
     var runOffset: UInt64 = 0
-    /// Read-ahead over the oldest suffix records, which an append overwrites in order.
+    /// Version 2: frames of the open block not yet written to its staging half.
+    var staged: [UInt8] = []
+    /// Read-ahead over the oldest suffix frames, which an append overwrites in order.
     var tailWindow: FrameWindow?
+    var backoff = CompressionBackoff()
+    /// When the last record was appended: an open block sealed for being idle is idle since.
+    var lastAppend = ContinuousClock.now
 
     /// Memory a ring keeps between appends: small, since a node holds many rings.
     static let keptCapacity = 16 * 1024
     static let tailChunk = 8 * 1024
 }
 
+/// Input that does not compress (random bytes, compressed data) is stored raw; after a block
+/// that did not shrink, the next 1, 2, 4 … up to 64 blocks are stored without trying, so a
+/// hostile container costs a try every 64 blocks, not one per block.
+struct CompressionBackoff {
+    private var skip = 0
+    private var penalty = 0
+    static let longest = 64
+
+    mutating func shouldTry() -> Bool {
+        guard skip == 0 else {
+            skip -= 1
+            return false
+        }
+        return true
+    }
+
+    mutating func record(shrank: Bool) {
+        penalty = shrank ? 0 : Swift.min(Swift.max(penalty * 2, 1), CompressionBackoff.longest)
+        skip = penalty
+    }
+}
+
 extension Ring {
     /// The largest payload a record can have here; longer ones are truncated and flagged.
-    public var maxPayload: Int { Int(superblock.suffixCapacity) - RingFormat.frameHeaderSize }
+    public var maxPayload: Int {
+        Int(superblock.hasBlocks ? superblock.stagingCapacity : superblock.suffixCapacity) - RingFormat.frameHeaderSize
+    }
 
     /// Appends `entries` as one batch and records `sourcePosition` (where the source was read up
     /// to) with it. When this returns, the records and the position are in the file: a crash
@@ -28,22 +57,21 @@ extension Ring {
         return try writerLock.withLock { scratch in
             let (committed, deleted) = shared.withLock { ($0.state, $0.deleted) }
             guard !committed.finished, !deleted else { throw RingStoreError.finished(path: path) }
-            if scratch.tailWindow == nil {
-                scratch.tailWindow = FrameWindow(file: file, checksum: checksum, chunk: WriterScratch.tailChunk)
-            }
             var batch = AppendBatch(ring: self, committed: committed, scratch: scratch)
             defer { scratch = batch.scratch }
             for entry in entries { try batch.place(entry) }
-            try batch.writeRun()
             if let sourcePosition { batch.state.sourcePosition = sourcePosition }
-            try commit(batch.state)
+            try batch.commit()
+            if !entries.isEmpty { batch.scratch.lastAppend = .now }
             return committed.nextSeq..<batch.state.nextSeq
         }
     }
 }
 
-/// One append in progress: places frames in the prefix or the suffix ring, making room in the
-/// suffix by giving up its oldest frames, and writes them in as few `pwrite`s as it can.
+/// One append in progress. Version 1 places each record's frame in the prefix or the suffix
+/// ring; version 2 stages it in the open block and places sealed blocks there instead. Room in
+/// the suffix is made by giving up its oldest frames; frames are written in as few `pwrite`s
+/// as it can, and one checkpoint at the end makes them all exist.
 struct AppendBatch {
     let ring: Ring
     let committed: RingState
@@ -51,12 +79,18 @@ struct AppendBatch {
     var scratch: WriterScratch
     /// Suffix bytes given up so far (their records rolled over).
     var reclaimed: UInt64 = 0
+    /// Bytes of the open block's frames already in its staging half; the rest are in `scratch.staged`.
+    var stagedOnDisk: UInt64
 
     init(ring: Ring, committed: RingState, scratch: WriterScratch) {
         self.ring = ring
         self.committed = committed
         state = committed
         self.scratch = scratch
+        stagedOnDisk = committed.stagingEnd
+        if self.scratch.tailWindow == nil {
+            self.scratch.tailWindow = FrameWindow(file: ring.file, superblock: ring.superblock, chunk: WriterScratch.tailChunk)
+        }
     }
 
     var superblock: Superblock { ring.superblock }
@@ -88,31 +122,102 @@ struct AppendBatch {
             header.flags |= RecordFlags.timeAdjusted.rawValue
         }
         header.length = UInt32(payload.count)
-        let size = header.frameSize
+        if superblock.hasBlocks {
+            try stage(header, payload: payload)
+        } else {
+            try placeInRegions(header, payload: payload, lastTimestamp: header.timestamp)
+        }
+        if state.nextSeq == 0 { state.firstTimestamp = header.timestamp }
+        state.lastTimestamp = header.timestamp
+        state.nextSeq += 1
+        if !superblock.hasBlocks {
+            state.blockedSeq = state.nextSeq
+        } else if state.stagingEnd >= UInt64(superblock.blockSize) {
+            // A record as long as a block is a block of its own.
+            try sealOpenBlock()
+        }
+    }
 
+    /// Adds a record's frame to the open block, sealing the block first if it would not fit.
+    private mutating func stage(_ header: FrameHeader, payload: [UInt8]) throws {
+        if state.stagingEnd > 0, state.stagingEnd + header.frameSize > UInt64(superblock.blockSize) { try sealOpenBlock() }
+        payload.withUnsafeBytes { header.append(payload: $0, to: &scratch.staged, checksum: ring.checksum) }
+        state.stagingEnd += header.frameSize
+    }
+
+    /// Writes the staged frames that are not in their half yet.
+    private mutating func flushStaged() throws {
+        guard !scratch.staged.isEmpty else { return }
+        try ring.file.write(scratch.staged, at: superblock.stagingStart + state.stagingHalf * superblock.stagingCapacity + stagedOnDisk)
+        stagedOnDisk += UInt64(scratch.staged.count)
+        scratch.staged.removeAll(keepingCapacity: scratch.staged.capacity <= WriterScratch.keptCapacity)
+    }
+
+    /// Seals the open block: its records, read back from their staging half, become one block,
+    /// compressed unless that does not pay, placed in the prefix or the suffix. Records after it
+    /// go to the other half, so the half the last checkpoint names stays intact until the
+    /// checkpoint that says its records are in this block.
+    mutating func sealOpenBlock() throws {
+        guard superblock.hasBlocks, state.stagingEnd > 0 else { return }
+        try flushStaged()
+        let half = superblock.stagingStart + state.stagingHalf * superblock.stagingCapacity
+        let staged = try ring.file.read(count: Int(state.stagingEnd), at: half)
+        let builder = StagedFrames.block(from: staged, seqs: state.blockedSeq..<state.nextSeq,
+                                         checksum: ring.checksum, timeBefore: state.lastTimestamp)
+        let body = builder.body
+        var codec = BlockCodec.Codec.stored
+        var stored = body
+        if scratch.backoff.shouldTry() {
+            let compressed = body.withUnsafeBytes { BlockCodec.compress($0) }
+            scratch.backoff.record(shrank: compressed != nil)
+            if let compressed {
+                codec = .zstd
+                stored = compressed
+            }
+        }
+        let blockHeader = BlockHeader(records: builder.records, decodedSize: UInt32(body.count),
+                                      lastTimestamp: builder.lastTimestamp, logBytes: builder.logBytes)
+        let payload = blockHeader.encoded() + stored
+        let header = FrameHeader(length: UInt32(payload.count), seq: builder.firstSeq, timestamp: builder.firstTimestamp,
+                                 type: .block, stream: codec.rawValue, flags: 0)
+        try placeInRegions(header, payload: payload, lastTimestamp: builder.lastTimestamp)
+        state.blockedSeq = state.nextSeq
+        state.stagingEnd = 0
+        state.stagingHalf = 1 - committed.stagingHalf
+        stagedOnDisk = 0
+    }
+
+    /// Writes what is pending, then the checkpoint that makes it exist.
+    mutating func commit() throws {
+        try flushStaged()
+        try writeRun()
+        try ring.commit(state)
+    }
+
+    /// Places a frame (a record in version 1, a block in version 2) in the prefix while it
+    /// fits there, else in the suffix, whose size it then knows.
+    private mutating func placeInRegions(_ header: FrameHeader, payload: [UInt8], lastTimestamp: Int64) throws {
+        let size = header.frameSize
         let offset: UInt64
         if !state.sealed, state.prefixEnd + size <= superblock.prefixCapacity {
             offset = superblock.prefixStart + state.prefixEnd
             state.prefixEnd += size
-            state.prefixLastTimestamp = header.timestamp
+            state.prefixLastTimestamp = lastTimestamp
         } else {
             if !state.sealed {
                 state.sealed = true
-                state.firstSuffixSeq = state.nextSeq
-                state.tailSeq = state.nextSeq
+                state.firstSuffixSeq = header.seq
+                state.tailSeq = header.seq
             }
             // Keep unwritten frames well short of a lap, so the tail being reclaimed is on disk.
             if scratch.run.count + Int(size) > Int(superblock.suffixCapacity / 2) { try writeRun() }
-            try makeRoom(size)
+            try makeRoom(size, before: header.seq)
             offset = superblock.suffixStart + state.head
             state.head += size
             state.used += size
             if state.head == superblock.suffixCapacity { state.head = 0 }
         }
         try encode(header, payload: payload, at: offset)
-        if state.nextSeq == 0 { state.firstTimestamp = header.timestamp }
-        state.lastTimestamp = header.timestamp
-        state.nextSeq += 1
     }
 
     private mutating func encode(_ header: FrameHeader, payload: [UInt8], at offset: UInt64) throws {
@@ -122,7 +227,7 @@ struct AppendBatch {
     }
 
     /// Frees `size` contiguous bytes at the suffix head, wrapping and dropping the oldest frames.
-    private mutating func makeRoom(_ size: UInt64) throws {
+    private mutating func makeRoom(_ size: UInt64, before seq: UInt64) throws {
         let capacity = superblock.suffixCapacity
         while true {
             if state.used > 0, state.tail >= state.head {
@@ -131,7 +236,7 @@ struct AppendBatch {
             } else {
                 if capacity - state.head >= size { return }
                 if capacity - state.head >= UInt64(RingFormat.frameHeaderSize) {
-                    let wrap = FrameHeader(length: 0, seq: state.nextSeq, timestamp: state.lastTimestamp, type: .wrap, stream: 0, flags: 0)
+                    let wrap = FrameHeader(length: 0, seq: seq, timestamp: state.lastTimestamp, type: .wrap, stream: 0, flags: 0)
                     try encode(wrap, payload: [], at: superblock.suffixStart + state.head)
                 }
                 state.used += capacity - state.head
@@ -140,15 +245,16 @@ struct AppendBatch {
         }
     }
 
-    /// Gives up the oldest suffix frame: its record rolls over.
+    /// Gives up the oldest suffix frame: its records (one, or a block's) roll over.
     private mutating func dropTail() throws {
         let capacity = superblock.suffixCapacity
         let before = state.used
         defer { reclaimed += before - Swift.min(before, state.used) }
         if capacity - state.tail < UInt64(RingFormat.frameHeaderSize) { return wrapTail() }
         let frame = try scratch.tailWindow!.frame(at: superblock.suffixStart + state.tail, limit: superblock.suffixStart + capacity)
-        guard let frame, frame.header.type == .wrap || frame.header.seq == state.tailSeq else {
-            // Damaged on disk under us: find the next intact record among what is written.
+        let records = frame.flatMap { scratch.tailWindow!.records(in: $0) }
+        guard let frame, let records, frame.header.type == .wrap || frame.header.seq == state.tailSeq else {
+            // Damaged on disk under us: find the next intact frame among what is written.
             try writeRun()
             scratch.tailWindow!.invalidate()
             return try Recovery.repairTail(of: &state, superblock: superblock, window: &scratch.tailWindow!)
@@ -156,9 +262,9 @@ struct AppendBatch {
         if frame.header.type == .wrap { return wrapTail() }
         state.tail += frame.header.frameSize
         state.used -= frame.header.frameSize
-        state.tailSeq += 1
-        state.counters.rolledRecords += 1
-        if frame.header.type == .log { state.counters.rolledBytes += UInt64(frame.header.length) }
+        state.tailSeq += records.count
+        state.counters.rolledRecords += records.count
+        state.counters.rolledBytes += records.logBytes
         if state.tail == capacity { wrapTail() }
         if state.used == 0 { state.tail = state.head }
     }
@@ -178,7 +284,7 @@ struct AppendBatch {
             let (state, committed, reclaimed) = (state, committed, reclaimed)
             ring.shared.withLock { shared in
                 shared.state.tail = state.tail
-                shared.state.tailSeq = Swift.min(state.tailSeq, committed.nextSeq)
+                shared.state.tailSeq = Swift.min(state.tailSeq, committed.blockedSeq)
                 shared.state.used = committed.used - Swift.min(reclaimed, committed.used)
                 shared.state.counters.rolledRecords = state.counters.rolledRecords
                 shared.state.counters.rolledBytes = state.counters.rolledBytes
@@ -213,7 +319,7 @@ struct DropNote: Equatable {
         self.reason = reason
     }
 
-    init?(decoding payload: [UInt8]) {
+    init?(decoding payload: UnsafeRawBufferPointer) {
         guard payload.count >= 16 else { return nil }
         records = payload.loadLE(UInt64.self, at: 0)
         bytes = payload.loadLE(UInt64.self, at: 8)

@@ -66,7 +66,7 @@ extension Ring {
     /// records overwritten while reading show as gaps at their place.
     public func read(_ request: ReadRequest) throws -> ReadResult {
         guard !isDeleted else { throw RingStoreError.unknownRing(id.description) }
-        var window = FrameWindow(file: file, checksum: checksum)
+        var window = FrameWindow(file: file, superblock: superblock)
         let snapshot = state
         let start: UInt64
         switch request.start {
@@ -88,7 +88,9 @@ extension Ring {
     }
 
     /// Reads from `collector.next` until it stops or has everything in `snapshot`; returns the
-    /// newest state it looked at.
+    /// newest state it looked at. The writer may overtake a reader that is behind (the suffix
+    /// tail rolls over, a staging half is reused after two seals): the reader then reads the
+    /// state again and goes on from where the records are now.
     private func readForward(_ collector: inout Collector, from snapshot: RingState, window: inout FrameWindow) throws -> RingState {
         var snapshot = snapshot
         while collector.end == nil {
@@ -96,18 +98,31 @@ extension Ring {
                 let region = Region.prefix(of: superblock, snapshot)
                 guard try walk(region, &collector, window: &window, overtaken: { _ in false }) else { break }
             }
-            guard snapshot.sealed, collector.next < snapshot.nextSeq else { break }
-            if collector.next < snapshot.tailSeq {
-                let exact = collector.next == snapshot.firstSuffixSeq
-                let gap = Gap(seq: collector.next, seqCount: snapshot.tailSeq - collector.next,
-                              records: snapshot.tailSeq - collector.next,
-                              bytes: exact ? snapshot.counters.rolledBytes : nil, reason: .rolledOver, timestamp: nil)
-                guard collector.take(gap) else { break }
-            }
             var overtakenBy: RingState?
-            _ = try walk(Region.suffix(of: superblock, snapshot), &collector, window: &window, overtaken: { expected in
+            if snapshot.sealed, collector.next < snapshot.blockedSeq {
+                if collector.next < snapshot.tailSeq {
+                    let exact = collector.next == snapshot.firstSuffixSeq
+                    let gap = Gap(seq: collector.next, seqCount: snapshot.tailSeq - collector.next,
+                                  records: snapshot.tailSeq - collector.next,
+                                  bytes: exact ? snapshot.counters.rolledBytes : nil, reason: .rolledOver, timestamp: nil)
+                    guard collector.take(gap) else { break }
+                }
+                let done = try walk(Region.suffix(of: superblock, snapshot), &collector, window: &window, overtaken: { expected in
+                    let latest = self.state
+                    guard expected < latest.tailSeq else { return false }
+                    overtakenBy = latest
+                    return true
+                })
+                if let latest = overtakenBy {
+                    snapshot = latest
+                    continue
+                }
+                guard done else { break }
+            }
+            guard collector.next < snapshot.nextSeq else { break }
+            _ = try walk(Region.staging(of: superblock, snapshot), &collector, window: &window, overtaken: { expected in
                 let latest = self.state
-                guard expected < latest.tailSeq else { return false }
+                guard expected < latest.blockedSeq else { return false }
                 overtakenBy = latest
                 return true
             })
@@ -117,8 +132,10 @@ extension Ring {
         return snapshot
     }
 
-    /// Hands the region's records from `collector.next` to the collector. Returns false when
-    /// the collector stopped or `overtaken()` says the writer has overwritten what is next.
+    /// Hands the region's records from `collector.next` to the collector: those of record
+    /// frames, and of blocks decoded (a block wholly before `next` is stepped over on its
+    /// header). Returns false when the collector stopped or `overtaken()` says the writer has
+    /// overwritten what is next.
     private func walk(_ region: Region, _ collector: inout Collector, window: inout FrameWindow,
                       overtaken: (UInt64) -> Bool) throws -> Bool {
         let target = collector.next
@@ -136,10 +153,27 @@ extension Ring {
                 }
                 frame = found
             }
-            let seq = frame.header.seq
-            if seq < collector.next { continue }
-            if seq > collector.next, !collector.take(corruptGap(from: collector.next, to: seq)) { return false }
-            guard collector.take(frame, window: window) else { return false }
+            // A block frame whose header is not a block's: the next frame tells what it hid.
+            guard let (count, _) = window.records(in: frame) else { continue }
+            let first = frame.header.seq
+            if first + count <= collector.next { continue }
+            if first > collector.next {
+                if overtaken(collector.next) { return false }
+                guard collector.take(corruptGap(from: collector.next, to: first)) else { return false }
+            }
+            guard frame.header.type == .block else {
+                guard window.withPayload(of: frame, { collector.take(RecordView(frame.header, payload: $0)) }) else { return false }
+                continue
+            }
+            guard let block = window.decode(frame) else {
+                guard collector.take(corruptGap(from: collector.next, to: Swift.min(first + count, region.seqs.upperBound))) else {
+                    return false
+                }
+                continue
+            }
+            for index in Int(collector.next - first)..<block.entries.count {
+                guard block.withRecord(index, { collector.take($0) }) else { return false }
+            }
         }
         return true
     }
@@ -152,7 +186,7 @@ extension Ring {
     /// `before` the target, as close to it as a 64 KiB window: O(log n) probes, each finding
     /// the first frame after an arbitrary offset.
     func locate(in region: Region, before: (FrameHeader) -> Bool) throws -> UInt64 {
-        var window = FrameWindow(file: file, checksum: checksum, chunk: FrameWindow.probeChunk)
+        var window = FrameWindow(file: file, superblock: superblock, chunk: FrameWindow.probeChunk)
         var low: UInt64 = 0
         var high = region.used
         while high - low > UInt64(FrameWindow.walkChunk) {
@@ -183,14 +217,23 @@ extension Ring {
         let seq = try firstSeq(atOrAfter: time, in: suffix, window: &window)
         // The time fell among records that rolled over: start at the gap, so the reader sees it.
         if seq == state.tailSeq, state.tailSeq > state.firstSuffixSeq, state.sealed { return state.firstSuffixSeq }
-        return seq
+        if seq < suffix.seqs.upperBound { return seq }
+        return try firstSeq(atOrAfter: time, in: Region.staging(of: superblock, state), window: &window)
     }
 
     private func firstSeq(atOrAfter time: Int64, in region: Region, window: inout FrameWindow) throws -> UInt64 {
         guard !region.seqs.isEmpty else { return region.seqs.upperBound }
         var walker = RegionWalker(region, logical: try locate(in: region, before: { $0.timestamp < time }))
         while case let .frame(frame) = try walker.step(&window) {
-            if frame.header.timestamp >= time, region.seqs.contains(frame.header.seq) { return frame.header.seq }
+            guard region.seqs.contains(frame.header.seq) else { continue }
+            guard frame.header.type == .block else {
+                if frame.header.timestamp >= time { return frame.header.seq }
+                continue
+            }
+            if let header = window.blockHeader(of: frame), header.lastTimestamp < time { continue }
+            // A block that does not decode is started at, and read as the gap it is.
+            guard let block = window.decode(frame) else { return frame.header.seq }
+            if let index = block.entries.firstIndex(where: { $0.timestamp >= time }) { return block.firstSeq + UInt64(index) }
         }
         return region.seqs.upperBound
     }
@@ -199,7 +242,7 @@ extension Ring {
     private func startOfLast(_ count: Int, streams: Set<LogStream>?, before end: UInt64, in state: RingState,
                              window: inout FrameWindow) throws -> UInt64 {
         guard count > 0 else { return end }
-        let suffix = state.visibleSuffix.clamped(to: state.visibleSuffix.lowerBound..<max(state.visibleSuffix.lowerBound, end))
+        let suffix = state.visibleRecent.clamped(to: state.visibleRecent.lowerBound..<max(state.visibleRecent.lowerBound, end))
         let prefix = state.visiblePrefix.clamped(to: 0..<end)
         // Counting back over the visible sequence numbers below `end`: exact when every record
         // is a line of its own and passes the filter; widened until it holds `count` lines.
@@ -304,34 +347,54 @@ struct Collector {
         return true
     }
 
-    mutating func take(_ frame: FrameWindow.Frame, window: FrameWindow) -> Bool {
-        let header = frame.header
-        if header.type == .drop {
-            let note = DropNote(decoding: window.payload(of: frame)) ?? DropNote(records: 0, bytes: 0, reason: "dropped")
-            return take(Gap(seq: header.seq, seqCount: 1, records: note.records, bytes: note.bytes,
-                            reason: .dropped(note.reason), timestamp: header.timestamp))
+    mutating func take(_ record: RecordView) -> Bool {
+        switch record.kind {
+        case .drop:
+            let note = DropNote(decoding: record.payload) ?? DropNote(records: 0, bytes: 0, reason: "dropped")
+            return take(Gap(seq: record.seq, seqCount: 1, records: note.records, bytes: note.bytes,
+                            reason: .dropped(note.reason), timestamp: record.timestamp))
+        case .damaged:
+            // Records lost before their block was sealed: one gap for a run of them.
+            if case var .gap(gap) = items.last, gap.reason == .corrupt, gap.seq + gap.seqCount == record.seq {
+                gap.seqCount += 1
+                gap.records += 1
+                items[items.count - 1] = .gap(gap)
+                next = record.seq + 1
+                return true
+            }
+            return take(Gap(seq: record.seq, seqCount: 1, records: 1, bytes: nil, reason: .corrupt, timestamp: record.timestamp))
+        case .log:
+            break
         }
-        let stream = LogStream(rawValue: header.stream) ?? .other
+        let stream = LogStream(rawValue: record.stream) ?? .other
         if let streams = request.streams, !streams.contains(stream) {
-            if let before = request.before, header.seq >= before {
+            if let before = request.before, record.seq >= before {
                 end = .until
                 return false
             }
-            if let until = request.until, header.timestamp >= until {
+            if let until = request.until, record.timestamp >= until {
                 end = .until
                 return false
             }
-            next = header.seq + 1
+            next = record.seq + 1
             return true
         }
-        guard room(for: Int(header.length), at: header.timestamp, seq: header.seq,
+        guard room(for: record.payload.count, at: record.timestamp, seq: record.seq,
                    continuesLine: Ring.continues(lastRecord, stream: stream)) else { return false }
-        let record = LogRecord(seq: header.seq, timestamp: header.timestamp, stream: stream,
-                               flags: RecordFlags(rawValue: header.flags), payload: keepPayloads ? window.payload(of: frame) : [])
-        items.append(.record(record))
-        lastRecord = record
-        bytes += Int(header.length)
-        next = header.seq + 1
+        let kept = LogRecord(seq: record.seq, timestamp: record.timestamp, stream: stream,
+                             flags: RecordFlags(rawValue: record.flags), payload: keepPayloads ? Array(record.payload) : [])
+        items.append(.record(kept))
+        lastRecord = kept
+        bytes += record.payload.count
+        next = record.seq + 1
         return true
+    }
+}
+
+extension RecordView {
+    /// The record of a log or drop frame.
+    init(_ header: FrameHeader, payload: UnsafeRawBufferPointer) {
+        self.init(seq: header.seq, timestamp: header.timestamp, kind: header.type == .drop ? .drop : .log,
+                  stream: header.stream, flags: header.flags, payload: payload)
     }
 }

@@ -54,9 +54,12 @@ public final class Ring: Sendable {
                               checkpointGeneration: checkpointGeneration, unsynced: writable))
     }
 
-    /// Creates a new ring file at `path` (which must not exist) and opens it for writing.
+    /// Creates a new ring file at `path` (which must not exist) and opens it for writing. A
+    /// version 2 ring seals its records into blocks of `blockSize` (by default 64 KiB, less when
+    /// the suffix is too small to hold 16 of them).
     public static func create(path: String, id: RingID = .random(), prefixCapacity: UInt64, suffixCapacity: UInt64,
-                              metadata: RingMetadata, createdAt: Int64) throws -> Ring {
+                              metadata: RingMetadata, createdAt: Int64, version: RingFileVersion = .newest,
+                              blockSize: UInt32? = nil) throws -> Ring {
         guard prefixCapacity % RingFormat.frameAlignment == 0, suffixCapacity % RingFormat.frameAlignment == 0 else {
             throw RingStoreError.invalidCapacity("capacities must be multiples of \(RingFormat.frameAlignment) bytes")
         }
@@ -66,8 +69,16 @@ public final class Ring: Sendable {
         guard prefixCapacity < 1 << 48, suffixCapacity < 1 << 48 else {
             throw RingStoreError.invalidCapacity("capacities must be below 256 TiB")
         }
-        let superblock = Superblock(id: id, prefixCapacity: prefixCapacity, suffixCapacity: suffixCapacity,
-                                    checksumSeed: UInt32.random(in: 0...UInt32.max), createdAt: createdAt)
+        var superblock = Superblock(id: id, prefixCapacity: prefixCapacity, suffixCapacity: suffixCapacity,
+                                    checksumSeed: UInt32.random(in: 0...UInt32.max), createdAt: createdAt, version: version)
+        if version >= .two {
+            superblock.blockSize = blockSize ?? RingFormat.blockSize(forSuffix: suffixCapacity)
+            guard superblock.blockSizeFits() else {
+                throw RingStoreError.invalidCapacity(
+                    "blocks must be multiples of 8 bytes from \(RingFormat.minimumBlockSize) bytes, and the suffix must hold "
+                        + "16 of them and a few hundred bytes (\(suffixCapacity) bytes do not, for blocks of \(superblock.blockSize))")
+            }
+        }
         let metadataBytes = try encode(metadata)
         let file = try RawFile(path: path, mode: .create)
         do {
@@ -75,7 +86,7 @@ public final class Ring: Sendable {
             let checksum = Checksum(seed: superblock.checksumSeed)
             try file.write(superblock.encoded(), at: 0)
             try metadataSlot.write(metadataBytes, generation: 1, to: file, checksum: checksum)
-            try checkpointSlot.write(RingState().encoded(), generation: 1, to: file, checksum: checksum)
+            try checkpointSlot.write(RingState().encoded(version), generation: 1, to: file, checksum: checksum)
         } catch {
             unlink(path)
             throw error
@@ -95,12 +106,12 @@ public final class Ring: Sendable {
         guard let (metadataGeneration, metadataBytes) = try metadataSlot.read(from: file, checksum: checksum),
               let metadata = try? JSONDecoder().decode(RingMetadata.self, from: Data(metadataBytes))
         else { throw RingStoreError.corruptHeader(path: path) }
-        var window = FrameWindow(file: file, checksum: checksum)
+        var window = FrameWindow(file: file, superblock: superblock)
         var checkpointGeneration: UInt64 = 1
         var state: RingState
         if let (generation, bytes) = try checkpointSlot.read(from: file, checksum: checksum),
-           let decoded = RingState.decode(bytes),
-           decoded.isConsistent(prefixCapacity: superblock.prefixCapacity, suffixCapacity: superblock.suffixCapacity) {
+           let decoded = RingState.decode(bytes, version: superblock.version),
+           decoded.isConsistent(with: superblock) {
             checkpointGeneration = generation
             state = decoded
             try Recovery.repairTail(of: &state, superblock: superblock, window: &window)
@@ -129,12 +140,16 @@ public final class Ring: Sendable {
     public var sourcePosition: [UInt8] { shared.withLock { $0.state.sourcePosition } }
     var state: RingState { shared.withLock { $0.state } }
 
+    /// The format version this file was created with; a ring is appended to in its own version.
+    public var fileVersion: RingFileVersion { superblock.version }
+
     public func info() throws -> RingInfo {
         let (state, metadata) = shared.withLock { ($0.state, $0.metadata) }
         return RingInfo(
             id: id, path: path, metadata: metadata, finished: state.finished, counters: state.counters,
             prefixCapacity: superblock.prefixCapacity, suffixCapacity: superblock.suffixCapacity,
-            prefixRecords: state.visiblePrefix, suffixRecords: state.visibleSuffix,
+            prefixRecords: state.visiblePrefix, suffixRecords: state.visibleRecent,
+            version: superblock.version, blockSize: superblock.blockSize,
             firstTimestamp: state.isEmpty ? nil : state.firstTimestamp,
             lastTimestamp: state.isEmpty ? nil : state.lastTimestamp,
             diskBytes: try file.allocatedBytes(), createdAt: superblock.createdAt
@@ -160,14 +175,41 @@ public final class Ring: Sendable {
     }
 
     /// Marks the ring finished: no more appends, and followers end once they have read it all.
+    /// The open block is sealed, and the staging halves are given back to the file system.
     public func finish() throws {
         guard writable else { throw RingStoreError.readOnly(path: path) }
-        try writerLock.withLock { _ in
-            var (state, deleted) = shared.withLock { ($0.state, $0.deleted) }
+        try writerLock.withLock { scratch in
+            let (committed, deleted) = shared.withLock { ($0.state, $0.deleted) }
             guard !deleted else { throw RingStoreError.unknownRing(id.description) }
-            guard !state.finished else { return }
-            state.finished = true
-            try commit(state)
+            guard !committed.finished else { return }
+            var batch = AppendBatch(ring: self, committed: committed, scratch: scratch)
+            defer { scratch = batch.scratch }
+            try batch.sealOpenBlock()
+            batch.state.finished = true
+            try batch.commit()
+            if superblock.stagingCapacity > 0 {
+                try file.punchHole(at: superblock.stagingStart, count: 2 * superblock.stagingCapacity)
+            }
+        }
+    }
+
+    /// Seals the open block if it holds at least `minimumBytes` of staged frames and took no
+    /// record for `idle`: a quiet container's last lines are compressed too, while one that
+    /// writes a line a minute fills its block over hours, not a block per line. Returns whether
+    /// it sealed.
+    @discardableResult
+    public func sealOpenBlock(ifIdleFor idle: Duration, minimumBytes: Int) throws -> Bool {
+        guard writable, superblock.hasBlocks else { return false }
+        return try writerLock.withLock { scratch in
+            let (committed, deleted) = shared.withLock { ($0.state, $0.deleted) }
+            guard !deleted, !committed.finished, committed.stagingEnd >= UInt64(minimumBytes),
+                  scratch.lastAppend.duration(to: .now) >= idle
+            else { return false }
+            var batch = AppendBatch(ring: self, committed: committed, scratch: scratch)
+            defer { scratch = batch.scratch }
+            try batch.sealOpenBlock()
+            try batch.commit()
+            return true
         }
     }
 
@@ -212,7 +254,7 @@ public final class Ring: Sendable {
     /// Writes the checkpoint for `state` and makes it what readers see; wakes followers.
     func commit(_ state: RingState) throws {
         let generation = shared.withLock { $0.checkpointGeneration } + 1
-        let (offset, bytes) = Ring.checkpointSlot.encoded(state.encoded(), generation: generation, checksum: checksum)
+        let (offset, bytes) = Ring.checkpointSlot.encoded(state.encoded(superblock.version), generation: generation, checksum: checksum)
         checkpointPage!.store(bytes, at: offset)
         let waiters = shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
             shared.state = state

@@ -2,7 +2,7 @@
 enum RingFormat {
     static let magic: [UInt8] = Array("TFLRING\u{0}".utf8)
     /// A reader refuses files of a newer major version: their layout may differ in any way.
-    static let majorVersion: UInt16 = 1
+    static let newestVersion = RingFileVersion.newest
     /// Minor versions only add things that older readers may ignore (reserved bytes, flag bits).
     static let minorVersion: UInt16 = 0
 
@@ -17,6 +17,31 @@ enum RingFormat {
     static let frameAlignment: UInt64 = 8
     static let maxSourcePosition = 256
     static let minimumSuffix: UInt64 = 4096
+
+    /// Version 2: an open block is sealed before its staged frames would exceed this.
+    static let defaultBlockSize: UInt32 = 64 * 1024
+    static let minimumBlockSize: UInt32 = 128
+    /// Block frame header and block header, and padding: what a block adds to its body.
+    static let blockOverhead: UInt64 = 56
+
+    /// The block size a ring of this suffix gets when its creator does not choose: the
+    /// default, or smaller, so that the suffix holds four of the largest blocks (16 of B).
+    static func blockSize(forSuffix suffix: UInt64) -> UInt32 {
+        let fitting = suffix > 4 * blockOverhead ? (suffix - 4 * blockOverhead) / 16 / frameAlignment * frameAlignment : 0
+        return UInt32(Swift.min(UInt64(defaultBlockSize), fitting))
+    }
+}
+
+/// The major versions of the ring file format this build reads. Version 1 keeps every record as
+/// a frame of its own; version 2 seals records into compressed blocks (docs/ring-format.md).
+public enum RingFileVersion: UInt16, Sendable, CaseIterable, Comparable {
+    case one = 1
+    case two = 2
+
+    /// What this build writes unless told otherwise.
+    public static let newest = RingFileVersion.two
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// What a frame holds. Records (`log`, `drop`) take a sequence number; a `wrap` marks where the
@@ -25,6 +50,8 @@ enum FrameType: UInt8 {
     case log = 1
     case drop = 2
     case wrap = 3
+    /// Version 2: a sealed block of consecutive records (docs/ring-format.md, "Blocks").
+    case block = 4
 }
 
 /// Bytes 0..<128 of a ring file: what it is and how it is laid out, written once at creation.
@@ -34,14 +61,21 @@ struct Superblock: Equatable {
     var suffixCapacity: UInt64
     var checksumSeed: UInt32
     var createdAt: Int64
+    var version = RingFormat.newestVersion
     var minorVersion: UInt16 = RingFormat.minorVersion
+    /// Version 2: the open block is sealed before its staged frames would exceed this (0 in version 1).
+    var blockSize: UInt32 = 0
 
-    var prefixStart: UInt64 { RingFormat.dataOffset }
-    var suffixStart: UInt64 { RingFormat.dataOffset + prefixCapacity }
+    /// Version 2: each staging half's size, the largest record frame, and a block's decoded-size cap.
+    var stagingCapacity: UInt64 { 4 * UInt64(blockSize) }
+    var stagingStart: UInt64 { RingFormat.dataOffset }
+    var prefixStart: UInt64 { RingFormat.dataOffset + 2 * stagingCapacity }
+    var suffixStart: UInt64 { prefixStart + prefixCapacity }
+    var hasBlocks: Bool { version >= .two }
 
     func encoded() -> [UInt8] {
         var bytes = RingFormat.magic
-        bytes.appendLE(RingFormat.majorVersion)
+        bytes.appendLE(version.rawValue)
         bytes.appendLE(minorVersion)
         bytes.appendLE(UInt32(0))
         bytes.append(contentsOf: id.bytes)
@@ -50,6 +84,8 @@ struct Superblock: Equatable {
         bytes.appendLE(checksumSeed)
         bytes.appendLE(UInt32(0))
         bytes.appendLE(createdAt)
+        bytes.appendLE(blockSize)
+        bytes.appendLE(UInt32(truncatingIfNeeded: stagingCapacity))
         bytes.append(contentsOf: [UInt8](repeating: 0, count: RingFormat.superblockSize - 4 - bytes.count))
         bytes.appendLE(Checksum(seed: 0).of(bytes))
         return bytes
@@ -64,21 +100,31 @@ struct Superblock: Equatable {
             throw RingStoreError.corruptHeader(path: path)
         }
         let major = bytes.loadLE(UInt16.self, at: 8)
-        guard major == RingFormat.majorVersion else { throw RingStoreError.unsupportedVersion(path: path, major: major) }
+        guard let version = RingFileVersion(rawValue: major) else { throw RingStoreError.unsupportedVersion(path: path, major: major) }
         let block = Superblock(
             id: RingID(bytes: Array(bytes[16..<32])),
             prefixCapacity: bytes.loadLE(UInt64.self, at: 32),
             suffixCapacity: bytes.loadLE(UInt64.self, at: 40),
             checksumSeed: bytes.loadLE(UInt32.self, at: 48),
             createdAt: bytes.loadLE(Int64.self, at: 56),
-            minorVersion: bytes.loadLE(UInt16.self, at: 10)
+            version: version,
+            minorVersion: bytes.loadLE(UInt16.self, at: 10),
+            blockSize: version >= .two ? bytes.loadLE(UInt32.self, at: 64) : 0
         )
         guard block.prefixCapacity % RingFormat.frameAlignment == 0,
               block.suffixCapacity % RingFormat.frameAlignment == 0,
               block.suffixCapacity >= RingFormat.minimumSuffix,
-              block.prefixCapacity < 1 << 48, block.suffixCapacity < 1 << 48
+              block.prefixCapacity < 1 << 48, block.suffixCapacity < 1 << 48,
+              !block.hasBlocks || block.blockSizeFits(stagingField: bytes.loadLE(UInt32.self, at: 68))
         else { throw RingStoreError.corruptHeader(path: path) }
         return block
+    }
+
+    /// Whether a version 2 file's block size is one a writer could have chosen for its suffix.
+    func blockSizeFits(stagingField: UInt32? = nil) -> Bool {
+        blockSize >= RingFormat.minimumBlockSize && UInt64(blockSize) % RingFormat.frameAlignment == 0
+            && blockSize <= 1 << 24 && (stagingField.map { UInt64($0) == stagingCapacity } ?? true)
+            && suffixCapacity >= 4 * (stagingCapacity + RingFormat.blockOverhead)
     }
 }
 

@@ -60,9 +60,13 @@ public struct RingInfo: Sendable, Equatable {
     public var counters: RingCounters
     public var prefixCapacity: UInt64
     public var suffixCapacity: UInt64
-    /// Sequence numbers readable now: the prefix's, then the suffix's (a gap between them).
+    /// Sequence numbers readable now: the prefix's, then the suffix's and the open block's (a
+    /// gap between them).
     public var prefixRecords: Range<UInt64>
     public var suffixRecords: Range<UInt64>
+    public var version: RingFileVersion
+    /// Version 2: records are sealed into compressed blocks of this size (0 in version 1).
+    public var blockSize: UInt32
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?
     /// Bytes the file occupies on disk.
@@ -70,4 +74,11 @@ public struct RingInfo: Sendable, Equatable {
     public var createdAt: Int64
 
     public var nextSeq: UInt64 { Swift.max(prefixRecords.upperBound, suffixRecords.upperBound) }
+
+    /// Log payload bytes the ring holds now, as they were given: its history before compression.
+    public var keptBytes: UInt64 { counters.bytesWritten - Swift.min(counters.rolledBytes, counters.bytesWritten) }
+
+    /// History per byte of disk: what the ring keeps for each byte it takes (below 1 when
+    /// framing costs more than compression saves).
+    public var compressionRatio: Double { diskBytes == 0 ? 0 : Double(keptBytes) / Double(diskBytes) }
 }

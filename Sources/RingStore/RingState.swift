@@ -1,10 +1,16 @@
 /// Where everything is in a ring, as the checkpoint slots persist it after every append.
 ///
-/// Sequence numbers `0..<prefixCount` live in the prefix region; `tailSeq..<nextSeq` in the
-/// suffix ring, from `tail` for `used` bytes (wrapping). Between them, `rolledRecords` records
-/// were overwritten.
+/// Sequence numbers `0..<prefixCount` live in the prefix region; `tailSeq..<blockedSeq` in the
+/// suffix ring, from `tail` for `used` bytes (wrapping); `blockedSeq..<nextSeq` in the open
+/// block's staging half (version 2; in version 1 `blockedSeq` is `nextSeq`). Between prefix
+/// and suffix, `rolledRecords` records were overwritten.
 struct RingState: Equatable, Sendable {
     var nextSeq: UInt64 = 0
+    /// Records below this are in the regions (in blocks, in version 2); the rest are staged.
+    var blockedSeq: UInt64 = 0
+    /// Bytes of frames in the open block's staging half, and which half it is.
+    var stagingEnd: UInt64 = 0
+    var stagingHalf: UInt64 = 0
     /// Bytes of frames in the prefix region.
     var prefixEnd: UInt64 = 0
     /// Set once a record did not fit the prefix: from then on everything goes to the suffix.
@@ -22,17 +28,19 @@ struct RingState: Equatable, Sendable {
     var finished = false
     var sourcePosition: [UInt8] = []
 
-    var prefixCount: UInt64 { sealed ? firstSuffixSeq : nextSeq }
+    var prefixCount: UInt64 { sealed ? firstSuffixSeq : blockedSeq }
     var isEmpty: Bool { nextSeq == 0 }
 
-    /// Sequence numbers a reader can get, in order; the gap between the two ranges rolled over.
+    /// Sequence numbers a reader can get, in order; the gap between prefix and suffix rolled over.
     var visiblePrefix: Range<UInt64> { 0..<prefixCount }
-    var visibleSuffix: Range<UInt64> { sealed ? tailSeq..<nextSeq : nextSeq..<nextSeq }
-    var visibleCount: UInt64 { UInt64(visiblePrefix.count + visibleSuffix.count) }
+    var visibleSuffix: Range<UInt64> { sealed ? tailSeq..<blockedSeq : blockedSeq..<blockedSeq }
+    var visibleStaging: Range<UInt64> { blockedSeq..<nextSeq }
+    /// Everything after the prefix: the suffix and the open block, which follow each other.
+    var visibleRecent: Range<UInt64> { visibleSuffix.lowerBound..<nextSeq }
 
-    func encoded() -> [UInt8] {
+    func encoded(_ version: RingFileVersion) -> [UInt8] {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(160 + sourcePosition.count)
+        bytes.reserveCapacity(RingState.fixedSize(version) + sourcePosition.count)
         for value in [nextSeq, prefixEnd, firstSuffixSeq, tail, head, used, tailSeq,
                       counters.rolledRecords, counters.rolledBytes, counters.droppedRecords, counters.droppedBytes,
                       counters.truncatedRecords, counters.recordsWritten, counters.bytesWritten] {
@@ -41,15 +49,20 @@ struct RingState: Equatable, Sendable {
         bytes.appendLE(firstTimestamp)
         bytes.appendLE(lastTimestamp)
         bytes.appendLE(prefixLastTimestamp)
-        bytes.appendLE(UInt32((sealed ? 1 : 0) | (finished ? 2 : 0)))
+        bytes.appendLE(UInt32((sealed ? 1 : 0) | (finished ? 2 : 0) | (stagingHalf == 1 ? 4 : 0)))
         bytes.appendLE(UInt32(sourcePosition.count))
+        if version >= .two {
+            bytes.appendLE(blockedSeq)
+            bytes.appendLE(stagingEnd)
+        }
         bytes.append(contentsOf: sourcePosition)
         return bytes
     }
 
-    static let fixedSize = 14 * 8 + 3 * 8 + 8
+    static func fixedSize(_ version: RingFileVersion) -> Int { version >= .two ? 160 : 144 }
 
-    static func decode(_ bytes: [UInt8]) -> RingState? {
+    static func decode(_ bytes: [UInt8], version: RingFileVersion) -> RingState? {
+        let fixedSize = fixedSize(version)
         guard bytes.count >= fixedSize else { return nil }
         var state = RingState()
         func u64(_ index: Int) -> UInt64 { bytes.loadLE(UInt64.self, at: index * 8) }
@@ -70,6 +83,13 @@ struct RingState: Equatable, Sendable {
         let flags = bytes.loadLE(UInt32.self, at: 136)
         state.sealed = flags & 1 != 0
         state.finished = flags & 2 != 0
+        state.stagingHalf = flags & 4 != 0 ? 1 : 0
+        if version >= .two {
+            state.blockedSeq = bytes.loadLE(UInt64.self, at: 144)
+            state.stagingEnd = bytes.loadLE(UInt64.self, at: 152)
+        } else {
+            state.blockedSeq = state.nextSeq
+        }
         let sourceLength = Int(bytes.loadLE(UInt32.self, at: 140))
         guard sourceLength <= RingFormat.maxSourcePosition, bytes.count == fixedSize + sourceLength else { return nil }
         state.sourcePosition = Array(bytes[fixedSize...])
@@ -78,11 +98,14 @@ struct RingState: Equatable, Sendable {
 
     /// Whether the numbers can describe a ring of these capacities; a checkpoint that passes its
     /// checksum but fails this was not written by us.
-    func isConsistent(prefixCapacity: UInt64, suffixCapacity: UInt64) -> Bool {
-        prefixEnd <= prefixCapacity && tail < suffixCapacity && head <= suffixCapacity && used <= suffixCapacity
+    func isConsistent(with superblock: Superblock) -> Bool {
+        prefixEnd <= superblock.prefixCapacity && tail < superblock.suffixCapacity && head <= superblock.suffixCapacity
+            && used <= superblock.suffixCapacity
             && tail % RingFormat.frameAlignment == 0 && head % RingFormat.frameAlignment == 0
             && prefixEnd % RingFormat.frameAlignment == 0
-            && (!sealed || (firstSuffixSeq <= tailSeq && tailSeq <= nextSeq))
+            && blockedSeq <= nextSeq && stagingEnd <= superblock.stagingCapacity && stagingEnd % RingFormat.frameAlignment == 0
+            && (blockedSeq == nextSeq) == (stagingEnd == 0)
+            && (!sealed || (firstSuffixSeq <= tailSeq && tailSeq <= blockedSeq))
             && (sealed || (used == 0 && head == 0 && tail == 0))
     }
 }

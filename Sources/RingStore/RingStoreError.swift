@@ -24,7 +24,7 @@ public enum RingStoreError: Error, Equatable, CustomStringConvertible {
         case let .notARingFile(path):
             return "\(path) is not a ring file (bad magic)"
         case let .unsupportedVersion(path, major):
-            return "\(path) has ring format version \(major); this build reads version \(RingFormat.majorVersion) and older"
+            return "\(path) has ring format version \(major); this build reads version \(RingFormat.newestVersion.rawValue) and older"
         case let .corruptHeader(path):
             return "\(path) has a corrupt header"
         case let .invalidCapacity(reason):

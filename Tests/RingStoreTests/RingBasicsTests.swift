@@ -161,10 +161,10 @@ import Testing
         let path = ring.path
         let file = try RawFile(path: path, mode: .readWrite)
         var header = try file.read(count: RingFormat.superblockSize, at: 0)
-        header.storeLE(UInt16(2), at: 8)
+        header.storeLE(UInt16(3), at: 8)
         header.storeLE(Checksum(seed: 0).of(Array(header[0..<124])), at: 124)
         try file.write(header, at: 0)
-        #expect(throws: RingStoreError.unsupportedVersion(path: path, major: 2)) { try Ring.open(path: path, writable: false) }
+        #expect(throws: RingStoreError.unsupportedVersion(path: path, major: 3)) { try Ring.open(path: path, writable: false) }
         try file.write(Array("not a ring file at all".utf8), at: 0)
         #expect(throws: RingStoreError.notARingFile(path: path)) { try Ring.open(path: path, writable: false) }
     }
