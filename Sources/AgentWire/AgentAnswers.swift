@@ -63,7 +63,10 @@ public struct AgentStats: Codable, Sendable, Equatable {
     public struct Usage: Codable, Sendable, Equatable {
         public struct Tool: Codable, Sendable, Equatable {
             public var tool: String
+            /// On disk, after compression.
             public var bytes: UInt64
+            /// Log bytes held, before compression.
+            public var keptBytes: UInt64
             public var rings: Int
             public var liveRings: Int
             public var rolledBytes: UInt64
@@ -71,12 +74,14 @@ public struct AgentStats: Codable, Sendable, Equatable {
 
             enum CodingKeys: String, CodingKey {
                 case tool, bytes, rings
-                case liveRings = "live_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
+                case keptBytes = "kept_bytes", liveRings = "live_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
             }
 
-            public init(tool: String, bytes: UInt64, rings: Int, liveRings: Int, rolledBytes: UInt64, droppedBytes: UInt64) {
+            public init(tool: String, bytes: UInt64, keptBytes: UInt64, rings: Int, liveRings: Int, rolledBytes: UInt64,
+                        droppedBytes: UInt64) {
                 self.tool = tool
                 self.bytes = bytes
+                self.keptBytes = keptBytes
                 self.rings = rings
                 self.liveRings = liveRings
                 self.rolledBytes = rolledBytes
@@ -86,6 +91,8 @@ public struct AgentStats: Codable, Sendable, Equatable {
 
         public var budgetBytes: UInt64?
         public var usedBytes: UInt64
+        /// Log bytes held before compression; `usedBytes` is after.
+        public var keptBytes: UInt64
         public var liveRings: Int
         public var finishedRings: Int
         public var rolledBytes: UInt64
@@ -94,14 +101,15 @@ public struct AgentStats: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case tools
-            case budgetBytes = "budget_bytes", usedBytes = "used_bytes", liveRings = "live_rings"
+            case budgetBytes = "budget_bytes", usedBytes = "used_bytes", keptBytes = "kept_bytes", liveRings = "live_rings"
             case finishedRings = "finished_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
         }
 
-        public init(budgetBytes: UInt64?, usedBytes: UInt64, liveRings: Int, finishedRings: Int, rolledBytes: UInt64,
-                    droppedBytes: UInt64, tools: [Tool]) {
+        public init(budgetBytes: UInt64?, usedBytes: UInt64, keptBytes: UInt64, liveRings: Int, finishedRings: Int,
+                    rolledBytes: UInt64, droppedBytes: UInt64, tools: [Tool]) {
             self.budgetBytes = budgetBytes
             self.usedBytes = usedBytes
+            self.keptBytes = keptBytes
             self.liveRings = liveRings
             self.finishedRings = finishedRings
             self.rolledBytes = rolledBytes

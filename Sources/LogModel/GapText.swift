@@ -41,4 +41,9 @@ public enum ByteCount {
         }
         return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]
     }
+
+    /// History per byte of disk, e.g. `6.2x` (`-` when nothing is on disk).
+    public static func ratio(_ kept: Int, _ stored: Int) -> String {
+        stored == 0 ? "-" : String(format: "%.1fx", Double(kept) / Double(stored))
+    }
 }

@@ -52,7 +52,8 @@ struct RetentionService: Service {
 
 /// Forces what ingest wrote to disk every `interval`, and once more when the agent stops. An
 /// `fdatasync` can block for tens of milliseconds; made on the ingest thread, it held up every
-/// container's lines behind it (docs/reliability.md).
+/// container's lines behind it (docs/reliability.md). First it seals the open blocks of rings
+/// that went quiet (docs/ring-format.md), which compresses them off the ingest thread too.
 struct SyncService: Service {
     let store: RingDirectory
     let interval: Duration
@@ -62,6 +63,11 @@ struct SyncService: Service {
         repeat {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             await onThreadOfItsOwn { [store, logger] in
+                do {
+                    try store.sealIdleBlocks()
+                } catch {
+                    logger.error("sealing idle blocks failed", metadata: ["error": "\(error)"])
+                }
                 do {
                     try store.sync()
                 } catch {

@@ -29,13 +29,18 @@ public struct AgentConfiguration: Sendable {
     public var retentionInterval: Duration
     /// How often what ingest wrote is forced to disk (what power loss can take); nil: only at stop.
     public var syncInterval: Duration?
+    /// The ring file format of new rings: 2 (compressed blocks) unless a fleet that may roll
+    /// back to a release reading only version 1 asks for 1 (docs/ring-format.md).
+    public var ringFileVersion: RingFileVersion
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
                 podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, journal: JournalConfiguration? = nil,
                 capacities: RingCapacities,
                 retention: RetentionPolicy, limits: IngestLimits,
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
-                retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5)) {
+                retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5),
+                ringFileVersion: RingFileVersion = .newest) {
+        self.ringFileVersion = ringFileVersion
         self.node = node
         self.podsDirectory = podsDirectory
         self.dataDirectory = dataDirectory
@@ -64,7 +69,7 @@ public enum LogsAgent {
     /// the last sync once ingest has stopped.
     public static func buildApplication(_ configuration: AgentConfiguration, registry: PrometheusCollectorRegistry, logger: Logger,
                                         onReady: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
-        let store = try RingDirectory(path: configuration.dataDirectory)
+        let store = try RingDirectory(path: configuration.dataDirectory, fileVersion: configuration.ringFileVersion)
         for (path, reason) in store.quarantined { logger.warning("moved aside a ring file", metadata: ["path": "\(path)", "reason": "\(reason)"]) }
         let inventory = Inventory(instance: UUID().uuidString.lowercased())
         let health = AgentHealth()

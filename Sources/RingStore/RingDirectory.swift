@@ -34,13 +34,16 @@ public final class RingDirectory: Sendable {
     private let entriesChanged = Atomic(false)
     /// Files that could not be opened at start, moved aside as `*.ring~`, with the reason.
     public let quarantined: [String: String]
+    /// The format of rings created here; rings opened keep their own (docs/ring-format.md).
+    public let fileVersion: RingFileVersion
 
     static let suffix = ".ring"
 
     /// Opens every ring in `path` (created if missing). A file that cannot be opened is moved
     /// aside (like journald's `*.journal~`) and reported, never fatal.
-    public init(path: String) throws {
+    public init(path: String, fileVersion: RingFileVersion = .newest) throws {
         self.path = path
+        self.fileVersion = fileVersion
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         entries = try RawFile(path: path, mode: .directory)
         var opened: [RingID: Ring] = [:]
@@ -63,7 +66,7 @@ public final class RingDirectory: Sendable {
     public func create(metadata: RingMetadata, prefixCapacity: UInt64, suffixCapacity: UInt64, now: Int64) throws -> Ring {
         let id = RingID.random()
         let ring = try Ring.create(path: "\(path)/\(id)\(RingDirectory.suffix)", id: id, prefixCapacity: prefixCapacity,
-                                   suffixCapacity: suffixCapacity, metadata: metadata, createdAt: now)
+                                   suffixCapacity: suffixCapacity, metadata: metadata, createdAt: now, version: fileVersion)
         rings.withLock { $0[id] = ring }
         entriesChanged.store(true, ordering: .releasing)
         return ring
@@ -100,6 +103,25 @@ public final class RingDirectory: Sendable {
             for id in eviction.rings { try delete(id) }
         }
         return evictions
+    }
+
+    /// Seals the open block of every live ring that took no record for `idle` and holds at least
+    /// `minimumBytes` of staged records, so a container that went quiet has its last lines
+    /// compressed too. Every ring is tried; the first failure is thrown after. Returns how many
+    /// blocks it sealed.
+    @discardableResult
+    public func sealIdleBlocks(idleFor idle: Duration = .seconds(300), minimumBytes: Int = 4096) throws -> Int {
+        var sealed = 0
+        var failure: (any Error)?
+        for ring in rings(matching: RingFilter(finished: false)) {
+            do {
+                if try ring.sealOpenBlock(ifIdleFor: idle, minimumBytes: minimumBytes) { sealed += 1 }
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return sealed
     }
 
     /// Forces to disk what was written since the last call: the rings appended to, created or

@@ -2,7 +2,10 @@
 public struct UsageReport: Sendable, Equatable, Codable {
     public struct ToolUsage: Sendable, Equatable, Codable {
         public var tool: String
+        /// Bytes on disk: after compression.
         public var bytes: UInt64
+        /// Log bytes its rings hold as they were given: before compression.
+        public var keptBytes: UInt64
         public var rings: Int
         public var liveRings: Int
         public var rolledBytes: UInt64
@@ -24,6 +27,8 @@ public struct UsageReport: Sendable, Equatable, Codable {
 
     public var budgetBytes: UInt64?
     public var usedBytes: UInt64
+    /// Log bytes all rings hold as they were given; `usedBytes` is what they take on disk.
+    public var keptBytes: UInt64
     public var liveRings: Int
     public var finishedRings: Int
     public var rolledBytes: UInt64
@@ -34,6 +39,7 @@ public struct UsageReport: Sendable, Equatable, Codable {
     init(_ infos: [RingInfo], budgetBytes: UInt64?) {
         self.budgetBytes = budgetBytes
         usedBytes = infos.reduce(0) { $0 + $1.diskBytes }
+        keptBytes = infos.reduce(0) { $0 + $1.keptBytes }
         liveRings = infos.filter { !$0.finished }.count
         finishedRings = infos.count - liveRings
         rolledBytes = infos.reduce(0) { $0 + $1.counters.rolledBytes }
@@ -44,7 +50,8 @@ public struct UsageReport: Sendable, Equatable, Codable {
                       rolledBytes: $0.counters.rolledBytes, droppedBytes: $0.counters.droppedBytes)
         }.sorted { ($0.tool, $0.id) < ($1.tool, $1.id) }
         tools = Dictionary(grouping: infos, by: \.metadata.tool).map { tool, rings in
-            ToolUsage(tool: tool, bytes: rings.reduce(0) { $0 + $1.diskBytes }, rings: rings.count,
+            ToolUsage(tool: tool, bytes: rings.reduce(0) { $0 + $1.diskBytes }, keptBytes: rings.reduce(0) { $0 + $1.keptBytes },
+                      rings: rings.count,
                       liveRings: rings.filter { !$0.finished }.count,
                       rolledBytes: rings.reduce(0) { $0 + $1.counters.rolledBytes },
                       droppedBytes: rings.reduce(0) { $0 + $1.counters.droppedBytes },

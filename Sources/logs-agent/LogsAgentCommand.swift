@@ -47,6 +47,8 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var prefixBytes = env("PREFIX_BYTES") ?? "1MiB"
     @Option(help: "Newest bytes kept of each run segment (LOGS_AGENT_SUFFIX_BYTES).")
     var suffixBytes = env("SUFFIX_BYTES") ?? "15MiB"
+    @Option(help: "Ring file format of new rings: 2 compresses, 1 is what older releases read (LOGS_AGENT_RING_FORMAT).")
+    var ringFormat = Int(env("RING_FORMAT") ?? "") ?? Int(RingFileVersion.newest.rawValue)
     @Option(help: "Bytes on disk for all rings of this node (LOGS_AGENT_BUDGET_BYTES).")
     var budgetBytes = env("BUDGET_BYTES") ?? "20GiB"
     @Option(help: "Part of the budget one tool may hold, 0 to 1 (LOGS_AGENT_TOOL_SHARE).")
@@ -104,7 +106,8 @@ struct LogsAgentCommand: AsyncParsableCommand {
             limits: IngestLimits(maxLineBytes: Int(try Self.size(maxLineBytes, "--max-line-bytes")),
                                  rateBytesPerSecond: try Self.size(rateBytes, "--rate-bytes"),
                                  burstBytes: try Self.size(burstBytes, "--burst-bytes")),
-            heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"))
+            heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"),
+            ringFileVersion: try Self.ringFileVersion(ringFormat))
         let fileLimit = OpenFileLimit.raise()
         logger.info("open-file limit raised", metadata: ["limit": "\(fileLimit)", "containers": "\(fileLimit / 2)"])
         let registry = PrometheusCollectorRegistry()
@@ -116,6 +119,13 @@ struct LogsAgentCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("logs-agent ready on \(host):\(port)\n".utf8))
         }
         try await LogsAgent.run(app, logger: logger)
+    }
+
+    static func ringFileVersion(_ number: Int) throws -> RingFileVersion {
+        guard let version = UInt16(exactly: number).flatMap(RingFileVersion.init(rawValue:)) else {
+            throw ValidationError("--ring-format: expected one of \(RingFileVersion.allCases.map { "\($0.rawValue)" }.joined(separator: ", ")), not \(number)")
+        }
+        return version
     }
 
     static func address(_ text: String) throws -> (String, Int) {

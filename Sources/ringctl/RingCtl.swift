@@ -24,12 +24,13 @@ struct Info: ParsableCommand {
             let meta = info.metadata
             print("""
             \(file)
-              id \(info.id)  \(info.finished ? "finished" : "live")
+              id \(info.id)  \(info.finished ? "finished" : "live")  format \(info.version.rawValue)\(info.blockSize > 0 ? ", blocks of \(info.blockSize) B" : "")
               tool \(meta.tool)  kind \(meta.kind.rawValue)  name \(meta.name)  run \(meta.run)  segment \(meta.segment)
               pod \(meta.pod ?? "-")  container \(meta.container ?? "-")  node \(meta.node ?? "-")  exit \(meta.exitCode.map(String.init) ?? "-") \(meta.reason ?? "")
               prefix \(info.prefixCapacity) B, records \(info.prefixRecords)  suffix \(info.suffixCapacity) B, records \(info.suffixRecords)
               written \(info.counters.recordsWritten) records, \(info.counters.bytesWritten) B  rolled \(info.counters.rolledRecords) records, \(info.counters.rolledBytes) B
-              dropped \(info.counters.droppedRecords) lines, \(info.counters.droppedBytes) B  truncated \(info.counters.truncatedRecords)  on disk \(info.diskBytes) B
+              dropped \(info.counters.droppedRecords) lines, \(info.counters.droppedBytes) B  truncated \(info.counters.truncatedRecords)
+              original \(info.keptBytes) B  stored \(info.diskBytes) B on disk  ratio \(String(format: "%.2f", info.compressionRatio))x
             """)
         }
     }
@@ -109,6 +110,12 @@ struct WriteLoad: ParsableCommand {
     @Option(help: "Records per append.") var batch = 16
     @Option(help: "Prefix capacity for a new file.") var prefix: UInt64 = 64 * 1024
     @Option(help: "Suffix capacity for a new file.") var suffix: UInt64 = 256 * 1024
+    @Option(help: "Ring file format of a new file (1 or 2).") var format: UInt16 = RingFileVersion.newest.rawValue
+
+    static func version(_ number: UInt16) throws -> RingFileVersion {
+        guard let version = RingFileVersion(rawValue: number) else { throw ValidationError("--format: 1 or 2, not \(number)") }
+        return version
+    }
 
     /// `<seq>:` then a letter repeated to a length that varies with the sequence number.
     static func payload(_ seq: UInt64) -> [UInt8] {
@@ -121,7 +128,7 @@ struct WriteLoad: ParsableCommand {
             ? try Ring.open(path: file, writable: true)
             : try Ring.create(path: file, prefixCapacity: prefix, suffixCapacity: suffix,
                               metadata: RingMetadata(tool: "load", kind: .custom, name: "load", run: "load"),
-                              createdAt: 0)
+                              createdAt: 0, version: try Self.version(format))
         var seq = ring.endSeq
         while records == 0 || seq < UInt64(records) {
             let end = records == 0 ? seq + UInt64(batch) : min(seq + UInt64(batch), UInt64(records))

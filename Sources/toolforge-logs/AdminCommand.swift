@@ -23,19 +23,21 @@ struct NodesCommand: ParsableCommand {
                 (messages, nodes) = (answer.messages, answer.data.nodes)
             }
             try session.present(messages, nodes) {
-                var table = Table("NODE", "USED", "BUDGET", "LIVE", "FINISHED", "ROLLED", "DROPPED", "INGESTED", "STATE")
+                var table = Table("NODE", "USED", "HOLDS", "RATIO", "BUDGET", "LIVE", "FINISHED", "ROLLED", "DROPPED", "INGESTED", "STATE")
                 for usage in nodes {
                     let state = !usage.available ? "unreachable" : usage.diskFull == true ? "disk full" : "ok"
-                    table.add(usage.node, ByteCount.text(usage.usedBytes ?? 0), ByteCount.text(usage.budgetBytes ?? 0),
+                    table.add(usage.node, ByteCount.text(usage.usedBytes ?? 0), ByteCount.text(usage.keptBytes ?? 0),
+                              ByteCount.ratio(usage.keptBytes ?? 0, usage.usedBytes ?? 0), ByteCount.text(usage.budgetBytes ?? 0),
                               String(usage.liveRings ?? 0), String(usage.finishedRings ?? 0), ByteCount.text(usage.rolledBytes ?? 0),
                               ByteCount.text(usage.droppedBytes ?? 0), ByteCount.text(usage.ingestedBytes ?? 0), state)
                 }
                 return table
             }
             if session.format == .text, node != nil, let tools = nodes.first?.tools, !tools.isEmpty {
-                var perTool = Table("TOOL", "BYTES", "RINGS", "LIVE", "ROLLED", "DROPPED")
+                var perTool = Table("TOOL", "BYTES", "HOLDS", "RATIO", "RINGS", "LIVE", "ROLLED", "DROPPED")
                 for tool in tools {
-                    perTool.add(tool.tool, ByteCount.text(tool.bytes), String(tool.rings), String(tool.liveRings ?? 0),
+                    perTool.add(tool.tool, ByteCount.text(tool.bytes), ByteCount.text(tool.keptBytes ?? 0),
+                                ByteCount.ratio(tool.keptBytes ?? 0, tool.bytes), String(tool.rings), String(tool.liveRings ?? 0),
                                 ByteCount.text(tool.rolledBytes ?? 0), ByteCount.text(tool.droppedBytes ?? 0))
                 }
                 session.output.write("\n" + perTool.render())

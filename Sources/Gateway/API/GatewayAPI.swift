@@ -480,10 +480,11 @@ struct GatewayAPI: APIProtocol {
         }
         let usage = stats.usage
         return .init(node: agent.node, available: true, budgetBytes: usage.budgetBytes.map(Int.init), usedBytes: Int(usage.usedBytes),
+                     keptBytes: Int(usage.keptBytes),
                      liveRings: usage.liveRings, finishedRings: usage.finishedRings, rolledBytes: Int(usage.rolledBytes),
                      droppedBytes: Int(usage.droppedBytes), ingestedBytes: Int(stats.ingestedBytes), diskFull: stats.diskFull,
                      tools: usage.tools.map {
-                         .init(tool: $0.tool, bytes: Int($0.bytes), rings: $0.rings, liveRings: $0.liveRings,
+                         .init(tool: $0.tool, bytes: Int($0.bytes), keptBytes: Int($0.keptBytes), rings: $0.rings, liveRings: $0.liveRings,
                                rolledBytes: Int($0.rolledBytes), droppedBytes: Int($0.droppedBytes))
                      })
     }

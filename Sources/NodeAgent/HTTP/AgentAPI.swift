@@ -143,12 +143,12 @@ struct AgentAPI: Sendable {
         let usage = try store.usage(budgetBytes: retention.budgetBytes)
         let ingest = ingestor.stats.withLock { $0 }
         let tools = usage.tools.map {
-            AgentStats.Usage.Tool(tool: $0.tool, bytes: $0.bytes, rings: $0.rings, liveRings: $0.liveRings,
+            AgentStats.Usage.Tool(tool: $0.tool, bytes: $0.bytes, keptBytes: $0.keptBytes, rings: $0.rings, liveRings: $0.liveRings,
                                   rolledBytes: $0.rolledBytes, droppedBytes: $0.droppedBytes)
         }
         return try Envelope.json(AgentStats(
             node: node, instance: inventory.instance,
-            usage: .init(budgetBytes: usage.budgetBytes, usedBytes: usage.usedBytes, liveRings: usage.liveRings,
+            usage: .init(budgetBytes: usage.budgetBytes, usedBytes: usage.usedBytes, keptBytes: usage.keptBytes, liveRings: usage.liveRings,
                          finishedRings: usage.finishedRings, rolledBytes: usage.rolledBytes, droppedBytes: usage.droppedBytes, tools: tools),
             ingestedBytes: ingest.bytes, containers: ingest.containers, watches: ingest.watches,
             openFiles: OpenFileLimit.open(), diskFull: health.diskFull))
