@@ -153,7 +153,6 @@ extension Ring {
                 }
                 frame = found
             }
-            // A block frame whose header is not a block's: the next frame tells what it hid.
             guard let (count, _) = window.records(in: frame) else { continue }
             let first = frame.header.seq
             if first + count <= collector.next { continue }
@@ -165,12 +164,9 @@ extension Ring {
                 guard window.withPayload(of: frame, { collector.take(RecordView(frame.header, payload: $0)) }) else { return false }
                 continue
             }
-            guard let block = window.decode(frame) else {
-                guard collector.take(corruptGap(from: collector.next, to: Swift.min(first + count, region.seqs.upperBound))) else {
-                    return false
-                }
-                continue
-            }
+            // A block that does not decode is damage: the next frame (or the region's end) says
+            // where its records end, not its header, which is what failed.
+            guard let block = window.decode(frame) else { continue }
             for index in Int(collector.next - first)..<block.entries.count {
                 guard block.withRecord(index, { collector.take($0) }) else { return false }
             }
