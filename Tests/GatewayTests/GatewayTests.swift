@@ -29,6 +29,22 @@ import TestSupport
         #expect(try await gw.get("/v1/admin/nodes", as: GatewayHarness.user("ops")).text.contains("node-1"))
     }
 
+    /// Operators see what each node and tool holds before and after compression.
+    @Test func nodeUsageTellsBytesKeptBeforeAndAfterCompression() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "chatty")
+        for n in 0..<400 { try log.write("GET /api/v1/items/\(n % 50) 200 \(n % 13)ms user-agent=toolforge-bot/1.0") }
+        _ = try await eventually("the lines") { try await gw.logsWhenThere("/v1/tool/demo/job/chatty/logs?lines=400")?.items.count == 400 ? true : nil }
+        let answer = try await gw.get("/v1/admin/nodes/node-1", as: GatewayHarness.user("ops"))
+        #expect(answer.status == 200)
+        let data = try #require(try JSONSerialization.jsonObject(with: Data(answer.text.utf8)) as? [String: Any])["data"] as? [String: Any]
+        let tool = try #require((data?["tools"] as? [[String: Any]])?.first { $0["tool"] as? String == "demo" })
+        let kept = try #require(tool["kept_bytes"] as? Int)
+        #expect(kept >= 400 * 50, "the tool's lines, as written")
+        #expect(try #require(data?["kept_bytes"] as? Int) >= kept)
+        #expect(try #require(tool["bytes"] as? Int) > 0)
+    }
+
     /// What takes lines to tell: windows at the edges of time, a job with nothing in the window,
     /// and the process's own endpoints (the refusals of bad parameters are GatewayRouterTests').
     @Test func windowsAndTheProcessEndpoints() async throws {

@@ -16,6 +16,18 @@ import TestSupport
         #expect(metrics.text.contains("http_server_request_duration"))
         #expect(metrics.text.contains("logs_agent_rings{state=\"live\"}"))
         #expect(metrics.text.contains("logs_agent_used_bytes"))
+        #expect(metrics.text.contains("logs_agent_kept_bytes"))
+        // Per tool, once the tool has a ring here.
+        let log = try agent.writer(pod: "talker")
+        try log.write("a line to hold")
+        _ = try await agent.ring(pod: "talker")
+        let kept = try await eventually("the tool's bytes") { () -> String? in
+            let text = try await agent.get("/metrics", headers: [:]).text
+            return text.split(separator: "\n").first { $0.hasPrefix("logs_agent_tool_kept_bytes{tool=\"demo\"}") }.map(String.init)
+        }
+        // The line's 14 bytes, and the activity of its run's start when that is recorded too.
+        #expect(Double(kept.split(separator: " ").last ?? "").map { $0 >= 14 } == true, "\(kept)")
+        #expect(try await agent.get("/metrics", headers: [:]).text.contains("logs_agent_tool_stored_bytes{tool=\"demo\"}"))
     }
 
     @Test func pushedLinesKeepTheirFields() async throws {
