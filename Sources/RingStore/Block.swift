@@ -55,42 +55,45 @@ struct RecordView {
     var payload: UnsafeRawBufferPointer
 }
 
-/// Builds a block's body from the open block's records: a table of small entries, then every
-/// payload in order, so that the text compresses as text.
+/// Builds a block's body from the open block's records: one column for each field of their
+/// entries (kinds, flags, time deltas, payload lengths), then every payload in order. Columns of
+/// like values compress to almost nothing, and the text compresses as text.
 struct BlockBuilder {
     let firstSeq: UInt64
     let firstTimestamp: Int64
     private(set) var records: UInt32 = 0
     private(set) var lastTimestamp: Int64
     private(set) var logBytes: UInt64 = 0
-    private var table: [UInt8] = []
+    private var kinds: [UInt8] = []
+    private var flags: [UInt8] = []
+    private var deltas: [UInt8] = []
+    private var lengths: [UInt8] = []
     private var payloads: [UInt8] = []
 
     init(firstSeq: UInt64, firstTimestamp: Int64, capacity: Int) {
         self.firstSeq = firstSeq
         self.firstTimestamp = firstTimestamp
         lastTimestamp = firstTimestamp
-        table.reserveCapacity(capacity / 8)
         payloads.reserveCapacity(capacity)
     }
 
-    mutating func add(kind: RecordView.Kind, timestamp: Int64, stream: UInt8, flags: UInt16, payload: UnsafeRawBufferPointer) {
+    mutating func add(kind: RecordView.Kind, timestamp: Int64, stream: UInt8, flags recordFlags: UInt16, payload: UnsafeRawBufferPointer) {
         // The writer keeps times from going backwards; a damaged stand-in takes its neighbour's.
         let timestamp = Swift.max(timestamp, lastTimestamp)
-        table.append(kind.rawValue << 4 | stream & 0x0f)
-        table.appendVarint(UInt64(flags))
-        table.appendVarint(UInt64(bitPattern: timestamp &- lastTimestamp))
-        table.appendVarint(UInt64(payload.count))
+        kinds.append(kind.rawValue << 4 | stream & 0x0f)
+        flags.appendVarint(UInt64(recordFlags))
+        deltas.appendVarint(UInt64(bitPattern: timestamp &- lastTimestamp))
+        lengths.appendVarint(UInt64(payload.count))
         payloads.append(contentsOf: payload)
         if kind == .log { logBytes += UInt64(payload.count) }
         lastTimestamp = timestamp
         records += 1
     }
 
-    var body: [UInt8] { table + payloads }
+    var body: [UInt8] { kinds + flags + deltas + lengths + payloads }
 }
 
-/// A block's records, decoded and checked: the table against the header and the body.
+/// A block's records, decoded and checked: the columns against the header and the body.
 struct DecodedBlock {
     struct Entry {
         var timestamp: Int64
@@ -109,24 +112,33 @@ struct DecodedBlock {
 
     /// Nil when the body does not hold exactly the records the header says, in time order.
     init?(body: [UInt8], header: BlockHeader, firstSeq: UInt64, firstTimestamp: Int64) {
-        guard body.count == Int(header.decodedSize) else { return nil }
-        var entries: [Entry] = []
-        entries.reserveCapacity(Int(header.records))
-        var reader = VarintReader(bytes: body)
+        let count = Int(header.records)
+        guard body.count == Int(header.decodedSize), body.count >= count else { return nil }
+        var entries = [Entry]()
+        entries.reserveCapacity(count)
+        for kindByte in body[0..<count] {
+            guard let kind = RecordView.Kind(rawValue: kindByte >> 4), kindByte & 0x0f <= 3 else { return nil }
+            entries.append(Entry(timestamp: 0, kind: kind, stream: kindByte & 0x0f, flags: 0, payloadStart: 0, payloadCount: 0))
+        }
+        var reader = VarintReader(bytes: body, offset: count)
+        for index in 0..<count {
+            guard let flags = reader.varint(), flags <= UInt64(UInt16.max) else { return nil }
+            entries[index].flags = UInt16(flags)
+        }
         var timestamp = firstTimestamp
-        var payloadBytes = 0
-        for _ in 0..<header.records {
-            guard let kindByte = reader.byte(), let kind = RecordView.Kind(rawValue: kindByte >> 4), kindByte & 0x0f <= 3,
-                  let flags = reader.varint(), flags <= UInt64(UInt16.max),
-                  let delta = reader.varint(), delta <= UInt64(Int64.max),
-                  let count = reader.varint(), count <= UInt64(body.count)
-            else { return nil }
+        for index in 0..<count {
+            guard let delta = reader.varint(), delta <= UInt64(Int64.max) else { return nil }
             let (next, overflow) = timestamp.addingReportingOverflow(Int64(delta))
             guard !overflow else { return nil }
             timestamp = next
-            entries.append(Entry(timestamp: timestamp, kind: kind, stream: kindByte & 0x0f, flags: UInt16(flags),
-                                 payloadStart: payloadBytes, payloadCount: Int(count)))
-            payloadBytes += Int(count)
+            entries[index].timestamp = timestamp
+        }
+        var payloadBytes = 0
+        for index in 0..<count {
+            guard let length = reader.varint(), length <= UInt64(body.count) else { return nil }
+            entries[index].payloadStart = payloadBytes
+            entries[index].payloadCount = Int(length)
+            payloadBytes += Int(length)
             guard payloadBytes <= body.count else { return nil }
         }
         guard reader.offset + payloadBytes == body.count, timestamp == header.lastTimestamp else { return nil }
@@ -136,7 +148,7 @@ struct DecodedBlock {
         self.body = body
     }
 
-    /// Hands the record at `index` to `body`, its payload pointing into the decoded bytes.
+    /// Hands the record at `index` to `use`, its payload pointing into the decoded bytes.
     func withRecord<Result>(_ index: Int, _ use: (RecordView) -> Result) -> Result {
         let entry = entries[index]
         return body.withUnsafeBytes { bytes in
@@ -162,9 +174,12 @@ extension Array where Element == UInt8 {
 /// Reads a block's table; every read fails (nil) rather than run past the end.
 struct VarintReader {
     let bytes: [UInt8]
-    private(set) var offset = 0
+    private(set) var offset: Int
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
 
     mutating func byte() -> UInt8? {
         guard offset < bytes.count else { return nil }

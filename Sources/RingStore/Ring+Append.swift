@@ -132,15 +132,26 @@ struct AppendBatch {
         state.nextSeq += 1
         if !superblock.hasBlocks {
             state.blockedSeq = state.nextSeq
-        } else if state.stagingEnd >= UInt64(superblock.blockSize) {
+        } else if openPayloadBytes >= UInt64(superblock.blockSize) {
             // A record as long as a block is a block of its own.
             try sealOpenBlock()
         }
     }
 
-    /// Adds a record's frame to the open block, sealing the block first if it would not fit.
+    /// The open block's payload bytes (with their frames' padding): what a block's size counts,
+    /// so that a block of short lines holds as much text as one of long lines.
+    private var openPayloadBytes: UInt64 {
+        state.stagingEnd - UInt64(RingFormat.frameHeaderSize) * (state.nextSeq - state.blockedSeq)
+    }
+
+    /// Adds a record's frame to the open block, sealing the block first if the record's payload
+    /// would take it past the block size, or its frame past the staging half.
     private mutating func stage(_ header: FrameHeader, payload: [UInt8]) throws {
-        if state.stagingEnd > 0, state.stagingEnd + header.frameSize > UInt64(superblock.blockSize) { try sealOpenBlock() }
+        if state.stagingEnd > 0,
+           openPayloadBytes + UInt64(payload.count) > UInt64(superblock.blockSize)
+            || state.stagingEnd + header.frameSize > superblock.stagingCapacity {
+            try sealOpenBlock()
+        }
         payload.withUnsafeBytes { header.append(payload: $0, to: &scratch.staged, checksum: ring.checksum) }
         state.stagingEnd += header.frameSize
     }
@@ -187,11 +198,17 @@ struct AppendBatch {
         stagedOnDisk = 0
     }
 
-    /// Writes what is pending, then the checkpoint that makes it exist.
+    /// Writes what is pending, then the checkpoint that makes it exist. After a seal, the
+    /// staging half the last checkpoint named is given back to the file system: a live ring
+    /// holds one open block's pages, not two.
     mutating func commit() throws {
         try flushStaged()
         try writeRun()
         try ring.commit(state)
+        if state.stagingHalf != committed.stagingHalf {
+            try ring.file.punchHole(at: superblock.stagingStart + committed.stagingHalf * superblock.stagingCapacity,
+                                    count: superblock.stagingCapacity)
+        }
     }
 
     /// Places a frame (a record in version 1, a block in version 2) in the prefix while it
