@@ -80,23 +80,25 @@ enum Recovery {
 
     /// The open block, for `scan`: the staging half whose frames continue the blocks furthest.
     private static func scanStaging(_ state: inout RingState, superblock: Superblock, window: inout FrameWindow) throws {
-        var best: (half: UInt64, end: UInt64, next: UInt64, lastTimestamp: Int64)?
+        var best: (half: UInt64, end: UInt64, next: UInt64, payload: UInt64, lastTimestamp: Int64)?
         for half in UInt64(0)...1 {
             let base = superblock.stagingStart + half * superblock.stagingCapacity
-            var (end, next, lastTimestamp) = (UInt64(0), state.blockedSeq, state.lastTimestamp)
+            var (end, next, payload, lastTimestamp) = (UInt64(0), state.blockedSeq, UInt64(0), state.lastTimestamp)
             while let frame = try window.frame(at: base + end, limit: base + superblock.stagingCapacity),
                   frame.header.type == .log || frame.header.type == .drop, frame.header.seq == next {
                 end += frame.header.frameSize
                 next += 1
+                payload += UInt64(frame.header.length)
                 lastTimestamp = frame.header.timestamp
             }
-            if next > (best?.next ?? state.blockedSeq) { best = (half, end, next, lastTimestamp) }
+            if next > (best?.next ?? state.blockedSeq) { best = (half, end, next, payload, lastTimestamp) }
         }
         guard let best else { return }
         if state.nextSeq == 0, best.next > 0 { state.firstTimestamp = try window.frame(at: superblock.stagingStart + best.half
                 * superblock.stagingCapacity, limit: superblock.prefixStart)?.header.timestamp ?? 0 }
         state.stagingHalf = best.half
         state.stagingEnd = best.end
+        state.openPayload = best.payload
         state.nextSeq = best.next
         state.lastTimestamp = best.lastTimestamp
     }

@@ -11,6 +11,8 @@ struct RingState: Equatable, Sendable {
     /// Bytes of frames in the open block's staging half, and which half it is.
     var stagingEnd: UInt64 = 0
     var stagingHalf: UInt64 = 0
+    /// Payload bytes of the open block's records: what its size counts.
+    var openPayload: UInt64 = 0
     /// Bytes of frames in the prefix region.
     var prefixEnd: UInt64 = 0
     /// Set once a record did not fit the prefix: from then on everything goes to the suffix.
@@ -54,12 +56,13 @@ struct RingState: Equatable, Sendable {
         if version >= .two {
             bytes.appendLE(blockedSeq)
             bytes.appendLE(stagingEnd)
+            bytes.appendLE(openPayload)
         }
         bytes.append(contentsOf: sourcePosition)
         return bytes
     }
 
-    static func fixedSize(_ version: RingFileVersion) -> Int { version >= .two ? 160 : 144 }
+    static func fixedSize(_ version: RingFileVersion) -> Int { version >= .two ? 168 : 144 }
 
     static func decode(_ bytes: [UInt8], version: RingFileVersion) -> RingState? {
         let fixedSize = fixedSize(version)
@@ -87,6 +90,7 @@ struct RingState: Equatable, Sendable {
         if version >= .two {
             state.blockedSeq = bytes.loadLE(UInt64.self, at: 144)
             state.stagingEnd = bytes.loadLE(UInt64.self, at: 152)
+            state.openPayload = bytes.loadLE(UInt64.self, at: 160)
         } else {
             state.blockedSeq = state.nextSeq
         }
@@ -104,6 +108,7 @@ struct RingState: Equatable, Sendable {
             && tail % RingFormat.frameAlignment == 0 && head % RingFormat.frameAlignment == 0
             && prefixEnd % RingFormat.frameAlignment == 0
             && blockedSeq <= nextSeq && stagingEnd <= superblock.stagingCapacity && stagingEnd % RingFormat.frameAlignment == 0
+            && openPayload <= stagingEnd
             && (blockedSeq == nextSeq) == (stagingEnd == 0)
             && (!sealed || (firstSuffixSeq <= tailSeq && tailSeq <= blockedSeq))
             && (sealed || (used == 0 && head == 0 && tail == 0))

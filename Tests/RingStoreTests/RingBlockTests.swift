@@ -100,7 +100,7 @@ import Testing
                 var batch = AppendBatch(ring: ring, committed: committed, scratch: scratch)
                 for seq in 40..<120 { try batch.place(line(seq, length: 20)) }
                 #expect(batch.state.blockedSeq > committed.nextSeq, "the batch sealed blocks")
-                try batch.writeRun()  // the blocks reach the file; the checkpoint never does
+                try batch.writeAll()  // the blocks reach the file; the checkpoint never does
             }
         }
         let reopened = try Ring.open(path: path, writable: true)
