@@ -108,8 +108,6 @@ struct DecodedBlock {
     let entries: [Entry]
     let body: [UInt8]
 
-    var seqs: Range<UInt64> { firstSeq..<(firstSeq + UInt64(entries.count)) }
-
     /// Nil when the body does not hold exactly the records the header says, in time order.
     init?(body: [UInt8], header: BlockHeader, firstSeq: UInt64, firstTimestamp: Int64) {
         let count = Int(header.records)

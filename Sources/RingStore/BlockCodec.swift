@@ -11,7 +11,7 @@ enum BlockCodec {
         case zstd = 1
     }
 
-    /// Level 1 keeps more than 90 % of level 3's ratio on log blocks at about twice the speed
+    /// Level 1 keeps 98 % of level 3's ratio on 64 KiB blocks of log at 1.16 times its speed
     /// (docs/performance.md); the appending thread compresses.
     static let level: Int32 = 1
 

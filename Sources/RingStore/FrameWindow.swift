@@ -11,9 +11,8 @@ struct FrameWindow {
     private var count = 0
     /// Bytes read ahead at a time: large for walks, small for binary search probes.
     let chunk: Int
-    /// The last block decoded, by its file offset: a seek and the walk after it, or the counts
-    /// of a read of the last lines, decode it once.
-    private var lastBlock: (offset: UInt64, checksum: UInt32, block: DecodedBlock)?
+    /// Whose blocks these are, for the process's cache of decoded blocks.
+    let ring: RingID
 
     static let walkChunk = 64 * 1024
     static let probeChunk = 4 * 1024
@@ -21,6 +20,7 @@ struct FrameWindow {
     init(file: RawFile, superblock: Superblock, chunk: Int = FrameWindow.walkChunk) {
         self.file = file
         checksum = Checksum(seed: superblock.checksumSeed)
+        ring = superblock.id
         decodedLimit = Int(superblock.stagingCapacity)
         self.chunk = chunk
     }
@@ -34,6 +34,13 @@ struct FrameWindow {
     }
 
     mutating func invalidate() { count = 0 }
+
+    /// Lets go of a buffer grown past `size` for a large frame (a block stored raw).
+    mutating func shrink(to size: Int) {
+        guard buffer.count > size else { return }
+        buffer = []
+        count = 0
+    }
 
     /// Forgets the window if it holds any byte of `range` (which was just written).
     mutating func invalidate(overlapping range: Range<UInt64>) {
@@ -85,7 +92,12 @@ struct FrameWindow {
         case .wrap: return (0, 0)
         case .log: return (1, UInt64(frame.header.length))
         case .drop: return (1, 0)
-        case .block: return withPayload(of: frame) { BlockHeader($0) }.map { (UInt64($0.records), $0.logBytes) }
+        case .block:
+            // A count that runs past the last sequence number cannot be ours (nor can a crafted one be added up).
+            guard let header = withPayload(of: frame, { BlockHeader($0) }),
+                  !frame.header.seq.addingReportingOverflow(UInt64(header.records)).overflow
+            else { return nil }
+            return (UInt64(header.records), header.logBytes)
         }
     }
 
@@ -97,7 +109,9 @@ struct FrameWindow {
     /// A block frame's records, decoded and checked; nil when it does not decode to exactly
     /// what its header says (damage the checksum did not catch, or a hostile file).
     mutating func decode(_ frame: Frame) -> DecodedBlock? {
-        if let last = lastBlock, last.offset == frame.offset, last.checksum == frame.header.checksum { return last.block }
+        let key = DecodedBlockCache.Key(ring: ring, offset: frame.offset, checksum: frame.header.checksum, seq: frame.header.seq,
+                                        length: frame.header.length)
+        if let cached = DecodedBlockCache.shared.block(key) { return cached }
         guard let header = blockHeader(of: frame), Int(header.decodedSize) <= decodedLimit,
               let codec = BlockCodec.Codec(rawValue: frame.header.stream)
         else { return nil }
@@ -111,7 +125,7 @@ struct FrameWindow {
         guard let body, let block = DecodedBlock(body: body, header: header, firstSeq: frame.header.seq,
                                                  firstTimestamp: frame.header.timestamp)
         else { return nil }
-        lastBlock = (frame.offset, frame.header.checksum, block)
+        DecodedBlockCache.shared.insert(block, for: key)
         return block
     }
 

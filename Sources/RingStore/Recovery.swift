@@ -4,7 +4,7 @@ enum Recovery {
     /// checkpoint's oldest suffix records overwritten by frames that were never acknowledged.
     /// Moves the tail to the first intact record, counting what was lost as rolled over.
     static func repairTail(of state: inout RingState, superblock: Superblock, window: inout FrameWindow) throws {
-        guard state.sealed, state.used > 0 else { return }
+        guard state.prefixSealed, state.used > 0 else { return }
         var walker = RegionWalker(Region.suffix(of: superblock, state))
         let expected = state.tailSeq
         if case let .frame(frame) = try walker.step(&window), frame.header.seq == expected {
@@ -61,7 +61,7 @@ enum Recovery {
         if let newestEnd = byEnd.keys.max(), let last = byEnd[newestEnd] {
             var oldest = last
             while oldest.seq > prefixCount, let before = byEnd[oldest.seq] { oldest = before }
-            state.sealed = true
+            state.prefixSealed = true
             state.firstSuffixSeq = prefixCount
             state.tailSeq = oldest.seq
             state.tail = oldest.offset
@@ -80,22 +80,23 @@ enum Recovery {
 
     /// The open block, for `scan`: the staging half whose frames continue the blocks furthest.
     private static func scanStaging(_ state: inout RingState, superblock: Superblock, window: inout FrameWindow) throws {
-        var best: (half: UInt64, end: UInt64, next: UInt64, payload: UInt64, lastTimestamp: Int64)?
+        var best: (half: UInt64, end: UInt64, next: UInt64, payload: UInt64, firstTimestamp: Int64, lastTimestamp: Int64)?
         for half in UInt64(0)...1 {
             let base = superblock.stagingStart + half * superblock.stagingCapacity
             var (end, next, payload, lastTimestamp) = (UInt64(0), state.blockedSeq, UInt64(0), state.lastTimestamp)
+            var firstTimestamp: Int64?
             while let frame = try window.frame(at: base + end, limit: base + superblock.stagingCapacity),
                   frame.header.type == .log || frame.header.type == .drop, frame.header.seq == next {
                 end += frame.header.frameSize
                 next += 1
                 payload += UInt64(frame.header.length)
+                firstTimestamp = firstTimestamp ?? frame.header.timestamp
                 lastTimestamp = frame.header.timestamp
             }
-            if next > (best?.next ?? state.blockedSeq) { best = (half, end, next, payload, lastTimestamp) }
+            if next > (best?.next ?? state.blockedSeq) { best = (half, end, next, payload, firstTimestamp ?? 0, lastTimestamp) }
         }
         guard let best else { return }
-        if state.nextSeq == 0, best.next > 0 { state.firstTimestamp = try window.frame(at: superblock.stagingStart + best.half
-                * superblock.stagingCapacity, limit: superblock.prefixStart)?.header.timestamp ?? 0 }
+        if state.nextSeq == 0 { state.firstTimestamp = best.firstTimestamp }
         state.stagingHalf = best.half
         state.stagingEnd = best.end
         state.openPayload = best.payload
@@ -130,11 +131,11 @@ enum Recovery {
                 offset = (offset + size) % capacity
             }
         }
-        if !state.sealed {
+        if !state.prefixSealed {
             try scrub(base: superblock.prefixStart, capacity: superblock.prefixCapacity, from: state.prefixEnd, wraps: false,
                       uncommittedFrom: state.blockedSeq)
         }
-        try scrub(base: superblock.suffixStart, capacity: superblock.suffixCapacity, from: state.sealed ? state.head : 0, wraps: true,
+        try scrub(base: superblock.suffixStart, capacity: superblock.suffixCapacity, from: state.prefixSealed ? state.head : 0, wraps: true,
                   uncommittedFrom: state.blockedSeq)
         if superblock.hasBlocks {
             for half in UInt64(0)...1 {

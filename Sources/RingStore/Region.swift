@@ -14,7 +14,7 @@ struct Region {
 
     static func suffix(of superblock: Superblock, _ state: RingState) -> Region {
         Region(base: superblock.suffixStart, capacity: superblock.suffixCapacity, start: state.tail,
-               used: state.sealed ? state.used : 0, seqs: state.visibleSuffix)
+               used: state.prefixSealed ? state.used : 0, seqs: state.visibleSuffix)
     }
 
     /// The open block's frames, in the staging half the state names (empty in version 1).

@@ -88,6 +88,9 @@ struct AppendBatch {
         state = committed
         self.scratch = scratch
         stagedOnDisk = committed.stagingEnd
+        // What an append that failed (a full disk) left unwritten is not this one's to write.
+        self.scratch.staged.removeAll(keepingCapacity: true)
+        self.scratch.run.removeAll(keepingCapacity: true)
         if self.scratch.tailWindow == nil {
             self.scratch.tailWindow = FrameWindow(file: ring.file, superblock: ring.superblock, chunk: WriterScratch.tailChunk)
         }
@@ -158,7 +161,7 @@ struct AppendBatch {
         guard !scratch.staged.isEmpty else { return }
         try ring.file.write(scratch.staged, at: superblock.stagingStart + state.stagingHalf * superblock.stagingCapacity + stagedOnDisk)
         stagedOnDisk += UInt64(scratch.staged.count)
-        scratch.staged.removeAll(keepingCapacity: scratch.staged.capacity <= WriterScratch.keptCapacity)
+        scratch.staged.removeAll(keepingCapacity: true)
     }
 
     /// Seals the open block: its records become one block, compressed unless that does not pay,
@@ -196,22 +199,22 @@ struct AppendBatch {
     }
 
     /// Writes what is pending, then the checkpoint that makes it exist. After a seal, the
-    /// staging half the last checkpoint named is given back to the file system: a live ring
-    /// holds one open block's pages, not two.
-    mutating func commit() throws {
+    /// staging half the last checkpoint named is released (both, when the ring finishes):
+    /// `Ring.sync()` gives their pages back once this checkpoint is on disk.
+    mutating func commit(releasingStaging all: Bool = false) throws {
         try writeAll()
-        try ring.commit(state)
-        if state.stagingHalf != committed.stagingHalf {
-            try ring.file.punchHole(at: superblock.stagingStart + committed.stagingHalf * superblock.stagingCapacity,
-                                    count: superblock.stagingCapacity)
-        }
+        let released: [UInt64] = all ? [0, 1] : state.stagingHalf != committed.stagingHalf ? [committed.stagingHalf] : []
+        try ring.commit(state, releasing: superblock.hasBlocks ? released : [])
     }
 
     /// Writes everything this append made, short of the checkpoint: the staged frames of the
-    /// open block, and the frames placed in the regions.
+    /// open block, and the frames placed in the regions. The buffers then shrink back: a node
+    /// has a thousand rings.
     mutating func writeAll() throws {
         try flushStaged()
         try writeRun()
+        scratch.staged.removeAll(keepingCapacity: scratch.staged.capacity <= WriterScratch.keptCapacity)
+        scratch.tailWindow?.shrink(to: WriterScratch.tailChunk)
     }
 
     /// Places a frame (a record in version 1, a block in version 2) in the prefix while it
@@ -219,13 +222,13 @@ struct AppendBatch {
     private mutating func placeInRegions(_ header: FrameHeader, payload: [UInt8], lastTimestamp: Int64) throws {
         let size = header.frameSize
         let offset: UInt64
-        if !state.sealed, state.prefixEnd + size <= superblock.prefixCapacity {
+        if !state.prefixSealed, state.prefixEnd + size <= superblock.prefixCapacity {
             offset = superblock.prefixStart + state.prefixEnd
             state.prefixEnd += size
             state.prefixLastTimestamp = lastTimestamp
         } else {
-            if !state.sealed {
-                state.sealed = true
+            if !state.prefixSealed {
+                state.prefixSealed = true
                 state.firstSuffixSeq = header.seq
                 state.tailSeq = header.seq
             }
@@ -300,7 +303,7 @@ struct AppendBatch {
     /// overwritten (the new tail), so one that reads them anyway sees a gap, not a torn record.
     mutating func writeRun() throws {
         guard !scratch.run.isEmpty else { return }
-        if committed.sealed, reclaimed > 0 {
+        if committed.prefixSealed, reclaimed > 0 {
             let (state, committed, reclaimed) = (state, committed, reclaimed)
             ring.shared.withLock { shared in
                 shared.state.tail = state.tail
@@ -312,7 +315,6 @@ struct AppendBatch {
         }
         try ring.file.write(scratch.run, at: scratch.runOffset)
         scratch.tailWindow!.invalidate(overlapping: scratch.runOffset..<(scratch.runOffset + UInt64(scratch.run.count)))
-        // An idle ring should not hold a large batch's buffer: a node has a thousand rings.
         scratch.run.removeAll(keepingCapacity: scratch.run.capacity <= WriterScratch.keptCapacity)
     }
 }

@@ -99,7 +99,7 @@ extension Ring {
                 guard try walk(region, &collector, window: &window, overtaken: { _ in false }) else { break }
             }
             var overtakenBy: RingState?
-            if snapshot.sealed, collector.next < snapshot.blockedSeq {
+            if snapshot.prefixSealed, collector.next < snapshot.blockedSeq {
                 if collector.next < snapshot.tailSeq {
                     let exact = collector.next == snapshot.firstSuffixSeq
                     let gap = Gap(seq: collector.next, seqCount: snapshot.tailSeq - collector.next,
@@ -200,27 +200,48 @@ extension Ring {
         return low
     }
 
-    /// The sequence number of the first record at or after `time`.
-    private func seek(time: Int64, in state: RingState, window: inout FrameWindow) throws -> UInt64 {
+    /// The sequence number of the first record at or after `time`. A search that meets a frame
+    /// it cannot read (the writer reused a staging half or rolled the suffix over under it, or
+    /// damage) looks again in the newest state; if it still cannot, it starts where the region
+    /// it searched starts, so that the reader sees the gap rather than skipping records.
+    private func seek(time: Int64, in snapshot: RingState, window: inout FrameWindow) throws -> UInt64 {
+        var state = snapshot
+        for _ in 0..<3 {
+            if let seq = try seek(time: time, in: state, window: &window) { return seq }
+            state = self.state
+        }
+        return try seek(time: time, in: state, window: &window, orRegionStart: true)!
+    }
+
+    private func seek(time: Int64, in state: RingState, window: inout FrameWindow, orRegionStart: Bool = false) throws -> UInt64? {
         // Before the first record or after the last, no search: a window that covers the whole
         // ring (a read of the last lines of the last hour) costs nothing to place.
         if state.isEmpty || time > state.lastTimestamp { return state.nextSeq }
         if time <= state.firstTimestamp, state.prefixCount > 0 { return 0 }
-        if state.prefixCount > 0, state.prefixLastTimestamp >= time {
-            return try firstSeq(atOrAfter: time, in: Region.prefix(of: superblock, state), window: &window)
+        func search(_ region: Region) throws -> UInt64? {
+            try firstSeq(atOrAfter: time, in: region, window: &window) ?? (orRegionStart ? region.seqs.lowerBound : nil)
         }
+        if state.prefixCount > 0, state.prefixLastTimestamp >= time { return try search(Region.prefix(of: superblock, state)) }
         let suffix = Region.suffix(of: superblock, state)
-        let seq = try firstSeq(atOrAfter: time, in: suffix, window: &window)
+        guard let seq = try search(suffix) else { return nil }
         // The time fell among records that rolled over: start at the gap, so the reader sees it.
-        if seq == state.tailSeq, state.tailSeq > state.firstSuffixSeq, state.sealed { return state.firstSuffixSeq }
+        if !suffix.seqs.isEmpty, seq == state.tailSeq, state.tailSeq > state.firstSuffixSeq { return state.firstSuffixSeq }
         if seq < suffix.seqs.upperBound { return seq }
-        return try firstSeq(atOrAfter: time, in: Region.staging(of: superblock, state), window: &window)
+        return try search(Region.staging(of: superblock, state))
     }
 
-    private func firstSeq(atOrAfter time: Int64, in region: Region, window: inout FrameWindow) throws -> UInt64 {
+    /// The first record at or after `time` in the region (its end if none is); nil if a frame
+    /// on the way could not be read.
+    private func firstSeq(atOrAfter time: Int64, in region: Region, window: inout FrameWindow) throws -> UInt64? {
         guard !region.seqs.isEmpty else { return region.seqs.upperBound }
         var walker = RegionWalker(region, logical: try locate(in: region, before: { $0.timestamp < time }))
-        while case let .frame(frame) = try walker.step(&window) {
+        while true {
+            let frame: FrameWindow.Frame
+            switch try walker.step(&window) {
+            case .end: return region.seqs.upperBound
+            case .damaged: return nil
+            case let .frame(found): frame = found
+            }
             guard region.seqs.contains(frame.header.seq) else { continue }
             guard frame.header.type == .block else {
                 if frame.header.timestamp >= time { return frame.header.seq }
@@ -231,7 +252,6 @@ extension Ring {
             guard let block = window.decode(frame) else { return frame.header.seq }
             if let index = block.entries.firstIndex(where: { $0.timestamp >= time }) { return block.firstSeq + UInt64(index) }
         }
-        return region.seqs.upperBound
     }
 
     /// Where a read of the last `count` lines (of `streams`) before sequence number `end` starts.
@@ -351,6 +371,10 @@ struct Collector {
                             reason: .dropped(note.reason), timestamp: record.timestamp))
         case .damaged:
             // Records lost before their block was sealed: one gap for a run of them.
+            if let before = request.before, record.seq >= before {
+                end = .until
+                return false
+            }
             if case var .gap(gap) = items.last, gap.reason == .corrupt, gap.seq + gap.seqCount == record.seq {
                 gap.seqCount += 1
                 gap.records += 1

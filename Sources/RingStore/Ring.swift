@@ -26,12 +26,23 @@ public final class Ring: Sendable {
         var nextWaiter: UInt64 = 0
         /// Something was written that `sync()` has not forced to disk yet.
         var unsynced: Bool
+        /// The newest checkpoint generation known to be on disk.
+        var syncedGeneration: UInt64 = 0
+        /// Staging halves that checkpoints no longer name, for `sync()` to give back.
+        var released: [StagingRelease] = []
 
         mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
             guard !waiters.isEmpty else { return [] }
             defer { waiters.removeAll() }
             return Array(waiters.values)
         }
+    }
+
+    /// A staging half let go by the checkpoint of `generation`, at `time`.
+    struct StagingRelease: Equatable {
+        var half: UInt64
+        var generation: UInt64
+        var time: ContinuousClock.Instant
     }
 
     let shared: Mutex<Shared>
@@ -186,10 +197,7 @@ public final class Ring: Sendable {
             defer { scratch = batch.scratch }
             try batch.sealOpenBlock()
             batch.state.finished = true
-            try batch.commit()
-            if superblock.stagingCapacity > 0 {
-                try file.punchHole(at: superblock.stagingStart, count: 2 * superblock.stagingCapacity)
-            }
+            try batch.commit(releasingStaging: true)
         }
     }
 
@@ -220,18 +228,43 @@ public final class Ring: Sendable {
     /// what was written since the last sync. The agent syncs every few seconds, off that thread.
     @discardableResult
     public func sync() throws -> Bool {
-        let written = shared.withLock { shared in
+        let (written, generation) = shared.withLock { shared in
             defer { shared.unsynced = false }
-            return shared.unsynced
+            return (shared.unsynced, shared.checkpointGeneration)
         }
-        guard written else { return false }
-        do {
-            try file.syncData()
-        } catch {
-            shared.withLock { $0.unsynced = true }
-            throw error
+        if written {
+            do {
+                try file.syncData()
+            } catch {
+                shared.withLock { $0.unsynced = true }
+                throw error
+            }
+            shared.withLock { $0.syncedGeneration = Swift.max($0.syncedGeneration, generation) }
         }
-        return true
+        giveBackReleasedStaging()
+        return written
+    }
+
+    /// Gives the pages of released staging halves back to the file system, once the checkpoint
+    /// that released them is on disk (before, power loss could keep the punch and lose the block
+    /// that holds their records) and the ring has not sealed for a minute: a busy ring reuses a
+    /// half within seconds, and giving it back would make each seal allocate again (and fail on
+    /// a full disk). A finished ring gives back both at once. Best effort: a file system that
+    /// cannot punch keeps the pages.
+    private func giveBackReleasedStaging() {
+        guard writable, superblock.stagingCapacity > 0, !shared.withLock({ $0.released.isEmpty }) else { return }
+        writerLock.withLock { _ in
+            let (released, state, synced, deleted) = shared.withLock { ($0.released, $0.state, $0.syncedGeneration, $0.deleted) }
+            guard !deleted else { return }
+            let due = released.filter { release in
+                release.generation <= synced && (state.finished || release.time.duration(to: .now) >= .seconds(60))
+                    && (state.stagingEnd == 0 || state.stagingHalf != release.half)
+            }
+            for release in due {
+                try? file.punchHole(at: superblock.stagingStart + release.half * superblock.stagingCapacity, count: superblock.stagingCapacity)
+            }
+            shared.withLock { shared in shared.released.removeAll(where: due.contains) }
+        }
     }
 
     /// Removes the bytes for good: the file is emptied before it is unlinked, so that a reader
@@ -240,6 +273,7 @@ public final class Ring: Sendable {
         let waiters = try writerLock.withLock { _ in
             try file.truncate(to: 0)
             unlink(path)
+            DecodedBlockCache.shared.forget(ring: id)
             return shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
                 shared.deleted = true
                 shared.version += 1
@@ -251,8 +285,9 @@ public final class Ring: Sendable {
 
     public var isDeleted: Bool { shared.withLock { $0.deleted } }
 
-    /// Writes the checkpoint for `state` and makes it what readers see; wakes followers.
-    func commit(_ state: RingState) throws {
+    /// Writes the checkpoint for `state` and makes it what readers see; wakes followers. The
+    /// staging halves it no longer names (`releasing`) are given back by a later `sync()`.
+    func commit(_ state: RingState, releasing halves: [UInt64] = []) throws {
         let generation = shared.withLock { $0.checkpointGeneration } + 1
         let (offset, bytes) = Ring.checkpointSlot.encoded(state.encoded(superblock.version), generation: generation, checksum: checksum)
         checkpointPage!.store(bytes, at: offset)
@@ -261,6 +296,10 @@ public final class Ring: Sendable {
             shared.checkpointGeneration = generation
             shared.version += 1
             shared.unsynced = true
+            for half in halves {
+                shared.released.removeAll { $0.half == half }
+                shared.released.append(StagingRelease(half: half, generation: generation, time: .now))
+            }
             return shared.takeWaiters()
         }
         waiters.forEach { $0.resume() }

@@ -18,7 +18,7 @@ enum RingFormat {
     static let maxSourcePosition = 256
     static let minimumSuffix: UInt64 = 4096
 
-    /// Version 2: an open block is sealed before its staged frames would exceed this.
+    /// Version 2: an open block is sealed before its records' payloads would exceed this.
     static let defaultBlockSize: UInt32 = 64 * 1024
     static let minimumBlockSize: UInt32 = 128
     /// Block frame header and block header, and padding: what a block adds to its body.
@@ -63,7 +63,7 @@ struct Superblock: Equatable {
     var createdAt: Int64
     var version = RingFormat.newestVersion
     var minorVersion: UInt16 = RingFormat.minorVersion
-    /// Version 2: the open block is sealed before its staged frames would exceed this (0 in version 1).
+    /// Version 2: the open block is sealed before its records' payloads would exceed this (0 in version 1).
     var blockSize: UInt32 = 0
 
     /// Version 2: each staging half's size, the largest record frame, and a block's decoded-size cap.

@@ -16,7 +16,7 @@ struct RingState: Equatable, Sendable {
     /// Bytes of frames in the prefix region.
     var prefixEnd: UInt64 = 0
     /// Set once a record did not fit the prefix: from then on everything goes to the suffix.
-    var sealed = false
+    var prefixSealed = false
     /// Sequence number of the first frame that went to the suffix (valid once sealed).
     var firstSuffixSeq: UInt64 = 0
     var tail: UInt64 = 0
@@ -30,12 +30,12 @@ struct RingState: Equatable, Sendable {
     var finished = false
     var sourcePosition: [UInt8] = []
 
-    var prefixCount: UInt64 { sealed ? firstSuffixSeq : blockedSeq }
+    var prefixCount: UInt64 { prefixSealed ? firstSuffixSeq : blockedSeq }
     var isEmpty: Bool { nextSeq == 0 }
 
     /// Sequence numbers a reader can get, in order; the gap between prefix and suffix rolled over.
     var visiblePrefix: Range<UInt64> { 0..<prefixCount }
-    var visibleSuffix: Range<UInt64> { sealed ? tailSeq..<blockedSeq : blockedSeq..<blockedSeq }
+    var visibleSuffix: Range<UInt64> { prefixSealed ? tailSeq..<blockedSeq : blockedSeq..<blockedSeq }
     var visibleStaging: Range<UInt64> { blockedSeq..<nextSeq }
     /// Everything after the prefix: the suffix and the open block, which follow each other.
     var visibleRecent: Range<UInt64> { visibleSuffix.lowerBound..<nextSeq }
@@ -51,7 +51,7 @@ struct RingState: Equatable, Sendable {
         bytes.appendLE(firstTimestamp)
         bytes.appendLE(lastTimestamp)
         bytes.appendLE(prefixLastTimestamp)
-        bytes.appendLE(UInt32((sealed ? 1 : 0) | (finished ? 2 : 0) | (stagingHalf == 1 ? 4 : 0)))
+        bytes.appendLE(UInt32((prefixSealed ? 1 : 0) | (finished ? 2 : 0) | (stagingHalf == 1 ? 4 : 0)))
         bytes.appendLE(UInt32(sourcePosition.count))
         if version >= .two {
             bytes.appendLE(blockedSeq)
@@ -84,7 +84,7 @@ struct RingState: Equatable, Sendable {
         state.lastTimestamp = bytes.loadLE(Int64.self, at: 120)
         state.prefixLastTimestamp = bytes.loadLE(Int64.self, at: 128)
         let flags = bytes.loadLE(UInt32.self, at: 136)
-        state.sealed = flags & 1 != 0
+        state.prefixSealed = flags & 1 != 0
         state.finished = flags & 2 != 0
         state.stagingHalf = flags & 4 != 0 ? 1 : 0
         if version >= .two {
@@ -110,8 +110,8 @@ struct RingState: Equatable, Sendable {
             && blockedSeq <= nextSeq && stagingEnd <= superblock.stagingCapacity && stagingEnd % RingFormat.frameAlignment == 0
             && openPayload <= stagingEnd
             && (blockedSeq == nextSeq) == (stagingEnd == 0)
-            && (!sealed || (firstSuffixSeq <= tailSeq && tailSeq <= blockedSeq))
-            && (sealed || (used == 0 && head == 0 && tail == 0))
+            && (!prefixSealed || (firstSuffixSeq <= tailSeq && tailSeq <= blockedSeq))
+            && (prefixSealed || (used == 0 && head == 0 && tail == 0))
     }
 }
 

@@ -54,8 +54,9 @@ enum StagedFrames {
                 expected += 1
                 continue
             }
-            // Damage: find the next intact frame of this block at 8-byte steps.
-            var probe = offset + Int(RingFormat.frameAlignment)
+            // Damage: find the next intact frame of this block at 8-byte steps (from here: the
+            // frame here may be intact, with a later number).
+            var probe = offset
             var next: FrameHeader?
             while next == nil, probe + RingFormat.frameHeaderSize <= raw.count {
                 if let header = valid(at: probe), header.seq > expected { next = header } else { probe += Int(RingFormat.frameAlignment) }

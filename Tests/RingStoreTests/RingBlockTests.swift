@@ -133,6 +133,8 @@ import Testing
         let before = try ring.info().diskBytes
         try ring.finish()
         #expect(ring.state.stagingEnd == 0 && ring.state.blockedSeq == 300)
+        #expect(try ring.info().diskBytes >= before, "not before the checkpoint that releases them is on disk")
+        try ring.sync()
         #expect(try ring.info().diskBytes < before, "the staging halves' pages are given back")
         let reopened = try Ring.open(path: ring.path, writable: false)
         #expect(try reopened.read(ReadRequest()).records.map(\.payload) == (0..<300).map { payload($0) })
