@@ -6,7 +6,9 @@ import Testing
 /// Damage on disk: open never crashes, and no record that fails its checksum is ever returned.
 /// Version 2's records are mostly in compressed blocks: damage inside one costs that block's
 /// records (a gap), never a record served wrong.
-@Suite(.timeLimit(.minutes(3))) struct RingDamageTests {
+// Serialized: its many synchronous cases would otherwise take every thread of the cooperative
+// pool (two, on two cores) for seconds, and the end-to-end tests running beside them time out.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RingDamageTests {
     func writtenRing(_ directory: Scratch, version: RingFileVersion, records: Int = 400) throws -> String {
         let ring = try makeRing(in: directory, prefix: 2048, suffix: 8192, version: version)
         for seq in stride(from: 0, to: records, by: 4) { try ring.append((seq..<(seq + 4)).map { line($0) }) }

@@ -6,7 +6,9 @@ import Testing
 /// up to the prefix capacity, the last records up to the suffix capacity, one gap between. In
 /// version 2 the regions hold blocks whose sizes depend on compression, so the prefix's count
 /// comes from the ring; everything else is checked against the model the same way.
-@Suite(.timeLimit(.minutes(3))) struct RingModelTests {
+// Serialized: its many synchronous cases would otherwise take every thread of the cooperative
+// pool (two, on two cores) for seconds, and the end-to-end tests running beside them time out.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RingModelTests {
     @Test(arguments: RingFileVersion.allCases, 1...40)
     func readerMatchesModel(version: RingFileVersion, seed: Int) throws {
         var random = SplitMix(seed: UInt64(seed))
