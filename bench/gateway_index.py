@@ -148,7 +148,8 @@ def main():
             i = random.randrange(a.sources)
             tool, job = source(i, a.tools)
             started = time.perf_counter()
-            client.request("GET", f"/v1/tool/{tool}/job/{job}/logs?lines=10", headers={"x-toolforge-tool": tool})
+            # The sources' times are of 2026-11-22: outside the API's default window of an hour.
+            client.request("GET", f"/v1/tool/{tool}/job/{job}/logs?since=2026-11-22T00:00:00Z&lines=10", headers={"x-toolforge-tool": tool})
             response = client.getresponse()
             body = response.read()
             latencies.append((time.perf_counter() - started) * 1e3)

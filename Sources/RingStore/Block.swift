@@ -146,6 +146,22 @@ struct DecodedBlock {
         self.body = body
     }
 
+    /// A block frame's payload (its checksum already checked) decoded: nil unless its header,
+    /// codec and body agree, and it decodes to at most `decodedLimit` bytes.
+    init?(payload: UnsafeRawBufferPointer, codec: UInt8, firstSeq: UInt64, firstTimestamp: Int64, decodedLimit: Int) {
+        guard let header = BlockHeader(payload), Int(header.decodedSize) <= decodedLimit,
+              let codec = BlockCodec.Codec(rawValue: codec)
+        else { return nil }
+        let stored = UnsafeRawBufferPointer(rebasing: payload[BlockHeader.size...])
+        let body: [UInt8]?
+        switch codec {
+        case .stored: body = stored.count == Int(header.decodedSize) ? Array(stored) : nil
+        case .zstd: body = BlockCodec.decompress(stored, size: Int(header.decodedSize))
+        }
+        guard let body else { return nil }
+        self.init(body: body, header: header, firstSeq: firstSeq, firstTimestamp: firstTimestamp)
+    }
+
     /// Hands the record at `index` to `use`, its payload pointing into the decoded bytes.
     func withRecord<Result>(_ index: Int, _ use: (RecordView) -> Result) -> Result {
         let entry = entries[index]
@@ -195,4 +211,14 @@ struct VarintReader {
         }
         return nil
     }
+}
+
+/// The fuzz target's way in: a block frame's payload decoded as a reader decodes one once its
+/// checksum passed (mutated bytes inside a file never get past the checksum). Returns the
+/// payload bytes of its records, nil when it is refused.
+@_spi(Fuzzing) public func decodeBlockPayload(_ payload: UnsafeRawBufferPointer, codec: UInt8) -> Int? {
+    guard let block = DecodedBlock(payload: payload, codec: codec, firstSeq: 0, firstTimestamp: 0, decodedLimit: 256 * 1024) else {
+        return nil
+    }
+    return block.entries.indices.reduce(0) { total, index in total + block.withRecord(index) { $0.payload.count } }
 }

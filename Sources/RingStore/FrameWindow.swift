@@ -112,19 +112,10 @@ struct FrameWindow {
         let key = DecodedBlockCache.Key(ring: ring, offset: frame.offset, checksum: frame.header.checksum, seq: frame.header.seq,
                                         length: frame.header.length)
         if let cached = DecodedBlockCache.shared.block(key) { return cached }
-        guard let header = blockHeader(of: frame), Int(header.decodedSize) <= decodedLimit,
-              let codec = BlockCodec.Codec(rawValue: frame.header.stream)
-        else { return nil }
-        let body: [UInt8]? = withPayload(of: frame) { payload in
-            let stored = UnsafeRawBufferPointer(rebasing: payload[BlockHeader.size...])
-            switch codec {
-            case .stored: return stored.count == Int(header.decodedSize) ? Array(stored) : nil
-            case .zstd: return BlockCodec.decompress(stored, size: Int(header.decodedSize))
-            }
-        }
-        guard let body, let block = DecodedBlock(body: body, header: header, firstSeq: frame.header.seq,
-                                                 firstTimestamp: frame.header.timestamp)
-        else { return nil }
+        guard frame.header.type == .block, let block = withPayload(of: frame, { payload in
+            DecodedBlock(payload: payload, codec: frame.header.stream, firstSeq: frame.header.seq,
+                         firstTimestamp: frame.header.timestamp, decodedLimit: decodedLimit)
+        }) else { return nil }
         DecodedBlockCache.shared.insert(block, for: key)
         return block
     }

@@ -1,6 +1,5 @@
 import Foundation
-// A debug build (as the fuzz build is) allows it: the block decoder is reached directly too.
-@testable import RingStore
+@_spi(Fuzzing) import RingStore
 
 // libFuzzer entry point: open arbitrary bytes as a ring file and read everything. Built with
 // `swift build --sanitize=fuzzer --sanitize=address --product fuzz-ring-open` (see docs/ring-format.md).
@@ -16,7 +15,8 @@ public func fuzzRingOpen(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard fd >= 0 else { return 0 }
     _ = write(fd, data, size)
     close(fd)
-    decodeAsBlock(UnsafeRawBufferPointer(start: data, count: size))
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    _ = decodeBlockPayload(bytes, codec: size > 0 && bytes[0] & 1 == 1 ? 1 : 0)
     for writable in [false, true] {
         guard let ring = try? Ring.open(path: scratch, writable: writable) else { return 0 }
         _ = try? ring.read(ReadRequest())
@@ -28,11 +28,3 @@ public func fuzzRingOpen(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// The bytes as a block frame's payload, as `FrameWindow.decode` takes one apart after its CRC.
-func decodeAsBlock(_ payload: UnsafeRawBufferPointer) {
-    guard let header = BlockHeader(payload), header.decodedSize <= 256 * 1024, payload.count > BlockHeader.size else { return }
-    let stored = UnsafeRawBufferPointer(rebasing: payload[BlockHeader.size...])
-    let body = stored.first.map { $0 & 1 == 0 } ?? true ? Array(stored) : BlockCodec.decompress(stored, size: Int(header.decodedSize))
-    guard let body, let block = DecodedBlock(body: body, header: header, firstSeq: 0, firstTimestamp: 0) else { return }
-    for index in block.entries.indices { _ = block.withRecord(index) { $0.payload.count } }
-}
