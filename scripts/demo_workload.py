@@ -82,7 +82,10 @@ def main(root, nodes):
     build.write(["Step 1/3: detecting buildpacks", "Step 2/3: installing python 3.13", "Step 3/3: exporting image"],
                 at=now() - timedelta(minutes=21))
     noisy = pod(first, "tool-demo", "noisy-6f5d-zzzzz", component("deployments", "noisy"))
-    noisy.write([f"noisy line {n:07d} " + "x" * 100 for n in range(40_000)])
+    # Random hex (it compresses only about 2x, as zstd blocks do noisy output): 4.6 MB that a
+    # 1 MiB suffix cannot hold, so that the read shows the lines that rolled over.
+    filler = random.Random(6)
+    noisy.write([f"noisy line {n:07d} {filler.getrandbits(400):0100x}" for n in range(40_000)])
     pod(first, "tool-other", "secret-1a2b-ccccc", component("deployments", "secret")).write(["only tool other may read this"])
 
     for node in nodes:
