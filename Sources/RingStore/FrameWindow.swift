@@ -94,7 +94,7 @@ struct FrameWindow {
         case .drop: return (1, 0)
         case .block:
             // A count that runs past the last sequence number cannot be ours (nor can a crafted one be added up).
-            guard let header = withPayload(of: frame, { BlockHeader($0) }),
+            guard let header = blockHeader(of: frame),
                   !frame.header.seq.addingReportingOverflow(UInt64(header.records)).overflow
             else { return nil }
             return (UInt64(header.records), header.logBytes)

@@ -79,6 +79,19 @@ final class DatagramSocket {
             #expect(said.contains("Error: --token-file: \(file)") && said.contains(message), "\(said)")
         }
     }
+
+    @Test func aRingFormatItCannotWriteIsRefused() throws {
+        let scratch = Scratch("flags")
+        for format in ["0", "3"] {
+            let (status, said) = try ServiceProcess.runToExit(ServiceProcess.product("logs-agent"), [
+                "--node", "n", "--pods-dir", scratch.file("pods"), "--data-dir", scratch.file("data"),
+                "--listen", "127.0.0.1:0", "--insecure-no-auth", "--ring-format", format,
+            ])
+            #expect(status == 64)
+            #expect(said.contains("Error: --ring-format: expected one of 1, 2, not \(format)"), "\(said)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.file("data")), "nothing was created")
+        }
+    }
 }
 
 /// Two descriptors per followed container: the open-file limit bounds a node's containers.
