@@ -211,8 +211,10 @@ import TestSupport
         let output = gw.scratch.file("follow.out")
         let follower = try Self.launch(gw, as: "demo", ["job", "worker-1", "-f", "-o", "json"], output: output)
         defer { follower.terminate() }
+        // Whole lines only: the follower may be writing the last one while it is read.
         func seen() throws -> [String] {
-            try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+            let text = try String(contentsOfFile: output, encoding: .utf8)
+            return try text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1)
                 .compactMap { try JSONDecoder().decode(LogItem.self, from: Data($0.utf8)).message }
         }
         for i in 1...20 { try log.write("line \(i)") }
