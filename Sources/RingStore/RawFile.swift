@@ -110,3 +110,27 @@ extension RawFile {
         }
     }
 }
+
+extension RawFile {
+    /// Makes `count` bytes at `offset` zeros for good: given back to the file system, or written
+    /// over where it cannot punch (a purged run's bytes must not stay readable either way).
+    func erase(at offset: UInt64, count: UInt64) throws {
+        guard count > 0 else { return }
+        if ring_punch_hole(descriptor, Int64(offset), Int64(count)) == 0 { return }
+        guard errno == EOPNOTSUPP else { throw RingStoreError.io(operation: "fallocate", path: path, errno: errno) }
+        let zeros = [UInt8](repeating: 0, count: Int(Swift.min(count, 1 << 20)))
+        var done: UInt64 = 0
+        while done < count {
+            let piece = Int(Swift.min(UInt64(zeros.count), count - done))
+            try zeros.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<piece]), at: offset + done) }
+            done += UInt64(piece)
+        }
+    }
+
+    /// The file's length (not what it occupies: files here are sparse).
+    func size() throws -> UInt64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw RingStoreError.io(operation: "fstat", path: path, errno: errno) }
+        return UInt64(info.st_size)
+    }
+}

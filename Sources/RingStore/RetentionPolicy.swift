@@ -5,12 +5,13 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var budgetBytes: UInt64
     /// The part of the budget one tool may hold (0...1).
     public var toolShare: Double
-    /// Finished runs kept per (tool, kind, name); a run's segments count as one run.
-    public var keepRuns: Int
+    /// At most this many finished runs per (tool, kind, name), a run's segments counting as one;
+    /// nil (the default) keeps as many as the bytes allow.
+    public var keepRuns: Int?
     /// Finished runs older than this are evicted; nil keeps them until space is needed.
     public var maxAge: Duration?
 
-    public init(budgetBytes: UInt64, toolShare: Double = 0.25, keepRuns: Int = 10, maxAge: Duration? = nil) {
+    public init(budgetBytes: UInt64, toolShare: Double = 0.25, keepRuns: Int? = nil, maxAge: Duration? = nil) {
         self.budgetBytes = budgetBytes
         self.toolShare = toolShare
         self.keepRuns = keepRuns
@@ -92,10 +93,12 @@ extension RetentionPolicy {
             while let index = runs.firstIndex(where: { !$0.live && $0.endedAt < cutoff }) { evict(index, .maxAge) }
         }
         // Newest first within each job: everything past the K-th finished run goes.
-        var seen: [String: Int] = [:]
-        for index in runs.indices.reversed() where !runs[index].live {
-            seen[runs[index].job, default: 0] += 1
-            if seen[runs[index].job]! > keepRuns { evict(index, .keepRuns) }
+        if let keepRuns {
+            var seen: [String: Int] = [:]
+            for index in runs.indices.reversed() where !runs[index].live {
+                seen[runs[index].job, default: 0] += 1
+                if seen[runs[index].job]! > keepRuns { evict(index, .keepRuns) }
+            }
         }
         let toolLimit = toolBudget
         for (tool, _) in perTool.sorted(by: { $0.key < $1.key }) {

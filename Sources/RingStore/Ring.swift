@@ -13,6 +13,8 @@ public final class Ring: Sendable {
     let writable: Bool
     /// Where the writer stores checkpoints; nil when opened read-only.
     let checkpointPage: CheckpointPage?
+    /// A folded ring's place in its job's history file; nil for a ring file.
+    let folded: FoldedPlace?
 
     struct Shared {
         var state: RingState
@@ -52,10 +54,11 @@ public final class Ring: Sendable {
     static let metadataSlot = DoubleSlot(offsets: RingFormat.metadataSlots, size: RingFormat.metadataSlotSize)
     static let checkpointSlot = DoubleSlot(offsets: RingFormat.checkpointSlots, size: RingFormat.checkpointSlotSize)
 
-    private init(file: RawFile, superblock: Superblock, state: RingState, metadata: RingMetadata,
-                 metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool) throws {
+    init(file: RawFile, superblock: Superblock, state: RingState, metadata: RingMetadata,
+         metadataGeneration: UInt64, checkpointGeneration: UInt64, writable: Bool, folded: FoldedPlace? = nil) throws {
         self.file = file
-        path = file.path
+        self.folded = folded
+        path = folded.map { "\(file.path)#\($0.offset)" } ?? file.path
         id = superblock.id
         self.superblock = superblock
         checksum = Checksum(seed: superblock.checksumSeed)
@@ -163,7 +166,7 @@ public final class Ring: Sendable {
             version: superblock.version, blockSize: superblock.blockSize,
             firstTimestamp: state.isEmpty ? nil : state.firstTimestamp,
             lastTimestamp: state.isEmpty ? nil : state.lastTimestamp,
-            diskBytes: try file.allocatedBytes(), createdAt: superblock.createdAt
+            diskBytes: try folded?.size ?? file.allocatedBytes(), createdAt: superblock.createdAt
         )
     }
 
@@ -268,11 +271,18 @@ public final class Ring: Sendable {
     }
 
     /// Removes the bytes for good: the file is emptied before it is unlinked, so that a reader
-    /// still holding it open cannot keep a purged secret alive.
-    func destroy() throws {
+    /// still holding it open cannot keep a purged secret alive; a folded ring's entry is erased
+    /// (synced first when `durable`). Returns whether a folded ring's history is now empty.
+    @discardableResult
+    func destroy(durable: Bool = true) throws -> Bool {
+        var historyEmpty = false
         let waiters = try writerLock.withLock { _ in
-            try file.truncate(to: 0)
-            unlink(path)
+            if let folded {
+                historyEmpty = try folded.history.erase(at: folded.offset, durable: durable)
+            } else {
+                try file.truncate(to: 0)
+                unlink(path)
+            }
             DecodedBlockCache.shared.forget(ring: id)
             return shared.withLock { shared -> [CheckedContinuation<Void, Never>] in
                 shared.deleted = true
@@ -281,6 +291,7 @@ public final class Ring: Sendable {
             }
         }
         waiters.forEach { $0.resume() }
+        return historyEmpty
     }
 
     public var isDeleted: Bool { shared.withLock { $0.deleted } }

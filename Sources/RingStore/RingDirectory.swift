@@ -25,31 +25,66 @@ public struct RingFilter: Sendable, Equatable {
     }
 }
 
-/// A data directory of ring files (`<uuid>.ring`), opened for writing by this process alone.
+/// A data directory of ring files (`<uuid>.ring`), and of the history files their finished runs
+/// fold into (`history/<uuid>.hist`), opened for writing by this process alone.
 public final class RingDirectory: Sendable {
     public let path: String
-    private let rings: Mutex<[RingID: Ring]>
+    /// Ring files and folded rings alike: a reader never needs to know which it has.
+    let rings: Mutex<[RingID: Ring]>
+    let histories: Mutex<[JobKey: HistoryFile]>
+    /// Held while folding and while deleting, so a purge never races a fold that copies the
+    /// ring it removes.
+    let maintenance = Mutex(())
     private let entries: RawFile
     /// A ring was created or deleted since the last `sync()`.
-    private let entriesChanged = Atomic(false)
+    let entriesChanged = Atomic(false)
     /// Files that could not be opened at start, moved aside as `*.ring~`, with the reason.
     public let quarantined: [String: String]
     /// The format of rings created here; rings opened keep their own (docs/ring-format.md).
     public let fileVersion: RingFileVersion
 
     static let suffix = ".ring"
+    var historyPath: String { path + "/history" }
 
-    /// Opens every ring in `path` (created if missing). A file that cannot be opened is moved
-    /// aside (like journald's `*.journal~`) and reported, never fatal.
+    /// Opens every history and ring in `path` (created if missing). A file that cannot be opened
+    /// is moved aside (like journald's `*.journal~`) and reported, never fatal. A ring file whose
+    /// run is in a history already was folded just before a crash: the history's copy is kept.
     public init(path: String, fileVersion: RingFileVersion = .newest) throws {
         self.path = path
         self.fileVersion = fileVersion
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: path + "/history", withIntermediateDirectories: true)
         entries = try RawFile(path: path, mode: .directory)
         var opened: [RingID: Ring] = [:]
         var quarantined: [String: String] = [:]
+        var histories: [JobKey: HistoryFile] = [:]
+        var problems: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: path + "/history").sorted()
+        where name.hasSuffix(HistoryFile.fileSuffix) {
+            let file = path + "/history/" + name
+            do {
+                let (history, folded, damage) = try HistoryFile.open(path: file)
+                problems += damage
+                guard !folded.isEmpty else {
+                    history.remove()
+                    continue
+                }
+                // Two histories of one job (a crash between creating one and first appending
+                // to it cannot make two, but a copied-in file could): the later one is used
+                // for new runs; both are read.
+                histories[history.job] = history
+                for entry in folded { opened[entry.superblock.id] = try Ring(folded: entry, in: history) }
+            } catch let error as RingStoreError {
+                if case .lockedByAnotherWriter = error { throw error }
+                quarantined[file] = error.description
+                rename(file, file + "~")
+            }
+        }
         for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(RingDirectory.suffix) {
             let file = path + "/" + name
+            if let id = RingID(name.dropLast(RingDirectory.suffix.count)), opened[id] != nil {
+                unlink(file)
+                continue
+            }
             do {
                 let ring = try Ring.open(path: file, writable: true)
                 opened[ring.id] = ring
@@ -60,8 +95,13 @@ public final class RingDirectory: Sendable {
             }
         }
         rings = Mutex(opened)
+        self.histories = Mutex(histories)
         self.quarantined = quarantined
+        self.problems = problems
     }
+
+    /// Damage found in history files at start, as text for the operator's log.
+    public let problems: [String]
 
     public func create(metadata: RingMetadata, prefixCapacity: UInt64, suffixCapacity: UInt64, now: Int64) throws -> Ring {
         let id = RingID.random()
@@ -78,13 +118,19 @@ public final class RingDirectory: Sendable {
         rings.withLock { Array($0.values) }.filter(filter.matches).sorted { $0.id < $1.id }
     }
 
-    /// Removes a ring and its bytes for good (a purge, or eviction).
-    public func delete(_ id: RingID) throws {
-        guard let ring = rings.withLock({ $0.removeValue(forKey: id) }) else {
-            throw RingStoreError.unknownRing(id.description)
+    /// Removes a ring and its bytes for good (a purge, or eviction). `durable` syncs a folded
+    /// ring's erasure before returning (a purge); eviction leaves it to `sync()`.
+    public func delete(_ id: RingID, durable: Bool = true) throws {
+        try maintenance.withLock { _ in
+            guard let ring = rings.withLock({ $0.removeValue(forKey: id) }) else {
+                throw RingStoreError.unknownRing(id.description)
+            }
+            if try ring.destroy(durable: durable), let history = ring.folded?.history {
+                histories.withLock { if $0[history.job] === history { $0[history.job] = nil } }
+                history.remove()
+            }
+            entriesChanged.store(true, ordering: .releasing)
         }
-        try ring.destroy()
-        entriesChanged.store(true, ordering: .releasing)
     }
 
     /// Removes every ring of a tool (the tool was deleted); returns the rings removed.
@@ -100,7 +146,7 @@ public final class RingDirectory: Sendable {
     public func enforce(_ policy: RetentionPolicy, now: Int64) throws -> [Eviction] {
         let evictions = policy.evictions(try rings().map { try $0.info() }, now: now)
         for eviction in evictions {
-            for id in eviction.rings { try delete(id) }
+            for id in eviction.rings { try delete(id, durable: false) }
         }
         return evictions
     }
@@ -136,6 +182,13 @@ public final class RingDirectory: Sendable {
         for ring in rings.withLock({ Array($0.values) }) {
             do {
                 if try ring.sync() { synced += 1 }
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        for history in histories.withLock({ Array($0.values) }) {
+            do {
+                try history.sync()
             } catch {
                 failure = failure ?? error
             }

@@ -65,11 +65,14 @@ struct Superblock: Equatable {
     var minorVersion: UInt16 = RingFormat.minorVersion
     /// Version 2: the open block is sealed before its records' payloads would exceed this (0 in version 1).
     var blockSize: UInt32 = 0
+    /// Where the regions start when not where a ring file has them: a folded ring's are inside
+    /// its history file's entry (docs/ring-format.md, "History files"). Never stored.
+    var regionsAt: UInt64?
 
     /// Version 2: each staging half's size, the largest record frame, and a block's decoded-size cap.
     var stagingCapacity: UInt64 { 4 * UInt64(blockSize) }
     var stagingStart: UInt64 { RingFormat.dataOffset }
-    var prefixStart: UInt64 { RingFormat.dataOffset + 2 * stagingCapacity }
+    var prefixStart: UInt64 { regionsAt ?? RingFormat.dataOffset + 2 * stagingCapacity }
     var suffixStart: UInt64 { prefixStart + prefixCapacity }
     var hasBlocks: Bool { version >= .two }
 

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Which finished rings fold into their jobs' history files (docs/ring-format.md, "History files").
+public struct FoldPolicy: Sendable, Equatable {
+    /// How long a ring has been finished before it folds: what the agent learns late about a
+    /// run (its exit code) lands in the ring file first.
+    public var after: Duration
+    /// Rings with more bytes of frames than this keep their ring files: their header is a small
+    /// part of them, and copying megabytes buys nothing.
+    public var maxBytes: UInt64
+    /// Rings folded in one go, at most: a purge waits for the fold in progress.
+    public var batch: Int
+
+    public init(after: Duration = .seconds(60), maxBytes: UInt64 = 256 * 1024, batch: Int = 500) {
+        self.after = after
+        self.maxBytes = maxBytes
+        self.batch = batch
+    }
+
+    /// Job runs fold; custom sources and activity are never finished runs of a job.
+    static let kinds: Set<RingKind> = [.continuous, .scheduled, .oneoff, .webservice, .build]
+
+    func isDue(_ metadata: RingMetadata, lastTimestamp: Int64?, createdAt: Int64, now: Int64) -> Bool {
+        let ended = metadata.finishedAt ?? lastTimestamp ?? createdAt
+        let (seconds, attoseconds) = after.components
+        return FoldPolicy.kinds.contains(metadata.kind) && ended <= now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
+    }
+}
+
+extension RingDirectory {
+    /// Folds finished rings that `policy` says are due into their jobs' history files, at most
+    /// `policy.batch`; returns the ids folded (each keeps its id: it is listed and read as before).
+    /// Blocking file I/O and two syncs per job: the agent calls it on a thread of its own. Every
+    /// job is tried; the first failure is thrown after.
+    @discardableResult
+    public func fold(_ policy: FoldPolicy, now: Int64) throws -> [RingID] {
+        try maintenance.withLock { _ in
+            let due = rings(matching: RingFilter(finished: true)).filter { ring in
+                ring.folded == nil && {
+                    let info = try? ring.info()
+                    return info.map { policy.isDue($0.metadata, lastTimestamp: $0.lastTimestamp, createdAt: $0.createdAt, now: now) } ?? false
+                }()
+            }
+            var folded: [RingID] = []
+            var failure: (any Error)?
+            for (job, group) in Dictionary(grouping: due.prefix(policy.batch), by: { JobKey($0.metadata) }) {
+                do {
+                    folded += try fold(group, into: job, policy: policy, now: now)
+                } catch {
+                    failure = failure ?? error
+                }
+            }
+            if let failure { throw failure }
+            return folded
+        }
+    }
+
+    /// Appends the rings to the job's history, serves them from it, then removes their files.
+    private func fold(_ group: [Ring], into job: JobKey, policy: FoldPolicy, now: Int64) throws -> [RingID] {
+        // In the order the runs ended: retention evicts oldest first, so the history's front
+        // moves and its pages go back, rather than holes punched here and there.
+        let ordered = group.map { ring in (ring, (try? ring.info()).map { $0.metadata.finishedAt ?? $0.lastTimestamp ?? $0.createdAt } ?? 0) }
+            .sorted { ($0.1, $0.0.metadata.run) < ($1.1, $1.0.metadata.run) }.map(\.0)
+        let images = try ordered.compactMap { try $0.foldImage(maxBytes: policy.maxBytes) }
+        guard !images.isEmpty else { return [] }
+        let history = try histories.withLock { $0[job] } ?? {
+            let created = try HistoryFile.create(in: historyPath, job: job, now: now)
+            histories.withLock { $0[job] = created }
+            return created
+        }()
+        let entries = try history.append(images)
+        for entry in entries {
+            let ring = try Ring(folded: entry, in: history)
+            // A reader that took the ring file's object keeps reading it: its descriptor outlives the unlink.
+            if let replaced = rings.withLock({ $0.updateValue(ring, forKey: ring.id) }) { unlink(replaced.path) }
+        }
+        entriesChanged.store(true, ordering: .releasing)
+        return entries.map(\.superblock.id)
+    }
+}

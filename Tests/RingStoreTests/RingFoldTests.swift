@@ -1,0 +1,220 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import RingStore
+
+/// Finished runs folded into their job's history file (docs/ring-format.md, "History files"):
+/// read as they were, by the same cursors, across reopening, purged for good, evicted oldest first.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RingFoldTests {
+    static let now: Int64 = 1_000_000_000_000
+    let fold = FoldPolicy(after: .zero)
+
+    func metadata(tool: String = "demo", name: String = "tick", run: String, exitCode: Int32? = 0) -> RingMetadata {
+        var metadata = RingMetadata(tool: tool, kind: .scheduled, name: name, run: run, finishedAt: Self.now - 1)
+        metadata.exitCode = exitCode
+        return metadata
+    }
+
+    /// A finished run of `lines` varied lines (an access log's shape: numbers and paths change).
+    @discardableResult
+    func finishedRun(_ store: RingDirectory, tool: String = "demo", name: String = "tick", run: String, lines: Int = 20,
+                     prefix: UInt64 = 4096, suffix: UInt64 = 65536, text: (Int) -> String = { i in
+                         "2026-12-06 10:\(i % 60):\(i * 7 % 60) GET /api/v1/items/\(i * 7919 % 10007) 200 \(i * 31 % 997)ms user=u\(i * 13 % 101)"
+                     }) throws -> Ring {
+        let ring = try store.create(metadata: metadata(tool: tool, name: name, run: run), prefixCapacity: prefix,
+                                    suffixCapacity: suffix, now: 1)
+        try ring.append((0..<lines).map { .line(timestamp: Int64($0) * 1_000_000, stream: $0 % 5 == 0 ? .stderr : .stdout,
+                                                flags: [], payload: Array(text($0).utf8)) })
+        try ring.finish()
+        return ring
+    }
+
+    func readAll(_ ring: Ring, _ request: ReadRequest = ReadRequest()) throws -> [ReadItem] { try ring.read(request).items }
+
+    func diskBytes(_ directory: String) throws -> UInt64 {
+        var total: UInt64 = 0
+        for path in try FileManager.default.subpathsOfDirectory(atPath: directory) {
+            var info = stat()
+            guard stat(directory + "/" + path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            total += UInt64(info.st_blocks) * 512
+        }
+        return total
+    }
+
+    @Test func aFoldedRunReadsAsItDidWithItsGapCursorsAndTimes() throws {
+        let directory = Scratch("ringstore-fold")
+        let requests = [ReadRequest(), ReadRequest(start: .seq(2900), maxItems: 7), ReadRequest(start: .last(5)),
+                        ReadRequest(start: .time(2_950_000_000)), ReadRequest(start: .last(3), streams: [.stderr]),
+                        ReadRequest(start: .beginning, maxItems: 4)]
+        let (ring, before) = try {
+            let store = try RingDirectory(path: directory.path)
+            // Enough lines to roll the suffix over: the folded run keeps its prefix, gap and suffix.
+            let ring = try finishedRun(store, run: "big", lines: 3000, prefix: 4096, suffix: 16384)
+            let before = try requests.map { try readAll(ring, $0) }
+            #expect(before[0].contains { if case let .gap(gap) = $0 { gap.reason == .rolledOver } else { false } })
+
+            let folded = try store.fold(fold, now: Self.now)
+            #expect(folded == [ring.id])
+            #expect(!FileManager.default.fileExists(atPath: ring.path))
+            let served = try #require(store.ring(ring.id))
+            #expect(served.folded != nil)
+            #expect(try requests.map { try readAll(served, $0) } == before)
+            #expect(served.metadata == ring.metadata)
+            #expect(try store.fold(fold, now: Self.now).isEmpty, "folding again finds nothing to do")
+            // A reader that held the ring file's object before the fold reads it still.
+            #expect(try requests.map { try readAll(ring, $0) } == before)
+            return (ring, before)
+        }()
+
+        let reopened = try RingDirectory(path: directory.path)
+        let again = try #require(reopened.ring(ring.id))
+        #expect(try requests.map { try readAll(again, $0) } == before)
+        #expect(try again.info().counters == (try ring.info()).counters)
+    }
+
+    @Test func smallRunsCostAboutTheirCompressedBytes() throws {
+        let directory = Scratch("ringstore-fold")
+        let store = try RingDirectory(path: directory.path)
+        for run in 0..<200 { try finishedRun(store, run: "tick-\(run)") }
+        let unfolded = try diskBytes(directory.path)
+        #expect(try store.fold(fold, now: Self.now).count == 200)
+        let folded = try diskBytes(directory.path)
+        // 20 lines of about 70 bytes: 1.4 KB of text. Two ring files per KiB of history before.
+        #expect(folded / 200 <= 2048, "\(folded / 200) bytes a run folded, \(unfolded / 200) as ring files")
+        #expect(folded * 5 < unfolded)
+        #expect(store.rings().count == 200)
+    }
+
+    @Test func aPurgedFoldedRunLeavesNoByteOfItBehind() throws {
+        let directory = Scratch("ringstore-fold")
+        try {
+            let store = try RingDirectory(path: directory.path)
+            try finishedRun(store, run: "before")
+            let leaky = try finishedRun(store, run: "leaky", text: { $0 == 7 ? "password=hunter2" : "line \($0)" })
+            try finishedRun(store, run: "after")
+            // The run's blocks as they are stored (compressed): what must not stay on disk.
+            let stored = Data(try #require(try leaky.foldImage(maxBytes: .max)).prefix)
+            try store.fold(fold, now: Self.now)
+            let history = try #require(try FileManager.default.contentsOfDirectory(atPath: directory.file("history")).first)
+            let holds = { try Data(contentsOf: URL(fileURLWithPath: directory.file("history/\(history)"))).range(of: stored) != nil }
+            #expect(try holds(), "the folded run's blocks are in the history, byte for byte")
+
+            try store.delete(leaky.id)
+            #expect(try !holds())
+            #expect(store.ring(leaky.id) == nil)
+            #expect(Set(store.rings().map(\.metadata.run)) == ["before", "after"])
+        }()
+        let reopened = try RingDirectory(path: directory.path)
+        #expect(Set(reopened.rings().map(\.metadata.run)) == ["before", "after"])
+        for ring in reopened.rings() { #expect(try ring.read(ReadRequest()).records.count == 20) }
+    }
+
+    @Test func aCrashAtAnyStepOfAFoldShowsEachRunOnce() throws {
+        let directory = Scratch("ringstore-fold")
+        let saved = Scratch("ringstore-fold-saved")
+        var expected: [RingID: [ReadItem]] = [:]
+        try {
+            let store = try RingDirectory(path: directory.path)
+            let first = try finishedRun(store, run: "first")
+            try store.fold(fold, now: Self.now)
+            expected[first.id] = try readAll(store.ring(first.id)!)
+            let second = try finishedRun(store, run: "second")
+            expected[second.id] = try readAll(second)
+            // What the disk held before the second fold: its ring file, and the history's header
+            // and checkpoint pages (which a crash before the commit leaves as they were).
+            try FileManager.default.copyItem(atPath: second.path, toPath: saved.file("second.ring"))
+            let history = try FileManager.default.contentsOfDirectory(atPath: directory.file("history"))[0]
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: directory.file("history/\(history)")))
+            try Data(handle.read(upToCount: 8192)!).write(to: URL(fileURLWithPath: saved.file("pages")))
+            try store.fold(fold, now: Self.now)
+            #expect(!FileManager.default.fileExists(atPath: second.path))
+        }()
+        let history = directory.file("history/" + (try FileManager.default.contentsOfDirectory(atPath: directory.file("history"))[0]))
+
+        // Committed, but the ring file not yet removed: the history's copy is the one served.
+        func restoreRingFile() throws -> String {
+            let id = try Ring.open(path: saved.file("second.ring"), writable: false).id
+            let path = directory.file("\(id).ring")
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: saved.file("second.ring"), toPath: path)
+            return path
+        }
+        let secondPath = try restoreRingFile()
+        try {
+            let store = try RingDirectory(path: directory.path)
+            #expect(store.rings().count == 2)
+            #expect(!FileManager.default.fileExists(atPath: secondPath), "the ring file of a folded run is removed on open")
+            for (id, items) in expected { #expect(try readAll(store.ring(id)!) == items) }
+        }()
+
+        // Appended but not committed (the old checkpoint): the ring file is what holds the run.
+        _ = try restoreRingFile()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: history))
+        try handle.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: saved.file("pages"))))
+        try handle.close()
+        try {
+            let store = try RingDirectory(path: directory.path)
+            #expect(store.rings().count == 2)
+            #expect(FileManager.default.fileExists(atPath: secondPath))
+            for (id, items) in expected { #expect(try readAll(store.ring(id)!) == items) }
+            // And it folds again, once.
+            #expect(try store.fold(fold, now: Self.now).count == 1)
+            for (id, items) in expected { #expect(try readAll(store.ring(id)!) == items) }
+        }()
+        let store = try RingDirectory(path: directory.path)
+        #expect(store.rings().count == 2)
+        #expect(store.rings().allSatisfy { $0.folded != nil })
+    }
+
+    @Test func retentionEvictsFoldedRunsOldestFirstAndGivesTheSpaceBack() throws {
+        let directory = Scratch("ringstore-fold")
+        try {
+            let store = try RingDirectory(path: directory.path)
+            for run in 0..<60 {
+                let ring = try store.create(metadata: RingMetadata(tool: "demo", kind: .scheduled, name: "tick", run: String(format: "tick-%03d", run),
+                                                                   finishedAt: Int64(run) * 1_000),
+                                            prefixCapacity: 4096, suffixCapacity: 65536, now: 1)
+                try ring.append((0..<40).map { _ in .line(timestamp: Int64(run) * 1_000, stream: .stdout, flags: [], payload: Array(UUID().uuidString.utf8)) })
+                try ring.finish()
+            }
+            try store.fold(fold, now: Self.now)
+            let perRun = try store.rings()[0].info().diskBytes
+            let before = try diskBytes(directory.path)
+            // No cap on runs by default: only bytes decide. A budget for about 20 runs keeps the newest 20.
+            let evicted = try store.enforce(RetentionPolicy(budgetBytes: perRun * 20 + perRun / 2, toolShare: 1), now: Self.now)
+            #expect(evicted.map(\.run) == (0..<40).map { String(format: "tick-%03d", $0) })
+            // One tool, whose share is the whole budget: its share's rule is the one that evicts.
+            #expect(evicted.allSatisfy { $0.reason == .toolShare })
+            #expect(Set(store.rings().map(\.metadata.run)) == Set((40..<60).map { String(format: "tick-%03d", $0) }))
+            try store.sync()
+            #expect(try diskBytes(directory.path) < before / 2, "the front of the history is given back")
+        }()
+        let reopened = try RingDirectory(path: directory.path)
+        #expect(reopened.rings().count == 20)
+        for ring in reopened.rings() { #expect(try ring.read(ReadRequest()).records.count == 40) }
+
+        // The last runs go, and with them the history file.
+        try reopened.enforce(RetentionPolicy(budgetBytes: 0, toolShare: 1), now: Self.now)
+        #expect(reopened.rings().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("history")).isEmpty)
+    }
+
+    @Test func liveRingsBigRunsAndCustomSourcesKeepTheirRingFiles() throws {
+        let directory = Scratch("ringstore-fold")
+        let store = try RingDirectory(path: directory.path)
+        let live = try store.create(metadata: metadata(run: "live"), prefixCapacity: 4096, suffixCapacity: 65536, now: 1)
+        try live.append([line(1)])
+        let big = try finishedRun(store, run: "big", lines: 20, text: { _ in UUID().uuidString + UUID().uuidString })
+        let custom = try store.create(metadata: RingMetadata(tool: "demo", kind: .custom, name: "deploys", run: "deploys"),
+                                      prefixCapacity: 4096, suffixCapacity: 65536, now: 1)
+        try custom.finish()
+        #expect(try store.fold(FoldPolicy(after: .zero, maxBytes: 512), now: Self.now).isEmpty)
+        for ring in [live, big, custom] {
+            #expect(store.ring(ring.id)?.folded == nil)
+            #expect(FileManager.default.fileExists(atPath: ring.path))
+        }
+        // Not yet finished for `after`: waits.
+        #expect(try store.fold(FoldPolicy(after: .seconds(60)), now: Self.now).isEmpty)
+        #expect(try store.fold(fold, now: Self.now) == [big.id])
+    }
+}
