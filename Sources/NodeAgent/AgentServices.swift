@@ -50,6 +50,33 @@ struct RetentionService: Service {
     }
 }
 
+/// Folds finished small runs into their jobs' history files (docs/ring-format.md, "History
+/// files") every `interval`, on a thread of its own: copying and syncing are blocking I/O, and
+/// must not hold a thread that serves requests. A run keeps its id, so the inventory only
+/// tells the gateway that its size on disk changed.
+struct FoldService: Service {
+    let store: RingDirectory
+    let inventory: Inventory
+    let policy: FoldPolicy
+    var interval: Duration = .seconds(15)
+    let logger: Logger
+
+    func run() async throws {
+        repeat {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await onThreadOfItsOwn { [store, inventory, policy, logger] in
+                do {
+                    let folded = try store.fold(policy, now: NanoTime.now())
+                    folded.forEach(inventory.touch)
+                    if !folded.isEmpty { logger.debug("folded finished runs", metadata: ["runs": "\(folded.count)"]) }
+                } catch {
+                    logger.error("folding finished runs failed", metadata: ["error": "\(error)"])
+                }
+            }
+        } while !Task.isShuttingDownGracefully
+    }
+}
+
 /// Forces what ingest wrote to disk every `interval`, and once more when the agent stops. An
 /// `fdatasync` can block for tens of milliseconds; made on the ingest thread, it held up every
 /// container's lines behind it (docs/reliability.md). First it seals the open blocks of rings

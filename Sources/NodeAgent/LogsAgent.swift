@@ -32,6 +32,9 @@ public struct AgentConfiguration: Sendable {
     /// The ring file format of new rings: 2 (compressed blocks) unless a fleet that may roll
     /// back to a release reading only version 1 asks for 1 (docs/ring-format.md).
     public var ringFileVersion: RingFileVersion
+    /// Which finished runs fold into their job's history file; nil keeps every run in its ring
+    /// file (what a fleet that may roll back to a release without history files sets).
+    public var fold: FoldPolicy?
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
                 podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, journal: JournalConfiguration? = nil,
@@ -39,8 +42,9 @@ public struct AgentConfiguration: Sendable {
                 retention: RetentionPolicy, limits: IngestLimits,
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
                 retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5),
-                ringFileVersion: RingFileVersion = .newest) {
+                ringFileVersion: RingFileVersion = .newest, fold: FoldPolicy? = FoldPolicy()) {
         self.ringFileVersion = ringFileVersion
+        self.fold = fold
         self.node = node
         self.podsDirectory = podsDirectory
         self.dataDirectory = dataDirectory
@@ -71,31 +75,34 @@ public enum LogsAgent {
                                         onReady: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
         let store = try RingDirectory(path: configuration.dataDirectory, fileVersion: configuration.ringFileVersion)
         for (path, reason) in store.quarantined { logger.warning("moved aside a ring file", metadata: ["path": "\(path)", "reason": "\(reason)"]) }
+        for problem in store.problems { logger.warning("damage in a history file", metadata: ["problem": "\(problem)"]) }
         let inventory = Inventory(instance: UUID().uuidString.lowercased())
         let health = AgentHealth()
         let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
+        let purged = PurgedContainers(dataDirectory: configuration.dataDirectory)
         let watcher = try configuration.kubeAPI.map { try KubePodWatcher(configuration: $0, node: configuration.node, logger: logger) }
         let ingestor = try Ingestor(
             configuration: IngestConfiguration(podsDirectory: configuration.podsDirectory, node: configuration.node,
                                                capacities: configuration.capacities, limits: configuration.limits,
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
-            store: store, toolRings: toolRings, inventory: inventory, health: health, podSource: watcher, logger: logger)
+            store: store, toolRings: toolRings, inventory: inventory, health: health, purged: purged, podSource: watcher, logger: logger)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
-                           ingestor: ingestor, health: health, registry: registry, metrics: AgentMetrics(),
+                           ingestor: ingestor, purgedContainers: purged, health: health, registry: registry, metrics: AgentMetrics(),
                            token: configuration.token,
                            heartbeat: configuration.heartbeat, retention: configuration.retention)
         let journal = try configuration.journal.map {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)
         }
-        let sync = configuration.syncInterval.map { SyncService(store: store, interval: $0, logger: logger) }
-        let services: [any Service] = (sync.map { [$0] } ?? []) + (watcher.map { [$0] } ?? [])
-            + (journal.map { [IngestService(ingest: $0)] } ?? []) + [
-                IngestService(ingest: ingestor),
-                RetentionService(store: store, inventory: inventory, policy: configuration.retention,
-                                 interval: configuration.retentionInterval, logger: logger),
-                SystemdService(notifier: SystemdNotifier()),
-            ]
+        var services: [any Service] = []
+        if let interval = configuration.syncInterval { services.append(SyncService(store: store, interval: interval, logger: logger)) }
+        if let policy = configuration.fold { services.append(FoldService(store: store, inventory: inventory, policy: policy, logger: logger)) }
+        if let watcher { services.append(watcher) }
+        if let journal { services.append(IngestService(ingest: journal)) }
+        services.append(IngestService(ingest: ingestor))
+        services.append(RetentionService(store: store, inventory: inventory, policy: configuration.retention,
+                                         interval: configuration.retentionInterval, logger: logger))
+        services.append(SystemdService(notifier: SystemdNotifier()))
         return Application(router: api.router(),
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-agent"),
                            services: services,

@@ -53,8 +53,12 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var budgetBytes = env("BUDGET_BYTES") ?? "20GiB"
     @Option(help: "Part of the budget one tool may hold, 0 to 1 (LOGS_AGENT_TOOL_SHARE).")
     var toolShare = Double(env("TOOL_SHARE") ?? "") ?? 0.2
-    @Option(help: "Finished runs kept per job (LOGS_AGENT_KEEP_RUNS).")
-    var keepRuns = Int(env("KEEP_RUNS") ?? "") ?? 10
+    @Option(help: "At most this many finished runs per job (LOGS_AGENT_KEEP_RUNS; default: as many as the budget holds).")
+    var keepRuns: Int?
+    @Option(help: "Fold finished small runs into their job's history file, true or false (LOGS_AGENT_FOLD_RUNS).")
+    var foldRuns = env("FOLD_RUNS") ?? "true"
+    @Option(help: "How long a run has been finished before it folds (LOGS_AGENT_FOLD_AFTER).")
+    var foldAfter = env("FOLD_AFTER") ?? "1m"
     @Option(help: "Evict finished runs older than this, e.g. 14d (LOGS_AGENT_MAX_AGE; default: none).")
     var maxAge: String?
     @Option(help: "Ingest rate per container, bytes a second (LOGS_AGENT_RATE_BYTES).")
@@ -76,6 +80,13 @@ struct LogsAgentCommand: AsyncParsableCommand {
         let tokenFile = tokenFile ?? Self.env("TOKEN_FILE"), podsJson = podsJson ?? Self.env("PODS_JSON")
         let kubeApi = kubeApi ?? Self.env("KUBE_API"), journalDir = journalDir ?? Self.env("JOURNAL_DIR")
         let journalToolPattern = journalToolPattern ?? Self.env("JOURNAL_TOOL_PATTERN"), maxAge = maxAge ?? Self.env("MAX_AGE")
+        let keepRuns = try (keepRuns.map(String.init) ?? Self.env("KEEP_RUNS")).map { text in
+            guard let count = Int(text), count >= 1 else { throw ValidationError("--keep-runs: expected a count of runs of at least 1, not \(text)") }
+            return count
+        }
+        guard let fold = ["true": true, "false": false][foldRuns] else {
+            throw ValidationError("--fold-runs: expected true or false, not \(foldRuns)")
+        }
         var logger = Logger(label: "logs-agent")
         logger[metadataKey: "node"] = "\(node)"
         let (host, port) = try Self.address(listen)
@@ -107,7 +118,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
                                  rateBytesPerSecond: try Self.size(rateBytes, "--rate-bytes"),
                                  burstBytes: try Self.size(burstBytes, "--burst-bytes")),
             heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"),
-            ringFileVersion: try Self.ringFileVersion(ringFormat))
+            ringFileVersion: try Self.ringFileVersion(ringFormat), fold: fold ? FoldPolicy(after: try Self.duration(foldAfter, "--fold-after")) : nil)
         let fileLimit = OpenFileLimit.raise()
         logger.info("open-file limit raised", metadata: ["limit": "\(fileLimit)", "containers": "\(fileLimit / 2)"])
         let registry = PrometheusCollectorRegistry()

@@ -1,0 +1,77 @@
+import AgentWire
+import Foundation
+import LogModel
+import TestSupport
+import Testing
+
+/// A real agent folds a scheduled job's finished runs into the job's history file: every run is
+/// still listed with its exit code and read line for line, after a SIGKILL too, and a purge of a
+/// folded run leaves none of its bytes in the data directory.
+@Suite(.timeLimit(.minutes(3))) struct AgentFoldTests {
+    static let runs = 30
+
+    func podEntry(_ pod: String, uid: String, run: Int) -> String {
+        let exit = run == 7 ? (1, "Error") : (0, "Completed")
+        return """
+        {"metadata": {"name": "\(pod)", "namespace": "tool-demo", "uid": "\(uid)",
+                      "labels": {"app.kubernetes.io/component": "cronjobs", "app.kubernetes.io/name": "tick"},
+                      "ownerReferences": [{"kind": "Job", "name": "tick-\(29_000_000 + run)"}]},
+         "spec": {"nodeName": "node-1", "containers": [{"name": "job", "image": "tool-demo/tool-demo:latest"}]},
+         "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated":
+                    {"exitCode": \(exit.0), "reason": "\(exit.1)", "startedAt": "2026-11-22T10:00:00Z", "finishedAt": "2026-11-22T10:00:05Z"}}}]}}
+        """
+    }
+
+    func lines(of run: Int) -> [String] {
+        (0..<20).map { "run \(run) line \($0): GET /api/items/\(($0 * 7919 + run * 31) % 10007) 200 \(($0 * 37 + run) % 997)ms" }
+    }
+
+    func ringFiles(_ agent: AgentHarness) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: agent.data).filter { $0.hasSuffix(".ring") }
+    }
+
+    @Test func finishedRunsFoldAndStayListedReadableAndPurgeable() async throws {
+        let agent = try AgentHarness(["--fold-after", "1s"])
+        var entries: [String] = []
+        for run in 0..<Self.runs {
+            let pod = "tick-\(29_000_000 + run)-x7k2p"
+            let log = try agent.writer(pod: pod)
+            for line in lines(of: run) { try log.write(line) }
+            entries.append(podEntry(pod, uid: log.uid, run: run))
+        }
+        try "{\"kind\": \"PodList\", \"items\": [\(entries.joined(separator: ","))]}".replace(file: agent.podsJSON)
+        let scheduled = "?kind=scheduled"
+        try await waitUntil("every run finished and folded") {
+            let rings = try await agent.inventory(scheduled).rings
+            let unfolded = try ringFiles(agent).count - 1  // the activity's ring is never folded
+            return rings.count == Self.runs && rings.allSatisfy { $0.state == .finished } && unfolded == 0
+        }
+        #expect(FileManager.default.fileExists(atPath: agent.data + "/history"))
+
+        func check() async throws {
+            let rings = try await agent.inventory(scheduled).rings
+            #expect(rings.count == Self.runs)
+            #expect(Set(rings.map(\.run)) == Set((0..<Self.runs).map { "tick-\(29_000_000 + $0)" }))
+            let failed = try #require(rings.first { $0.run == "tick-29000007" })
+            #expect(failed.exitCode == 1)
+            #expect(failed.reason == "Error")
+            #expect(try await agent.messages(failed) == lines(of: 7))
+            #expect(try await agent.messages(failed, "?lines=3") == Array(lines(of: 7).suffix(3)))
+            #expect(rings.filter { $0.exitCode == 0 }.count == Self.runs - 1)
+        }
+        try await check()
+        try agent.restart()
+        try await check()
+
+        // A purge of a folded run: gone from listings and reads, after a restart too (the bytes
+        // themselves: RingFoldTests, where they are stored raw and can be looked for).
+        let doomed = try #require(try await agent.inventory(scheduled).rings.first { $0.run == "tick-29000003" })
+        let purge = try await TestHTTP.request(agent.base + AgentRoutes.ring(doomed.id), method: .DELETE, headers: agent.auth)
+        #expect(purge.status == 200)
+        #expect(try await agent.get(AgentRoutes.ringLogs(doomed.id)).status == 404)
+        try agent.restart()
+        let left = try await agent.inventory(scheduled).rings
+        #expect(left.count == Self.runs - 1)
+        #expect(!left.contains { $0.id == doomed.id })
+    }
+}
