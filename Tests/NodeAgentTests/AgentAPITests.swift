@@ -65,6 +65,13 @@ import TestSupport
         let tool = try await TestHTTP.request(agent.base + AgentRoutes.tool("demo"), method: .DELETE, headers: agent.auth)
         #expect(tool.status == 200)
         #expect(try await agent.inventory("?tool=demo").rings.isEmpty)
+        // The kubelet still has the purged run's log file: a restarted agent must not read it in
+        // again. A pod written after the restart shows the agent has scanned them all.
+        try agent.restart()
+        try await agent.writer(pod: "later").write("after the restart")
+        let later = try await agent.ring(pod: "later")
+        try await waitUntil("the later line") { try await agent.items(later).count == 1 }
+        #expect(try await agent.inventory().rings.allSatisfy { $0.pod != "leaky" })
     }
 
     /// The activity timeline says when things happened (a run's start and end as the kubelet

@@ -14,6 +14,7 @@ struct AgentAPI: Sendable {
     let inventory: Inventory
     let toolRings: ToolRings
     let ingestor: Ingestor
+    let purgedContainers: PurgedContainers
     let health: AgentHealth
     let registry: PrometheusCollectorRegistry
     let metrics: AgentMetrics
@@ -53,6 +54,7 @@ struct AgentAPI: Sendable {
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
         api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
             let tool = try name(context, "tool")
+            for ring in store.rings(matching: RingFilter(tool: tool)) { try remember(ring) }
             let purged = try store.purge(tool: tool)
             for id in purged { inventory.remove(id) }
             return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged \(purged.count) rings of \(tool)"]), rings: purged.count))
@@ -105,8 +107,14 @@ struct AgentAPI: Sendable {
                                                 full: delta.changed == nil, rings: rows, removed: delta.removed.map(\.description)))
     }
 
+    /// Records a ring's container as purged, before the ring goes (`PurgedContainers`).
+    private func remember(_ ring: Ring) throws {
+        if let key = ring.metadata.extra["containerKey"] { try purgedContainers.add(key) }
+    }
+
     private func purge(_ ring: Ring) throws -> Response {
         let metadata = ring.metadata
+        try remember(ring)
         try store.delete(ring.id)
         inventory.remove(ring.id)
         if metadata.kind != .activity {

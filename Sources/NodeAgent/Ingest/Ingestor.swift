@@ -63,6 +63,8 @@ final class Ingestor: @unchecked Sendable {
     private var dirty: Set<ContainerKey> = []
     /// Container runs whose ring is finished: never followed again.
     private var finished: Set<ContainerKey> = []
+    /// Container runs purged: never read in again, whatever their log files still hold.
+    private let purged: PurgedContainers
     /// Every container run's ring, by its key: filled from the data directory at the first scan
     /// (a restarted agent resumes them), then as rings are created. A search of all rings per
     /// new container made discovery quadratic: minutes for 10,000 containers.
@@ -79,8 +81,9 @@ final class Ingestor: @unchecked Sendable {
     static let activitySettle: Int64 = 250_000_000
 
     init(configuration: IngestConfiguration, store: RingDirectory, toolRings: ToolRings, inventory: Inventory,
-         health: AgentHealth, podSource: (any PodSource)? = nil, logger: Logger) throws {
+         health: AgentHealth, purged: PurgedContainers, podSource: (any PodSource)? = nil, logger: Logger) throws {
         self.configuration = configuration
+        self.purged = purged
         self.health = health
         self.store = store
         self.toolRings = toolRings
@@ -216,6 +219,11 @@ final class Ingestor: @unchecked Sendable {
                 }
             }
         }
+        do {
+            try purged.forget(podsOtherThan: present)
+        } catch {
+            logger.error("cannot update the purged containers' file", metadata: ["error": "\(error)"])
+        }
         for (uid, pod) in podDirectories where !present.contains(uid) {
             podDirectories[uid] = nil
             if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
@@ -235,6 +243,10 @@ final class Ingestor: @unchecked Sendable {
             ringsByContainer = store.rings().reduce(into: [:]) { rings, ring in
                 if let key = ring.metadata.extra["containerKey"] { rings[key] = ring }
             }
+        }
+        if purged.contains(key) {
+            finished.insert(key)
+            return
         }
         if let ring = ringsByContainer?[key.description], !ring.isDeleted {
             guard !ring.isFinished else {

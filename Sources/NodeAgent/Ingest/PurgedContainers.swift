@@ -1,0 +1,51 @@
+import Foundation
+import Synchronization
+
+/// Container runs purged on this node, kept beside the rings (`purged-containers`, one
+/// container key a line). The kubelet keeps a finished pod's log files until the pod is
+/// deleted: an agent restarted in between finds no ring for such a run and would read the
+/// purged lines back in from them. A key is forgotten once its pod's directory is gone.
+final class PurgedContainers: Sendable {
+    let path: String
+    private let keys: Mutex<Set<String>>
+
+    init(dataDirectory: String) {
+        path = dataDirectory + "/purged-containers"
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        keys = Mutex(Set(text.split(separator: "\n").map(String.init)))
+    }
+
+    func contains(_ key: ContainerKey) -> Bool { keys.withLock { $0.contains(key.description) } }
+
+    /// Records `key` for good before its ring is deleted: written and synced, so that neither a
+    /// crash nor power loss after the purge answers brings the run back.
+    func add(_ key: String) throws {
+        try keys.withLock { keys in
+            guard keys.insert(key).inserted else { return }
+            try write(keys)
+        }
+    }
+
+    /// Forgets the keys of pods whose directories are gone (`present`: the pod uids there now).
+    func forget(podsOtherThan present: Set<String>) throws {
+        try keys.withLock { keys in
+            let kept = keys.filter { present.contains(String($0.prefix { $0 != "/" })) }
+            guard kept.count < keys.count else { return }
+            keys = kept
+            try write(keys)
+        }
+    }
+
+    /// Replaces the file whole (a temporary file, synced, renamed over it).
+    private func write(_ keys: Set<String>) throws {
+        let temporary = path + ".tmp"
+        let data = Data(keys.sorted().map { $0 + "\n" }.joined().utf8)
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw AgentError.system("create \(temporary)", errno)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary, path) == 0 else { throw AgentError.system("rename \(temporary)", errno) }
+    }
+}
