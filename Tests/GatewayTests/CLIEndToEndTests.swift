@@ -112,6 +112,14 @@ import TestSupport
         #expect(list.output.contains("worker-1"))
         let runs = try Self.cli(gw, as: "demo", ["runs", "worker-1", "-o", "json"])
         #expect(runs.output.contains("\"run\" : \"worker-1\""))
+        #expect(runs.output.contains("\"total\" : 1"))
+        let table = try Self.cli(gw, as: "demo", ["runs", "worker-1"])
+        #expect(table.output.hasPrefix("RUN"))
+        #expect(table.errors == "1 run kept\n", "\(table.errors)")
+        #expect(try Self.cli(gw, as: "demo", ["runs", "worker-1", "--failed"]).errors.hasPrefix("0 failed runs kept"))
+        let badCursor = try Self.cli(gw, as: "demo", ["runs", "worker-1", "--before", "nonsense"])
+        #expect(badCursor.status == 64, "a parameter the server refused")
+        #expect(badCursor.errors.contains("before: not a cursor"), "\(badCursor.errors)")
 
         // A custom source: pushed from standard input and from arguments, read back.
         let push = try Self.cli(gw, as: "demo", ["push", "deploys"], input: "deployed v1\ndeployed v2\n")

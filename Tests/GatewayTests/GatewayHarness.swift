@@ -19,10 +19,13 @@ final class GatewayHarness: @unchecked Sendable {
 
     /// The gateway finds the (one) agent through `--agents-dns localhost:PORT`.
     let agentsDNS: Bool
+    /// More flags for every agent.
+    let agentArguments: [String]
 
     init(nodes: [String] = ["node-1", "node-2", "node-3"], gatewayArguments: [String] = [], mutualTLS: Bool = false,
-         agentsDNS: Bool = false) throws {
+         agentsDNS: Bool = false, agentArguments: [String] = []) throws {
         self.nodes = nodes
+        self.agentArguments = agentArguments
         self.gatewayArguments = gatewayArguments
         self.agentsDNS = agentsDNS
         if mutualTLS {
@@ -44,7 +47,7 @@ final class GatewayHarness: @unchecked Sendable {
             executable: ServiceProcess.product("logs-agent"),
             arguments: ["--node", node, "--pods-dir", pods(node), "--data-dir", scratch.file("data-\(node)"),
                         "--listen", "127.0.0.1:\(port)", "--token-file", scratch.file("token"), "--rescan", "1s", "--heartbeat", "1s",
-                        "--pods-json", scratch.file("pods-\(node).json")],
+                        "--pods-json", scratch.file("pods-\(node).json")] + agentArguments,
             logPath: scratch.file("agent-\(node).log"))
         try agent.start()
         agents[node] = agent

@@ -66,8 +66,11 @@ struct GatewayAPI: APIProtocol {
                                           exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: segments.count,
                                           bytesKept: segments.reduce(0) { $0 + Self.bytesKept($1.1) },
                                           available: segments.allSatisfy { index.isReachable($0.0.node) })
-        }.sorted { ($0.started ?? "") > ($1.started ?? "") }
-        return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(runs: runs)))))
+        }
+        let page = try RunPage(runs, limit: input.query.limit, before: input.query.before,
+                               state: input.query.state.flatMap { RunPage.StateFilter(rawValue: $0.rawValue) })
+        return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable),
+                                           data: .init(runs: page.runs, next: page.next, total: page.total, oldest: page.oldest)))))
     }
 
     /// The log a ring keeps (what was written less what rolled over), not the file's size.
