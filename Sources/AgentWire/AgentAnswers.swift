@@ -69,21 +69,28 @@ public struct AgentStats: Codable, Sendable, Equatable {
             public var keptBytes: UInt64
             public var rings: Int
             public var liveRings: Int
+            /// Finished runs kept, and finished rings folded into history files (nil from an
+            /// agent of a release before history files).
+            public var runs: Int?
+            public var foldedRings: Int?
             public var rolledBytes: UInt64
             public var droppedBytes: UInt64
 
             enum CodingKeys: String, CodingKey {
-                case tool, bytes, rings
+                case tool, bytes, rings, runs
                 case keptBytes = "kept_bytes", liveRings = "live_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
+                case foldedRings = "folded_rings"
             }
 
-            public init(tool: String, bytes: UInt64, keptBytes: UInt64, rings: Int, liveRings: Int, rolledBytes: UInt64,
-                        droppedBytes: UInt64) {
+            public init(tool: String, bytes: UInt64, keptBytes: UInt64, rings: Int, liveRings: Int, runs: Int?, foldedRings: Int?,
+                        rolledBytes: UInt64, droppedBytes: UInt64) {
                 self.tool = tool
                 self.bytes = bytes
                 self.keptBytes = keptBytes
                 self.rings = rings
                 self.liveRings = liveRings
+                self.runs = runs
+                self.foldedRings = foldedRings
                 self.rolledBytes = rolledBytes
                 self.droppedBytes = droppedBytes
             }
@@ -95,6 +102,8 @@ public struct AgentStats: Codable, Sendable, Equatable {
         public var keptBytes: UInt64
         public var liveRings: Int
         public var finishedRings: Int
+        /// A part of `finishedRings`; nil from an agent of a release before history files.
+        public var foldedRings: Int?
         public var rolledBytes: UInt64
         public var droppedBytes: UInt64
         public var tools: [Tool]
@@ -103,15 +112,17 @@ public struct AgentStats: Codable, Sendable, Equatable {
             case tools
             case budgetBytes = "budget_bytes", usedBytes = "used_bytes", keptBytes = "kept_bytes", liveRings = "live_rings"
             case finishedRings = "finished_rings", rolledBytes = "rolled_bytes", droppedBytes = "dropped_bytes"
+            case foldedRings = "folded_rings"
         }
 
-        public init(budgetBytes: UInt64?, usedBytes: UInt64, keptBytes: UInt64, liveRings: Int, finishedRings: Int,
+        public init(budgetBytes: UInt64?, usedBytes: UInt64, keptBytes: UInt64, liveRings: Int, finishedRings: Int, foldedRings: Int?,
                     rolledBytes: UInt64, droppedBytes: UInt64, tools: [Tool]) {
             self.budgetBytes = budgetBytes
             self.usedBytes = usedBytes
             self.keptBytes = keptBytes
             self.liveRings = liveRings
             self.finishedRings = finishedRings
+            self.foldedRings = foldedRings
             self.rolledBytes = rolledBytes
             self.droppedBytes = droppedBytes
             self.tools = tools
@@ -127,14 +138,30 @@ public struct AgentStats: Codable, Sendable, Equatable {
     public var watches: Int
     public var openFiles: Int
     public var diskFull: Bool
+    /// What retention evicted since the agent started, by rule (nil from an older agent).
+    public var evicted: [Evicted]?
+
+    /// Runs evicted by one retention rule (`max-age`, `keep-runs`, `tool-share`, `budget`), and their bytes on disk.
+    public struct Evicted: Codable, Sendable, Equatable {
+        public var reason: String
+        public var runs: Int
+        public var bytes: UInt64
+
+        public init(reason: String, runs: Int, bytes: UInt64) {
+            self.reason = reason
+            self.runs = runs
+            self.bytes = bytes
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case messages, node, instance, usage, containers, watches
+        case messages, node, instance, usage, containers, watches, evicted
         case ingestedBytes = "ingested_bytes", openFiles = "open_files", diskFull = "disk_full"
     }
 
     public init(node: String, instance: String, usage: Usage, ingestedBytes: UInt64, containers: Int, watches: Int,
-                openFiles: Int, diskFull: Bool) {
+                openFiles: Int, diskFull: Bool, evicted: [Evicted]?) {
+        self.evicted = evicted
         self.node = node
         self.instance = instance
         self.usage = usage

@@ -30,6 +30,7 @@ struct IngestService: Service {
 struct RetentionService: Service {
     let store: RingDirectory
     let inventory: Inventory
+    let metrics: AgentMetrics
     let policy: RetentionPolicy
     let interval: Duration
     let logger: Logger
@@ -39,6 +40,7 @@ struct RetentionService: Service {
             do {
                 for eviction in try store.enforce(policy, now: NanoTime.now()) {
                     eviction.rings.forEach(inventory.remove)
+                    metrics.evicted(eviction)
                     logger.info("evicted a run", metadata: ["tool": "\(eviction.tool)", "kind": "\(eviction.kind.rawValue)", "name": "\(eviction.name)",
                                                           "run": "\(eviction.run)", "bytes": "\(eviction.bytes)", "reason": "\(eviction.reason.rawValue)"])
                 }

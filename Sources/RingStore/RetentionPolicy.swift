@@ -23,7 +23,7 @@ public struct RetentionPolicy: Sendable, Equatable {
 
 /// A run removed by retention, and the rule that removed it.
 public struct Eviction: Sendable, Equatable {
-    public enum Reason: String, Sendable, Equatable {
+    public enum Reason: String, Sendable, Equatable, CaseIterable {
         case maxAge = "max-age"
         case keepRuns = "keep-runs"
         case toolShare = "tool-share"

@@ -166,7 +166,7 @@ public final class Ring: Sendable {
             version: superblock.version, blockSize: superblock.blockSize,
             firstTimestamp: state.isEmpty ? nil : state.firstTimestamp,
             lastTimestamp: state.isEmpty ? nil : state.lastTimestamp,
-            diskBytes: try folded?.size ?? file.allocatedBytes(), createdAt: superblock.createdAt
+            diskBytes: try folded?.size ?? file.allocatedBytes(), createdAt: superblock.createdAt, folded: folded != nil
         )
     }
 

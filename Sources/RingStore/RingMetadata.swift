@@ -69,9 +69,11 @@ public struct RingInfo: Sendable, Equatable {
     public var blockSize: UInt32
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?
-    /// Bytes the file occupies on disk.
+    /// Bytes the file occupies on disk (a folded ring: its history entry's).
     public var diskBytes: UInt64
     public var createdAt: Int64
+    /// Folded into its job's history file (docs/ring-format.md, "History files").
+    public var folded: Bool
 
     public var nextSeq: UInt64 { Swift.max(prefixRecords.upperBound, suffixRecords.upperBound) }
 

@@ -8,6 +8,9 @@ public struct UsageReport: Sendable, Equatable, Codable {
         public var keptBytes: UInt64
         public var rings: Int
         public var liveRings: Int
+        /// Finished runs kept (a run's segments count once), and finished rings folded into history files.
+        public var runs: Int
+        public var foldedRings: Int
         public var rolledBytes: UInt64
         public var droppedBytes: UInt64
         public var truncatedRecords: UInt64
@@ -31,6 +34,8 @@ public struct UsageReport: Sendable, Equatable, Codable {
     public var keptBytes: UInt64
     public var liveRings: Int
     public var finishedRings: Int
+    /// Finished rings folded into history files (a part of `finishedRings`).
+    public var foldedRings: Int
     public var rolledBytes: UInt64
     public var droppedBytes: UInt64
     public var tools: [ToolUsage]
@@ -42,6 +47,7 @@ public struct UsageReport: Sendable, Equatable, Codable {
         keptBytes = infos.reduce(0) { $0 + $1.keptBytes }
         liveRings = infos.filter { !$0.finished }.count
         finishedRings = infos.count - liveRings
+        foldedRings = infos.filter(\.folded).count
         rolledBytes = infos.reduce(0) { $0 + $1.counters.rolledBytes }
         droppedBytes = infos.reduce(0) { $0 + $1.counters.droppedBytes }
         rings = infos.map {
@@ -53,6 +59,8 @@ public struct UsageReport: Sendable, Equatable, Codable {
             ToolUsage(tool: tool, bytes: rings.reduce(0) { $0 + $1.diskBytes }, keptBytes: rings.reduce(0) { $0 + $1.keptBytes },
                       rings: rings.count,
                       liveRings: rings.filter { !$0.finished }.count,
+                      runs: Set(rings.filter(\.finished).map { [$0.metadata.kind.rawValue, $0.metadata.name, $0.metadata.run] }).count,
+                      foldedRings: rings.filter(\.folded).count,
                       rolledBytes: rings.reduce(0) { $0 + $1.counters.rolledBytes },
                       droppedBytes: rings.reduce(0) { $0 + $1.counters.droppedBytes },
                       truncatedRecords: rings.reduce(0) { $0 + $1.counters.truncatedRecords })

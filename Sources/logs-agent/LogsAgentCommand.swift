@@ -61,6 +61,8 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var foldAfter = env("FOLD_AFTER") ?? "1m"
     @Option(help: "Evict finished runs older than this, e.g. 14d (LOGS_AGENT_MAX_AGE; default: none).")
     var maxAge: String?
+    @Option(help: "How often retention looks at the data directory (LOGS_AGENT_RETENTION_INTERVAL).")
+    var retentionInterval = env("RETENTION_INTERVAL") ?? "1m"
     @Option(help: "Ingest rate per container, bytes a second (LOGS_AGENT_RATE_BYTES).")
     var rateBytes = env("RATE_BYTES") ?? "1MiB"
     @Option(help: "Ingest burst per container (LOGS_AGENT_BURST_BYTES).")
@@ -118,6 +120,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
                                  rateBytesPerSecond: try Self.size(rateBytes, "--rate-bytes"),
                                  burstBytes: try Self.size(burstBytes, "--burst-bytes")),
             heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"),
+            retentionInterval: try Self.duration(retentionInterval, "--retention-interval"),
             ringFileVersion: try Self.ringFileVersion(ringFormat), fold: fold ? FoldPolicy(after: try Self.duration(foldAfter, "--fold-after")) : nil)
         let fileLimit = OpenFileLimit.raise()
         logger.info("open-file limit raised", metadata: ["limit": "\(fileLimit)", "containers": "\(fileLimit / 2)"])

@@ -23,24 +23,33 @@ struct NodesCommand: ParsableCommand {
                 (messages, nodes) = (answer.messages, answer.data.nodes)
             }
             try session.present(messages, nodes) {
-                var table = Table("NODE", "USED", "HOLDS", "RATIO", "BUDGET", "LIVE", "FINISHED", "ROLLED", "DROPPED", "INGESTED", "STATE")
+                var table = Table("NODE", "USED", "HOLDS", "RATIO", "BUDGET", "LIVE", "FINISHED", "FOLDED", "EVICTED", "ROLLED", "DROPPED",
+                                  "INGESTED", "STATE")
                 for usage in nodes {
                     let state = !usage.available ? "unreachable" : usage.diskFull == true ? "disk full" : "ok"
                     table.add(usage.node, ByteCount.text(usage.usedBytes ?? 0), ByteCount.text(usage.keptBytes ?? 0),
                               ByteCount.ratio(usage.keptBytes ?? 0, usage.usedBytes ?? 0), ByteCount.text(usage.budgetBytes ?? 0),
-                              String(usage.liveRings ?? 0), String(usage.finishedRings ?? 0), ByteCount.text(usage.rolledBytes ?? 0),
+                              String(usage.liveRings ?? 0), String(usage.finishedRings ?? 0), String(usage.foldedRings ?? 0),
+                              String((usage.evicted ?? []).reduce(0) { $0 + $1.runs }), ByteCount.text(usage.rolledBytes ?? 0),
                               ByteCount.text(usage.droppedBytes ?? 0), ByteCount.text(usage.ingestedBytes ?? 0), state)
                 }
                 return table
             }
             if session.format == .text, node != nil, let tools = nodes.first?.tools, !tools.isEmpty {
-                var perTool = Table("TOOL", "BYTES", "HOLDS", "RATIO", "RINGS", "LIVE", "ROLLED", "DROPPED")
+                var perTool = Table("TOOL", "BYTES", "HOLDS", "RATIO", "RINGS", "LIVE", "RUNS", "FOLDED", "ROLLED", "DROPPED")
                 for tool in tools {
                     perTool.add(tool.tool, ByteCount.text(tool.bytes), ByteCount.text(tool.keptBytes ?? 0),
                                 ByteCount.ratio(tool.keptBytes ?? 0, tool.bytes), String(tool.rings), String(tool.liveRings ?? 0),
+                                String(tool.runs ?? 0), String(tool.foldedRings ?? 0),
                                 ByteCount.text(tool.rolledBytes ?? 0), ByteCount.text(tool.droppedBytes ?? 0))
                 }
                 session.output.write("\n" + perTool.render())
+                session.output.flush()
+            }
+            if session.format == .text, node != nil, let evicted = nodes.first?.evicted, !evicted.isEmpty {
+                var byRule = Table("EVICTED BY", "RUNS", "BYTES")
+                for rule in evicted { byRule.add(rule.reason.rawValue, String(rule.runs), ByteCount.text(rule.bytes)) }
+                session.output.write("\n" + byRule.render())
                 session.output.flush()
             }
         }

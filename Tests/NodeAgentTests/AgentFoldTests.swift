@@ -63,6 +63,16 @@ import Testing
         try agent.restart()
         try await check()
 
+        // What operators see: runs kept and folded, per tool, in the stats and in /metrics.
+        let stats = try await agent.get(AgentRoutes.stats).json(AgentStats.self)
+        let demo = try #require(stats.usage.tools.first { $0.tool == "demo" })
+        #expect(demo.runs == Self.runs)
+        #expect(demo.foldedRings == Self.runs)
+        #expect(stats.usage.foldedRings == Self.runs)
+        let metrics = try await agent.get("/metrics", headers: [:]).text
+        #expect(metrics.contains("logs_agent_tool_runs{tool=\"demo\"} \(Self.runs)"), "\(metrics)")
+        #expect(metrics.contains("logs_agent_folded_rings \(Self.runs)"))
+
         // A purge of a folded run: gone from listings and reads, after a restart too (the bytes
         // themselves: RingFoldTests, where they are stored raw and can be looked for).
         let doomed = try #require(try await agent.inventory(scheduled).rings.first { $0.run == "tick-29000003" })
@@ -73,5 +83,27 @@ import Testing
         let left = try await agent.inventory(scheduled).rings
         #expect(left.count == Self.runs - 1)
         #expect(!left.contains { $0.id == doomed.id })
+    }
+
+    /// An optional cap on runs evicts the oldest, and the operators' view says so by rule.
+    @Test func aCapOnRunsEvictsTheOldestAndSaysWhy() async throws {
+        let agent = try AgentHarness(["--fold-after", "1s", "--keep-runs", "4", "--retention-interval", "1s"])
+        var entries: [String] = []
+        for run in 0..<10 {
+            let pod = "tick-\(29_000_000 + run)-x7k2p"
+            let log = try agent.writer(pod: pod)
+            for line in lines(of: run) { try log.write(line) }
+            entries.append(podEntry(pod, uid: log.uid, run: run))
+        }
+        try "{\"kind\": \"PodList\", \"items\": [\(entries.joined(separator: ","))]}".replace(file: agent.podsJSON)
+        let stats = try await eventually("six runs evicted") { () -> AgentStats? in
+            let stats = try await agent.get(AgentRoutes.stats).json(AgentStats.self)
+            return stats.evicted?.first { $0.reason == "keep-runs" }?.runs == 6 ? stats : nil
+        }
+        #expect(stats.evicted?.first?.bytes ?? 0 > 0)
+        #expect(stats.usage.tools.first { $0.tool == "demo" }?.runs == 4)
+        #expect(try await agent.inventory("?kind=scheduled").rings.count == 4)
+        let metrics = try await agent.get("/metrics", headers: [:]).text
+        #expect(metrics.contains("logs_agent_evicted_runs{reason=\"keep-runs\"} 6"), "\(metrics)")
     }
 }

@@ -484,11 +484,17 @@ struct GatewayAPI: APIProtocol {
         let usage = stats.usage
         return .init(node: agent.node, available: true, budgetBytes: usage.budgetBytes.map(Int.init), usedBytes: Int(usage.usedBytes),
                      keptBytes: Int(usage.keptBytes),
-                     liveRings: usage.liveRings, finishedRings: usage.finishedRings, rolledBytes: Int(usage.rolledBytes),
+                     liveRings: usage.liveRings, finishedRings: usage.finishedRings, foldedRings: usage.foldedRings,
+                     evicted: stats.evicted?.compactMap { evicted in
+                         Components.Schemas.Evicted.ReasonPayload(rawValue: evicted.reason).map {
+                             .init(reason: $0, runs: evicted.runs, bytes: Int(evicted.bytes))
+                         }
+                     },
+                     rolledBytes: Int(usage.rolledBytes),
                      droppedBytes: Int(usage.droppedBytes), ingestedBytes: Int(stats.ingestedBytes), diskFull: stats.diskFull,
                      tools: usage.tools.map {
                          .init(tool: $0.tool, bytes: Int($0.bytes), keptBytes: Int($0.keptBytes), rings: $0.rings, liveRings: $0.liveRings,
-                               rolledBytes: Int($0.rolledBytes), droppedBytes: Int($0.droppedBytes))
+                               runs: $0.runs, foldedRings: $0.foldedRings, rolledBytes: Int($0.rolledBytes), droppedBytes: Int($0.droppedBytes))
                      })
     }
 }

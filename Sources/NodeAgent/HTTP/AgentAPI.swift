@@ -152,14 +152,17 @@ struct AgentAPI: Sendable {
         let ingest = ingestor.stats.withLock { $0 }
         let tools = usage.tools.map {
             AgentStats.Usage.Tool(tool: $0.tool, bytes: $0.bytes, keptBytes: $0.keptBytes, rings: $0.rings, liveRings: $0.liveRings,
-                                  rolledBytes: $0.rolledBytes, droppedBytes: $0.droppedBytes)
+                                  runs: $0.runs, foldedRings: $0.foldedRings, rolledBytes: $0.rolledBytes, droppedBytes: $0.droppedBytes)
         }
         return try Envelope.json(AgentStats(
             node: node, instance: inventory.instance,
             usage: .init(budgetBytes: usage.budgetBytes, usedBytes: usage.usedBytes, keptBytes: usage.keptBytes, liveRings: usage.liveRings,
-                         finishedRings: usage.finishedRings, rolledBytes: usage.rolledBytes, droppedBytes: usage.droppedBytes, tools: tools),
+                         finishedRings: usage.finishedRings, foldedRings: usage.foldedRings, rolledBytes: usage.rolledBytes, droppedBytes: usage.droppedBytes, tools: tools),
             ingestedBytes: ingest.bytes, containers: ingest.containers, watches: ingest.watches,
-            openFiles: OpenFileLimit.open(), diskFull: health.diskFull))
+            openFiles: OpenFileLimit.open(), diskFull: health.diskFull,
+            evicted: metrics.evictedSoFar.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                AgentStats.Evicted(reason: $0.key.rawValue, runs: $0.value.runs, bytes: $0.value.bytes)
+            }))
     }
 }
 
