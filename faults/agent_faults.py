@@ -4,6 +4,9 @@
   kill     SIGKILL the agent at random moments while a container writes at full speed (its log
            rotated on the way, as the kubelet does); at the end every line of the source is in
            the ring once, in order, and no record is corrupt
+  fold     SIGKILL the agent at random moments while a scheduled job's runs finish and fold into
+           its history file; at the end every run is listed once, folded, and reads back its
+           lines exactly once
   hostile  a quiet container's ingest delay alone, then next to one writing /dev/urandom, one
            writing 10 MB lines and one writing short lines as fast as it can; the agent's RSS
   disk     the data directory on a small tmpfs that fills up: the agent keeps serving what it
@@ -294,6 +297,79 @@ def disk(a, root):
             "gaps (lines not kept: rolled over)": sum(g.get("records", 0) for g in gaps)}
 
 
+def folds(a, root):
+    """Runs of a scheduled job finish (a pod every 50 ms, its PodList entry saying it ended) while
+    the agent, which folds what is due as it starts, is killed 0.3 to 1.5 s after each start."""
+    agent = Agent(a.agent, root, "--pods-json", os.path.join(root, "pods.json"), "--fold-after", "1s")
+    count, entries = a.runs, []
+    lines = lambda run: [f"run {run:05d} line {n:02d} GET /api/items/{(run * 7919 + n * 31) % 10007}" for n in range(20)]
+
+    def write():
+        for run in range(count):
+            pod = f"tick-{29_000_000 + run}-x7k2p"
+            uid = f"00000000-0000-4000-8000-{run:012d}"
+            directory = os.path.join(root, "pods", f"tool-demo_{pod}_{uid}", "job")
+            os.makedirs(directory)
+            with open(os.path.join(directory, "0.log"), "w") as out:
+                out.writelines(f"{stamp()} stdout F {line}\n" for line in lines(run))
+            entries.append({"metadata": {"name": pod, "namespace": "tool-demo", "uid": uid,
+                                         "labels": {"app.kubernetes.io/component": "cronjobs", "app.kubernetes.io/name": "tick"},
+                                         "ownerReferences": [{"kind": "Job", "name": f"tick-{29_000_000 + run}"}]},
+                            "spec": {"containers": [{"name": "job"}]},
+                            "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated": {
+                                "exitCode": 0, "reason": "Completed", "finishedAt": "2026-11-30T10:00:00Z"}}}]}})
+            with open(os.path.join(root, "pods.json.tmp"), "w") as f:
+                json.dump({"kind": "PodList", "items": entries}, f)
+            os.rename(os.path.join(root, "pods.json.tmp"), os.path.join(root, "pods.json"))
+            time.sleep(0.05)
+
+    writer = threading.Thread(target=write)
+    started = time.time()
+    writer.start()
+    rounds = 0
+    for _ in range(a.kills):
+        agent.start()
+        time.sleep(random.uniform(0.3, 1.5))
+        agent.kill()
+        rounds += 1
+    writer.join(600)
+    agent.start()
+    data = os.path.join(root, "data")
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            rings = json.loads(agent.get("/internal/v2/rings?kind=scheduled", "application/json"))["rings"]
+            unfolded = [n for n in os.listdir(data) if n.endswith(".ring")]
+            if len(rings) >= count and all(r["state"] == "finished" for r in rings) and len(unfolded) <= 1:
+                break
+            time.sleep(0.5)
+        runs = {}
+        for ring in rings:
+            runs.setdefault(ring["run"], []).append(ring)
+        wrong = 0
+        for run in range(count):
+            for ring in runs.get(f"tick-{29_000_000 + run}", []):
+                items = [json.loads(l) for l in agent.get(f"/internal/v2/rings/{ring['id']}/logs?after=0").splitlines()]
+                if [i["message"] for i in items if i["type"] == "log"] != lines(run):
+                    wrong += 1
+        unfolded = len([n for n in os.listdir(data) if n.endswith(".ring")]) - 1
+    finally:
+        agent.stop()
+    return {"kills": rounds, "runs written": count, "runs listed": len(runs), "listed twice": len(rings) - len(runs),
+            "lost": count - len(runs), "runs read back wrong": wrong, "runs folded": len(rings) - unfolded,
+            "seconds": round(time.time() - started, 1)}
+
+
+def fold_table(r):
+    print(f"\nSIGKILL while runs finish and fold: a scheduled job's {r['runs written']} runs of 20 lines end one every "
+          f"50 ms; the agent (folding runs finished for 1 s, a pass at each start) killed {r['kills']} times, 0.3–1.5 s "
+          f"after each start, then read back ({r['seconds']:.0f} s)\n")
+    print("| kills | runs written | runs listed | listed twice | lost | read back wrong | folded at the end |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {r['kills']} | {r['runs written']} | {r['runs listed']} | {r['listed twice']} | {r['lost']} | "
+          f"{r['runs read back wrong']} | {r['runs folded']} of {r['runs listed']} |")
+
+
 def spread(values, unit=""):
     values = [v for v in values if v is not None]
     return f"{statistics.median(values):.2f}{unit} [{min(values):.2f}–{max(values):.2f}]" if values else "–"
@@ -362,27 +438,31 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--lines", type=int, default=400_000)
+    ap.add_argument("--runs", type=int, default=1000, help="of the fold run")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--rounds", type=int, default=3, help="of the hostile-neighbour run, each way")
     ap.add_argument("--short", action="store_true", help="10 kills of 100,000 lines, one 3 s hostile round: for CI")
     ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release"), help="where logs-agent is")
     a = ap.parse_args()
     if a.short:
-        a.kills, a.lines, a.seconds, a.rounds = 10, 100_000, 3, 1
+        a.kills, a.lines, a.seconds, a.rounds, a.runs = 10, 100_000, 3, 1, 100
     a.agent = os.path.join(a.bin, "logs-agent")
     kill = run("kill", kills, a)
     kill_table(kill)
+    fold = run("fold", folds, a)
+    fold_table(fold)
     modes = {"unconstrained": [run("hostile", hostile, a, niced=False) for _ in range(a.rounds)],
              "niced, as containers with CPU limits": [run("hostile", hostile, a, niced=True) for _ in range(a.rounds)]}
     hostile_table(modes, a.seconds)
     full = run("disk", disk, a)
     disk_table(full)
     ok = kill["lost"] == 0 and kill["duplicated"] == 0 and kill["in order"] and kill["corrupt records"] == 0
+    fold_ok = fold["lost"] == 0 and fold["listed twice"] == 0 and fold["runs read back wrong"] == 0 and fold["runs folded"] == fold["runs listed"]
     disk_ok = "skipped" in full or (full["said full in /healthz"] and full["old lines served while full"] == 100
                                     and not full["said full after space returned"] and full["lines written while full, then kept"] == 2000)
-    print(f"\nkill: {'ok' if ok else 'FAILED'}; disk: {'ok' if disk_ok else 'FAILED'}; the neighbours' delays are "
+    print(f"\nkill: {'ok' if ok else 'FAILED'}; fold: {'ok' if fold_ok else 'FAILED'}; disk: {'ok' if disk_ok else 'FAILED'}; the neighbours' delays are "
           f"reported, not enforced (they depend on the machine's load)", file=sys.stderr)
-    sys.exit(0 if ok and disk_ok else 1)
+    sys.exit(0 if ok and fold_ok and disk_ok else 1)
 
 
 if __name__ == "__main__":

@@ -63,9 +63,10 @@ struct FoldService: Service {
     var interval: Duration = .seconds(15)
     let logger: Logger
 
+    /// A pass at start, then every `interval`: runs that became due while the agent was down
+    /// fold at once.
     func run() async throws {
-        repeat {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        while !Task.isShuttingDownGracefully {
             await onThreadOfItsOwn { [store, inventory, policy, logger] in
                 do {
                     let folded = try store.fold(policy, now: NanoTime.now())
@@ -75,7 +76,8 @@ struct FoldService: Service {
                     logger.error("folding finished runs failed", metadata: ["error": "\(error)"])
                 }
             }
-        } while !Task.isShuttingDownGracefully
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
     }
 }
 
