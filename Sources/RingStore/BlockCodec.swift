@@ -20,7 +20,7 @@ enum BlockCodec {
 
     /// `input` as one zstd frame that declares its size, or nil when that would not save at
     /// least 1/32 of it (the block is then stored as it is).
-    static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+    static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = BlockCodec.level) -> [UInt8]? {
         let bound = ZSTD_compressBound(input.count)
         let worthIt = input.count - input.count / 32
         let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
@@ -30,6 +30,12 @@ enum BlockCodec {
             count = ZSTD_isError(written) == 0 && written < worthIt ? written : 0
         }
         return output.isEmpty ? nil : output
+    }
+
+    /// The size a zstd frame says it decodes to; nil when it is not a frame that says.
+    static func declaredSize(_ input: UnsafeRawBufferPointer) -> Int? {
+        let size = tfl_zstd_declared_size(input.baseAddress, input.count)
+        return size > 0 && size <= UInt64(Int.max) ? Int(size) : nil
     }
 
     /// The `size` bytes that `input` decodes to; nil unless it is one zstd frame that declares

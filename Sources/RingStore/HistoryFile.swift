@@ -65,6 +65,11 @@ final class HistoryFile: Sendable {
     static let checkpointSlot = DoubleSlot(offsets: (4096, 4160), size: 64)
     static let fileSuffix = ".hist"
     static let erasedFlag: UInt32 = 1
+    /// The descriptor is one zstd frame: its JSON and mostly-zero fields are half an entry of a
+    /// small run otherwise (docs/ring-format.md, "History files").
+    static let compressedDescriptorFlag: UInt32 = 2
+    static let descriptorLevel: Int32 = 19
+    static let maxDescriptor = 64 * 1024
     static let entryType: UInt32 = 1
 
     struct Entry {
@@ -173,7 +178,7 @@ final class HistoryFile: Sendable {
             var readable = false
             if flags & erasedFlag != 0 {
                 try file.erase(at: offset + entryHeaderSize, count: size - entryHeaderSize)
-            } else if let entry = try history.decodeEntry(at: offset, size: size, descriptor: descriptor) {
+            } else if let entry = try history.decodeEntry(at: offset, size: size, flags: flags, descriptor: descriptor) {
                 folded.append(entry)
                 readable = true
             } else {
@@ -210,15 +215,23 @@ final class HistoryFile: Sendable {
         return (size, bytes.loadLE(UInt32.self, at: 32), descriptor)
     }
 
-    private func decodeEntry(at offset: UInt64, size: UInt64,
+    private func decodeEntry(at offset: UInt64, size: UInt64, flags: UInt32,
                              descriptor: (crc: UInt32, length: UInt64, state: Int, prefix: UInt64, suffix: UInt64)) throws -> FoldedEntry? {
         let regionsAt = offset + HistoryFile.entryHeaderSize + alignedUp(descriptor.length, to: RingFormat.frameAlignment)
-        let superblockSize = UInt64(RingFormat.superblockSize)
-        guard descriptor.length >= superblockSize + UInt64(descriptor.state), descriptor.length <= size,
-              regionsAt + descriptor.prefix + descriptor.suffix == offset + size
-        else { return nil }
-        let bytes = try file.read(count: Int(descriptor.length), at: offset + HistoryFile.entryHeaderSize)
-        guard checksum.of(bytes) == descriptor.crc,
+        guard descriptor.length <= size, regionsAt + descriptor.prefix + descriptor.suffix == offset + size else { return nil }
+        let stored = try file.read(count: Int(descriptor.length), at: offset + HistoryFile.entryHeaderSize)
+        guard checksum.of(stored) == descriptor.crc else { return nil }
+        let bytes: [UInt8]
+        if flags & HistoryFile.compressedDescriptorFlag != 0 {
+            // The checksum passed, but the bytes are still only trusted as far as the cap.
+            guard let decoded = stored.withUnsafeBytes({ raw in
+                BlockCodec.declaredSize(raw).flatMap { $0 <= HistoryFile.maxDescriptor ? BlockCodec.decompress(raw, size: $0) : nil }
+            }) else { return nil }
+            bytes = decoded
+        } else {
+            bytes = stored
+        }
+        guard bytes.count >= RingFormat.superblockSize + descriptor.state,
               var superblock = try? Superblock.decode(Array(bytes[0..<RingFormat.superblockSize]), path: path),
               let state = RingState.decode(Array(bytes[RingFormat.superblockSize..<(RingFormat.superblockSize + descriptor.state)]),
                                            version: superblock.version),
@@ -238,7 +251,9 @@ final class HistoryFile: Sendable {
             var folded: [FoldedEntry] = []
             for image in images {
                 let offset = state.end + UInt64(bytes.count)
-                let descriptor = image.superblock.encoded() + image.state.encoded(image.superblock.version) + image.metadata
+                let plain = image.superblock.encoded() + image.state.encoded(image.superblock.version) + image.metadata
+                let compressed = plain.withUnsafeBytes { BlockCodec.compress($0, level: HistoryFile.descriptorLevel) }
+                let descriptor = compressed ?? plain
                 let descriptorSpace = alignedUp(UInt64(descriptor.count), to: RingFormat.frameAlignment)
                 let size = HistoryFile.entryHeaderSize + descriptorSpace + UInt64(image.prefix.count + image.suffix.count)
                 var header = [UInt8]()
@@ -246,7 +261,7 @@ final class HistoryFile: Sendable {
                 header.appendLE(HistoryFile.entryType)
                 header.appendLE(size)
                 header.append(contentsOf: image.id.bytes)
-                header.appendLE(UInt32(0))
+                header.appendLE(compressed == nil ? 0 : HistoryFile.compressedDescriptorFlag)
                 header.appendLE(checksum.of(descriptor))
                 header.appendLE(UInt32(descriptor.count))
                 header.appendLE(UInt32(image.state.encoded(image.superblock.version).count))

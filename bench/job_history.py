@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Fourteen days of a scheduled job that runs every minute (issue 20): 20,160 runs of 20 lines
+each written through a real agent with the shipped defaults (the DaemonSet's budget, prefix,
+suffix and max age; folding on, a minute after a run ends), then listed and read through a real
+gateway. Before history files, the same defaults kept 10 runs.
+
+The runs are written in batches as a kubelet would have them: a batch's pod directories (CRI
+logs of 20 lines from bench/corpus.py, timed at the run's minute in the last 14 days) and its
+PodList entries (the run's Job, start, end and exit code: every 97th run fails); once the agent
+has finished and folded the batch, its pods are deleted (as the kubelet does with finished
+pods), and the next batch comes. Then, through the gateway (`job/tick/runs`):
+  listed        every run, a page of 1,000 at a time, each once, newest first; its exit code
+  failed        `state=failed` lists exactly the runs that failed
+  first page    time to the first page of 50; a deep page (the last) next to it
+  oldest read   the oldest run's lines, and a failed run's of the first day, line for line
+and the data directory's allocated bytes per run, the agent's and the gateway's RSS.
+
+  python3 bench/job_history.py [--runs 20160] [--batch 1008] [--bin-dir .build/release]
+
+Loopback only; processes stopped by PID; every wait bounded; files under the peers' ROOT
+(/tmp/peers/job-history), removed at the end.
+"""
+import argparse, json, os, random, shutil, sys, time, urllib.parse, urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import corpus  # noqa: E402
+import stack  # noqa: E402
+from stack import peers  # noqa: E402
+
+ROOT = os.path.join(peers.ROOT, "job-history")
+SHIPPED = ["--budget-bytes", "20GiB", "--prefix-bytes", "1MiB", "--suffix-bytes", "15MiB", "--max-age", "14d"]
+MINUTE = 60 * 1_000_000_000
+
+
+def iso(ns):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1_000_000_000)) + f".{ns % 1_000_000_000:09d}Z"
+
+
+def lines_of(run, pool):
+    return [pool[(run * 20 + n) % len(pool)] for n in range(20)]
+
+
+def failed(run):
+    return run % 97 == 7
+
+
+def get(at, path, headers, timeout=120):
+    request = urllib.request.Request(f"http://{at}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as r:
+        return r.read()
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(l for l in f if l.startswith("VmRSS")).split()[1]) / 1024
+
+
+def allocated(directory):
+    return sum(os.lstat(os.path.join(root, n)).st_blocks * 512 for root, _, files in os.walk(directory) for n in files)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20_160)
+    ap.add_argument("--batch", type=int, default=1008)
+    ap.add_argument("--bin-dir", default=os.path.join(REPO, ".build", "release"))
+    ap.add_argument("--timeout", type=float, default=300, help="seconds a batch may take to finish and fold")
+    a = ap.parse_args()
+    pool = [line for kind in corpus.KINDS for line in corpus.generate(kind, 20, lines=2000)]
+    random.Random(20).shuffle(pool)
+    work = peers.fresh(ROOT)
+    pods = os.path.join(work, "pods")
+    os.makedirs(pods)
+    podlist = os.path.join(work, "pods.json")
+    agent, agent_at = stack.agent(a.bin_dir, work, *SHIPPED, "--pods-json", podlist)
+    gateway, gateway_at = stack.gateway(a.bin_dir, work, [("node-1", agent_at)], "--trusted-proxy", "127.0.0.1/32",
+                                        "--rate-limit", "100000")
+    auth = {"Authorization": f"Bearer {stack.TOKEN}"}
+    demo = {"x-toolforge-tool": "demo"}
+    start = time.time_ns() - 14 * 24 * 60 * MINUTE + 5 * MINUTE  # the first run: 14 days ago, inside --max-age
+    started = time.time()
+    try:
+        for first in range(0, a.runs, a.batch):
+            batch = range(first, min(first + a.batch, a.runs))
+            entries, dirs = [], []
+            for run in batch:
+                t = start + run * MINUTE
+                name, uid = f"tick-{29_000_000 + run}", f"00000000-0000-4000-8000-{run:012d}"
+                d = os.path.join(pods, f"tool-demo_{name}-x7k2p_{uid}")
+                os.makedirs(os.path.join(d, "job"))
+                with open(os.path.join(d, "job", "0.log"), "w") as f:
+                    f.writelines(f"{iso(t + n * 1_000_000)} stdout F {line}\n" for n, line in enumerate(lines_of(run, pool)))
+                dirs.append(d)
+                entries.append({"metadata": {"name": f"{name}-x7k2p", "namespace": "tool-demo", "uid": uid,
+                                             "labels": {"app.kubernetes.io/component": "cronjobs", "app.kubernetes.io/name": "tick"},
+                                             "ownerReferences": [{"kind": "Job", "name": name}]},
+                                "spec": {"nodeName": "node-1", "containers": [{"name": "job"}]},
+                                "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated": {
+                                    "exitCode": 1 if failed(run) else 0, "reason": "Error" if failed(run) else "Completed",
+                                    "startedAt": iso(t)[:19] + "Z", "finishedAt": iso(t + 30_000_000_000)[:19] + "Z"}}}]}})
+            with open(podlist + ".tmp", "w") as f:
+                json.dump({"kind": "PodList", "items": entries}, f)
+            os.rename(podlist + ".tmp", podlist)
+            deadline = time.time() + a.timeout
+            while True:
+                tools = json.loads(get(agent_at, "/internal/v2/stats", auth))["usage"]["tools"]
+                mine = next((t for t in tools if t["tool"] == "demo"), {})
+                if mine.get("runs") == batch.stop and mine.get("folded_rings") == batch.stop:
+                    break
+                if time.time() > deadline:
+                    raise SystemExit(f"runs {batch.start}..{batch.stop}: {mine.get('runs')} finished, {mine.get('folded_rings')} folded "
+                                     f"after {a.timeout:.0f} s")
+                time.sleep(1)
+            for d in dirs:
+                shutil.rmtree(d)
+            print(f"{batch.stop:,} runs written and folded ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
+        written = time.time() - started
+        time.sleep(2)
+        disk = allocated(os.path.join(work, "data-node-1"))
+        agent_rss, gateway_rss = rss_mib(agent.pid), rss_mib(gateway.pid)
+
+        def page(query):
+            t = time.time()
+            body = json.loads(get(gateway_at, "/v1/tool/demo/job/tick/runs?" + query, demo))["data"]
+            return body, (time.time() - t) * 1000
+
+        listed, cursor, pages = [], None, 0
+        while True:
+            body, _ = page("limit=1000" + (f"&before={urllib.parse.quote(cursor)}" if cursor else ""))
+            listed += body["runs"]
+            pages += 1
+            cursor = body.get("next")
+            if not cursor:
+                break
+        names = [r["run"] for r in listed]
+        expected = [f"tick-{29_000_000 + run}" for run in reversed(range(a.runs))]
+        exits_right = all((r.get("exit_code") == 1) == failed(int(r["run"][5:]) - 29_000_000) for r in listed)
+        first_ms = min(page("limit=50")[1] for _ in range(5))
+        deep_cursor = page(f"limit={a.runs - 50}")[0]["next"]
+        deep_ms = min(page(f"limit=50&before={urllib.parse.quote(deep_cursor)}")[1] for _ in range(5))
+        failures, _ = page("limit=1000&state=failed")
+        failed_right = sorted(r["run"] for r in failures["runs"]) == sorted(f"tick-{29_000_000 + run}" for run in range(a.runs) if failed(run))
+
+        def read(run):
+            query = urllib.parse.urlencode({"run": f"tick-{29_000_000 + run}", "since": iso(start - MINUTE)})
+            text = get(gateway_at, "/v1/tool/demo/job/tick/logs?" + query, {**demo, "Accept": "text/plain"}).decode()
+            return text.splitlines() == lines_of(run, pool)
+
+        oldest_ok, failed_ok = read(0), read(7)
+    finally:
+        peers.stop(gateway)
+        peers.stop(agent)
+        shutil.rmtree(work, ignore_errors=True)
+    print("### A job that runs every minute, for 14 days, with the shipped defaults\n")
+    print(f"{a.runs:,} runs of 20 lines through a real agent (budget 20 GiB, prefix 1 MiB, suffix 15 MiB, max age 14 d, "
+          f"folding a minute after a run ends) and gateway ({time.strftime('%Y-%m-%d')}; written in {written:.0f} s, "
+          f"{a.batch:,} runs a batch). Before history files the same defaults kept 10 runs.\n")
+    print("| check | result |")
+    print("|---|---|")
+    print(f"| runs listed through the gateway, {pages} pages of 1,000 | **{len(listed):,}** of {a.runs:,}, "
+          f"{'each once, newest first' if names == expected else '**not each once in order**'} |")
+    exits = "every run's right" if exits_right else "**wrong**"
+    print(f"| exit codes | {exits} |")
+    print(f"| `state=failed` | {len(failures['runs'])} runs, {'exactly the failed ones' if failed_right else '**not the failed ones**'} |")
+    print(f"| the oldest run (14 days ago), and a failed one of the first day, read | "
+          f"{'line for line' if oldest_ok and failed_ok else '**differs**'} |")
+    print(f"| first page of 50 / a deep page (the last 50) | {first_ms:.1f} ms / {deep_ms:.1f} ms ({deep_ms / first_ms:.2f}x) |")
+    print(f"| data directory per run (st_blocks, activity and history headers included) | {disk / a.runs:,.0f} B ({disk / 2**20:.1f} MiB in all) |")
+    print(f"| agent RSS / gateway RSS | {agent_rss:.0f} MiB / {gateway_rss:.0f} MiB |")
+    ok = len(listed) == a.runs and names == expected and exits_right and failed_right and oldest_ok and failed_ok
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
