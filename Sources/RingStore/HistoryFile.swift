@@ -85,6 +85,10 @@ final class HistoryFile: Sendable {
         /// Entries from `start`, in file order: where erasing finds them, and how far the front can move.
         var entries: [Entry]
         var unsynced = false
+        /// Pages before this are given back. The front is punched only once the checkpoint that
+        /// moved `start` past it is on disk: punched earlier, power loss could leave the old
+        /// checkpoint pointing at zeroed entry headers, and every run after them unreachable.
+        var punchedTo: UInt64
 
         func index(of offset: UInt64) -> Int? {
             var low = 0, high = entries.count
@@ -136,7 +140,7 @@ final class HistoryFile: Sendable {
             throw error
         }
         return HistoryFile(id: id, path: path, job: job, file: file, seed: seed,
-                           state: State(start: entriesStart, end: entriesStart, generation: 1, entries: []))
+                           state: State(start: entriesStart, end: entriesStart, generation: 1, entries: [], punchedTo: entriesStart))
     }
 
     /// Opens a history for writing and returns the folded rings it holds. What was appended after
@@ -163,15 +167,23 @@ final class HistoryFile: Sendable {
         if start > entriesStart { try file.erase(at: entriesStart, count: pageAligned(start) - entriesStart) }
 
         let history = HistoryFile(id: RingID(bytes: Array(header[16..<32])), path: path, job: job, file: file, seed: seed,
-                                  state: State(start: start, end: end, generation: generation, entries: []))
+                                  state: State(start: start, end: end, generation: generation, entries: [],
+                                               punchedTo: pageAligned(start)))
         var entries: [Entry] = []
         var folded: [FoldedEntry] = []
         var problems: [String] = []
         var offset = start
         while offset < end {
             guard let (size, flags, descriptor) = try history.entryHeader(at: offset, end: end) else {
-                problems.append("\(path): the entry at \(offset) is damaged; the \(end - offset) bytes after it are not read")
-                break
+                // The next entry is found by its checksum: with the file's own seed, no logged
+                // byte can pass for an entry header.
+                guard let next = try history.nextEntry(after: offset, end: end) else {
+                    problems.append("\(path): the entry at \(offset) is damaged, and no entry follows it")
+                    break
+                }
+                problems.append("\(path): \(next - offset) damaged bytes at \(offset) skipped")
+                offset = next
+                continue
             }
             // An entry that cannot be read counts as erased: nothing refers to it, and the front
             // moves past it with its neighbours.
@@ -215,10 +227,31 @@ final class HistoryFile: Sendable {
         return (size, bytes.loadLE(UInt32.self, at: 32), descriptor)
     }
 
+    /// The first offset after `offset` (8-byte aligned) where an intact entry header starts.
+    private func nextEntry(after offset: UInt64, end: UInt64) throws -> UInt64? {
+        let chunk = 64 * 1024
+        var from = offset + RingFormat.frameAlignment
+        while from + HistoryFile.entryHeaderSize <= end {
+            let bytes = try file.read(count: chunk + Int(HistoryFile.entryHeaderSize), at: from)
+            var position = 0
+            while position < chunk, from + UInt64(position) + HistoryFile.entryHeaderSize <= end {
+                let header = Array(bytes[position..<(position + Int(HistoryFile.entryHeaderSize))])
+                if header.loadLE(UInt32.self, at: 4) == HistoryFile.entryType, try entryHeader(at: from + UInt64(position), end: end) != nil {
+                    return from + UInt64(position)
+                }
+                position += Int(RingFormat.frameAlignment)
+            }
+            from += UInt64(chunk)
+        }
+        return nil
+    }
+
     private func decodeEntry(at offset: UInt64, size: UInt64, flags: UInt32,
                              descriptor: (crc: UInt32, length: UInt64, state: Int, prefix: UInt64, suffix: UInt64)) throws -> FoldedEntry? {
+        // Sizes from the disk passed a checksum, but are added with care all the same.
+        guard descriptor.length <= size, descriptor.prefix <= size, descriptor.suffix <= size else { return nil }
         let regionsAt = offset + HistoryFile.entryHeaderSize + alignedUp(descriptor.length, to: RingFormat.frameAlignment)
-        guard descriptor.length <= size, regionsAt + descriptor.prefix + descriptor.suffix == offset + size else { return nil }
+        guard regionsAt + descriptor.prefix + descriptor.suffix == offset + size else { return nil }
         let stored = try file.read(count: Int(descriptor.length), at: offset + HistoryFile.entryHeaderSize)
         guard checksum.of(stored) == descriptor.crc else { return nil }
         let bytes: [UInt8]
@@ -236,6 +269,10 @@ final class HistoryFile: Sendable {
               let state = RingState.decode(Array(bytes[RingFormat.superblockSize..<(RingFormat.superblockSize + descriptor.state)]),
                                            version: superblock.version),
               let metadata = try? JSONDecoder().decode(RingMetadata.self, from: Data(bytes[(RingFormat.superblockSize + descriptor.state)...]))
+        else { return nil }
+        // The state must be the flat one a fold writes, or the reader would walk outside the entry.
+        guard state.prefixEnd == descriptor.prefix, state.tail == 0, state.head == state.used, state.stagingEnd == 0,
+              state.blockedSeq == state.nextSeq, state.used == (state.prefixSealed ? descriptor.suffix : 0), state.finished
         else { return nil }
         superblock.regionsAt = regionsAt
         superblock.prefixCapacity = descriptor.prefix
@@ -294,11 +331,10 @@ final class HistoryFile: Sendable {
     }
 
     /// Erases the entry at `offset`: marks it erased, then gives its bytes back (zeros where
-    /// the file system cannot punch). `durable` syncs before returning (a purge); an eviction
-    /// leaves that to `sync()`. When the oldest entries are all erased, the front moves past
-    /// them. Returns whether the history holds no entry any more.
+    /// the file system cannot punch); `sync()` puts that on disk. When the oldest entries are
+    /// all erased, the front moves past them. Returns whether the history holds no entry any more.
     @discardableResult
-    func erase(at offset: UInt64, durable: Bool) throws -> Bool {
+    func erase(at offset: UInt64) throws -> Bool {
         try state.withLock { state in
             guard let index = state.index(of: offset), !state.entries[index].erased else { return state.entries.allSatisfy(\.erased) }
             let entry = state.entries[index]
@@ -314,21 +350,37 @@ final class HistoryFile: Sendable {
                 try HistoryFile.checkpointSlot.write(HistoryFile.bounds(start: start, end: state.end), generation: state.generation + 1,
                                                      to: file, checksum: checksum)
                 state.generation += 1
-                let from = HistoryFile.pageAligned(state.start), to = HistoryFile.pageAligned(start)
-                if to > from { try file.erase(at: from, count: to - from) }
                 state.start = start
                 state.entries.removeFirst(gone)
             }
-            if durable { try file.syncData() } else { state.unsynced = true }
+            state.unsynced = true
             return state.entries.isEmpty
         }
     }
 
-    /// Forces erasures made without `durable` to disk.
+    /// Forces erasures made without `durable` to disk, then gives back the front they released.
     func sync() throws {
-        guard state.withLock({ $0.unsynced }) else { return }
-        try file.syncData()
-        state.withLock { $0.unsynced = false }
+        try state.withLock { state in
+            try sync(&state)
+        }
+    }
+
+    private func sync(_ state: inout State) throws {
+        if state.unsynced {
+            // Cleared first: the flag is set again below if the sync fails.
+            state.unsynced = false
+            do {
+                try file.syncData()
+            } catch {
+                state.unsynced = true
+                throw error
+            }
+        }
+        let front = HistoryFile.pageAligned(state.start)
+        if front > state.punchedTo {
+            try file.erase(at: state.punchedTo, count: front - state.punchedTo)
+            state.punchedTo = front
+        }
     }
 
     /// Removes the file: it holds no entry any more.

@@ -272,13 +272,13 @@ public final class Ring: Sendable {
 
     /// Removes the bytes for good: the file is emptied before it is unlinked, so that a reader
     /// still holding it open cannot keep a purged secret alive; a folded ring's entry is erased
-    /// (synced first when `durable`). Returns whether a folded ring's history is now empty.
+    /// (its history's `sync()` puts that on disk). Returns whether a folded ring's history is now empty.
     @discardableResult
-    func destroy(durable: Bool = true) throws -> Bool {
+    func destroy() throws -> Bool {
         var historyEmpty = false
         let waiters = try writerLock.withLock { _ in
             if let folded {
-                historyEmpty = try folded.history.erase(at: folded.offset, durable: durable)
+                historyEmpty = try folded.history.erase(at: folded.offset)
             } else {
                 try file.truncate(to: 0)
                 unlink(path)

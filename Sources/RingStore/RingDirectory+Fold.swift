@@ -30,29 +30,27 @@ public struct FoldPolicy: Sendable, Equatable {
 extension RingDirectory {
     /// Folds finished rings that `policy` says are due into their jobs' history files, at most
     /// `policy.batch`; returns the ids folded (each keeps its id: it is listed and read as before).
-    /// Blocking file I/O and two syncs per job: the agent calls it on a thread of its own. Every
-    /// job is tried; the first failure is thrown after.
+    /// Blocking file I/O and two syncs per job: the agent calls it on a thread of its own. A
+    /// purge waits for the job being folded, not for the whole pass. Every job is tried; the
+    /// first failure is thrown after.
     @discardableResult
     public func fold(_ policy: FoldPolicy, now: Int64) throws -> [RingID] {
-        try maintenance.withLock { _ in
-            let due = rings(matching: RingFilter(finished: true)).filter { ring in
-                ring.folded == nil && {
-                    let info = try? ring.info()
-                    return info.map { policy.isDue($0.metadata, lastTimestamp: $0.lastTimestamp, createdAt: $0.createdAt, now: now) } ?? false
-                }()
-            }
-            var folded: [RingID] = []
-            var failure: (any Error)?
-            for (job, group) in Dictionary(grouping: due.prefix(policy.batch), by: { JobKey($0.metadata) }) {
-                do {
-                    folded += try fold(group, into: job, policy: policy, now: now)
-                } catch {
-                    failure = failure ?? error
-                }
-            }
-            if let failure { throw failure }
-            return folded
+        let skip = unfoldable.withLock { $0 }
+        let due = rings(matching: RingFilter(finished: true)).filter { ring in
+            guard !skip.contains(ring.id), ring.isFoldCandidate(maxBytes: policy.maxBytes), let info = try? ring.info() else { return false }
+            return policy.isDue(info.metadata, lastTimestamp: info.lastTimestamp, createdAt: info.createdAt, now: now)
         }
+        var folded: [RingID] = []
+        var failure: (any Error)?
+        for (job, group) in Dictionary(grouping: due.prefix(policy.batch), by: { JobKey($0.metadata) }) {
+            do {
+                folded += try maintenance.withLock { _ in try fold(group, into: job, policy: policy, now: now) }
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return folded
     }
 
     /// Appends the rings to the job's history, serves them from it, then removes their files.
@@ -61,11 +59,19 @@ extension RingDirectory {
         // moves and its pages go back, rather than holes punched here and there.
         let ordered = group.map { ring in (ring, (try? ring.info()).map { $0.metadata.finishedAt ?? $0.lastTimestamp ?? $0.createdAt } ?? 0) }
             .sorted { ($0.1, $0.0.metadata.run) < ($1.1, $1.0.metadata.run) }.map(\.0)
-        let images = try ordered.compactMap { try $0.foldImage(maxBytes: policy.maxBytes) }
+        var images: [FoldImage] = []
+        for ring in ordered where rings.withLock({ $0[ring.id] === ring }) {
+            if let image = try ring.foldImage(maxBytes: policy.maxBytes) {
+                images.append(image)
+            } else {
+                unfoldable.withLock { _ = $0.insert(ring.id) }
+            }
+        }
         guard !images.isEmpty else { return [] }
-        let history = try histories.withLock { $0[job] } ?? {
+        let history = try historyOfJob.withLock { $0[job] } ?? {
             let created = try HistoryFile.create(in: historyPath, job: job, now: now)
-            histories.withLock { $0[job] = created }
+            historyOfJob.withLock { $0[job] = created }
+            openHistories.withLock { $0[created.id] = created }
             return created
         }()
         let entries = try history.append(images)
@@ -74,6 +80,7 @@ extension RingDirectory {
             // A reader that took the ring file's object keeps reading it: its descriptor outlives the unlink.
             if let replaced = rings.withLock({ $0.updateValue(ring, forKey: ring.id) }) { unlink(replaced.path) }
         }
+        // The unlinks reach the disk with the directory's next sync (or a purge's, before it answers).
         entriesChanged.store(true, ordering: .releasing)
         return entries.map(\.superblock.id)
     }

@@ -31,9 +31,15 @@ public final class RingDirectory: Sendable {
     public let path: String
     /// Ring files and folded rings alike: a reader never needs to know which it has.
     let rings: Mutex<[RingID: Ring]>
-    let histories: Mutex<[JobKey: HistoryFile]>
-    /// Held while folding and while deleting, so a purge never races a fold that copies the
-    /// ring it removes.
+    /// Where each job's runs fold to now: never a history in which damage was found.
+    let historyOfJob: Mutex<[JobKey: HistoryFile]>
+    /// Every history open, by its id: what `sync()` syncs.
+    let openHistories: Mutex<[RingID: HistoryFile]>
+    /// Finished rings that looked foldable but whose regions did not walk cleanly: they keep
+    /// their ring files, and are not tried again.
+    let unfoldable = Mutex<Set<RingID>>([])
+    /// Held while one job's runs fold and while deleting, so a purge never races a fold that
+    /// copies the ring it removes.
     let maintenance = Mutex(())
     private let entries: RawFile
     /// A ring was created or deleted since the last `sync()`.
@@ -47,8 +53,10 @@ public final class RingDirectory: Sendable {
     var historyPath: String { path + "/history" }
 
     /// Opens every history and ring in `path` (created if missing). A file that cannot be opened
-    /// is moved aside (like journald's `*.journal~`) and reported, never fatal. A ring file whose
-    /// run is in a history already was folded just before a crash: the history's copy is kept.
+    /// is moved aside (like journald's `*.journal~`) and reported, never fatal; a history with
+    /// damage is read as far as it can be, and its job's next runs fold into a new one. A ring
+    /// file whose run is in a history already was folded just before a crash: the history's
+    /// copy is kept.
     public init(path: String, fileVersion: RingFileVersion = .newest) throws {
         self.path = path
         self.fileVersion = fileVersion
@@ -56,7 +64,8 @@ public final class RingDirectory: Sendable {
         entries = try RawFile(path: path, mode: .directory)
         var opened: [RingID: Ring] = [:]
         var quarantined: [String: String] = [:]
-        var histories: [JobKey: HistoryFile] = [:]
+        var historyOfJob: [JobKey: HistoryFile] = [:]
+        var openHistories: [RingID: HistoryFile] = [:]
         var problems: [String] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: path + "/history").sorted()
         where name.hasSuffix(HistoryFile.fileSuffix) {
@@ -65,13 +74,13 @@ public final class RingDirectory: Sendable {
                 let (history, folded, damage) = try HistoryFile.open(path: file)
                 problems += damage
                 guard !folded.isEmpty else {
-                    history.remove()
+                    // Nothing to read: gone if it is only empty, kept aside if it is damaged.
+                    if damage.isEmpty { history.remove() } else { rename(file, file + "~") }
                     continue
                 }
-                // Two histories of one job (a crash between creating one and first appending
-                // to it cannot make two, but a copied-in file could): the later one is used
-                // for new runs; both are read.
-                histories[history.job] = history
+                openHistories[history.id] = history
+                // Appended to after damage, runs past it would be out of reach at the next start.
+                if damage.isEmpty { historyOfJob[history.job] = history }
                 for entry in folded { opened[entry.superblock.id] = try Ring(folded: entry, in: history) }
             } catch let error as RingStoreError {
                 if case .lockedByAnotherWriter = error { throw error }
@@ -83,6 +92,7 @@ public final class RingDirectory: Sendable {
             let file = path + "/" + name
             if let id = RingID(name.dropLast(RingDirectory.suffix.count)), opened[id] != nil {
                 unlink(file)
+                entriesChanged.store(true, ordering: .releasing)
                 continue
             }
             do {
@@ -95,7 +105,8 @@ public final class RingDirectory: Sendable {
             }
         }
         rings = Mutex(opened)
-        self.histories = Mutex(histories)
+        self.historyOfJob = Mutex(historyOfJob)
+        self.openHistories = Mutex(openHistories)
         self.quarantined = quarantined
         self.problems = problems
     }
@@ -118,26 +129,51 @@ public final class RingDirectory: Sendable {
         rings.withLock { Array($0.values) }.filter(filter.matches).sorted { $0.id < $1.id }
     }
 
-    /// Removes a ring and its bytes for good (a purge, or eviction). `durable` syncs a folded
-    /// ring's erasure before returning (a purge); eviction leaves it to `sync()`.
+    /// Removes a ring and its bytes for good (a purge, or eviction). `durable` (a purge) has
+    /// the erasure and the directory's entries on disk before it returns, so that power loss
+    /// brings back neither a folded run's bytes nor a ring file a fold removed; eviction leaves
+    /// that to `sync()`.
     public func delete(_ id: RingID, durable: Bool = true) throws {
+        let history = try remove(id)
+        if durable { try syncRemovals(history.map { [$0] } ?? []) }
+    }
+
+    /// Removes a ring; returns the history it was folded into, if it was.
+    private func remove(_ id: RingID) throws -> HistoryFile? {
         try maintenance.withLock { _ in
             guard let ring = rings.withLock({ $0.removeValue(forKey: id) }) else {
                 throw RingStoreError.unknownRing(id.description)
             }
-            if try ring.destroy(durable: durable), let history = ring.folded?.history {
-                histories.withLock { if $0[history.job] === history { $0[history.job] = nil } }
+            if try ring.destroy(), let history = ring.folded?.history {
+                historyOfJob.withLock { if $0[history.job] === history { $0[history.job] = nil } }
+                openHistories.withLock { $0[history.id] = nil }
                 history.remove()
             }
             entriesChanged.store(true, ordering: .releasing)
+            return ring.folded?.history
         }
     }
 
-    /// Removes every ring of a tool (the tool was deleted); returns the rings removed.
+    /// Puts removals on disk: the histories' erasures, then the directory's entries.
+    private func syncRemovals(_ histories: [HistoryFile]) throws {
+        var synced = Set<ObjectIdentifier>()
+        for history in histories where synced.insert(ObjectIdentifier(history)).inserted { try history.sync() }
+        if entriesChanged.exchange(false, ordering: .acquiringAndReleasing) {
+            do {
+                try entries.syncData()
+            } catch {
+                entriesChanged.store(true, ordering: .releasing)
+                throw error
+            }
+        }
+    }
+
+    /// Removes every ring of a tool (the tool was deleted), then syncs once; returns the rings removed.
     @discardableResult
     public func purge(tool: String) throws -> [RingID] {
         let doomed = rings(matching: RingFilter(tool: tool)).map(\.id)
-        for id in doomed { try delete(id) }
+        let histories = try doomed.compactMap { try remove($0) }
+        try syncRemovals(histories)
         return doomed
     }
 
@@ -146,7 +182,7 @@ public final class RingDirectory: Sendable {
     public func enforce(_ policy: RetentionPolicy, now: Int64) throws -> [Eviction] {
         let evictions = policy.evictions(try rings().map { try $0.info() }, now: now)
         for eviction in evictions {
-            for id in eviction.rings { try delete(id, durable: false) }
+            for id in eviction.rings { _ = try remove(id) }
         }
         return evictions
     }
@@ -186,7 +222,7 @@ public final class RingDirectory: Sendable {
                 failure = failure ?? error
             }
         }
-        for history in histories.withLock({ Array($0.values) }) {
+        for history in openHistories.withLock({ Array($0.values) }) {
             do {
                 try history.sync()
             } catch {

@@ -62,8 +62,11 @@ import Testing
             #expect(try store.sync() == 0)
             try runs[0].updateMetadata { $0.reason = "Completed" }
             #expect(try store.sync() == 1)
-            try store.delete(runs[1].id)
+            try store.delete(runs[1].id, durable: false)
             #expect(try store.sync() == 1, "the directory, as a ring went")
+            let purged = try finishedRun(store, run: "cron-3", at: 3)[0]
+            try store.delete(purged.id)
+            #expect(try store.sync() == 0, "a purge syncs the directory's entries before it answers")
         }()
         let reopened = try RingDirectory(path: directory.path)
         #expect(try reopened.sync() == 1, "a reopened ring may have had its uncommitted tail scrubbed")

@@ -217,4 +217,37 @@ import Testing
         #expect(try store.fold(FoldPolicy(after: .seconds(60)), now: Self.now).isEmpty)
         #expect(try store.fold(fold, now: Self.now) == [big.id])
     }
+
+    @Test func aDamagedEntryCostsOnlyItsRunAndNewRunsGoToANewHistory() throws {
+        let directory = Scratch("ringstore-fold")
+        var runs: [RingID: [ReadItem]] = [:]
+        try {
+            let store = try RingDirectory(path: directory.path)
+            for run in 0..<3 {
+                let ring = try finishedRun(store, run: "tick-\(run)")
+                runs[ring.id] = try readAll(ring)
+            }
+            try store.fold(fold, now: Self.now)
+        }()
+        let history = directory.file("history/" + (try FileManager.default.contentsOfDirectory(atPath: directory.file("history"))[0]))
+        // The second entry's header: a byte of its ring id flipped, under its checksum.
+        let second = try {
+            let store = try RingDirectory(path: directory.path)
+            return try #require(store.rings().compactMap(\.folded).map(\.offset).sorted().dropFirst().first)
+        }()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: history))
+        try handle.seek(toOffset: second + 20)
+        try handle.write(contentsOf: Data([0xff]))
+        try handle.close()
+
+        let store = try RingDirectory(path: directory.path)
+        #expect(store.problems.count == 1, "\(store.problems)")
+        #expect(store.rings().count == 2, "the runs before and after the damaged entry")
+        for ring in store.rings() { #expect(try readAll(ring) == runs[ring.id]) }
+        let next = try finishedRun(store, run: "tick-3")
+        try store.fold(fold, now: Self.now)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("history")).count == 2,
+                "never appended to past damage: the next start would not reach it")
+        #expect(store.ring(next.id)?.folded != nil)
+    }
 }

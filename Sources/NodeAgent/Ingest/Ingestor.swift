@@ -201,7 +201,8 @@ final class Ingestor: @unchecked Sendable {
     private func scan(now: Int64) {
         let root = configuration.podsDirectory
         inotify?.watch(root)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let listing = try? FileManager.default.contentsOfDirectory(atPath: root)
+        let names = listing ?? []
         var present: Set<String> = []
         for name in names {
             guard let pod = ContainerKey.podDirectory(name), classifier.isCandidate(namespace: pod.namespace) else { continue }
@@ -220,7 +221,8 @@ final class Ingestor: @unchecked Sendable {
             }
         }
         do {
-            try purged.forget(podsOtherThan: present)
+            // Only a listing that worked says which pods are gone.
+            if listing != nil { try purged.forget(podsOtherThan: present) }
         } catch {
             logger.error("cannot update the purged containers' file", metadata: ["error": "\(error)"])
         }

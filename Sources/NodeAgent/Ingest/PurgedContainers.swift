@@ -7,9 +7,11 @@ import Synchronization
 /// purged lines back in from them. A key is forgotten once its pod's directory is gone.
 final class PurgedContainers: Sendable {
     let path: String
+    let directory: String
     private let keys: Mutex<Set<String>>
 
     init(dataDirectory: String) {
+        directory = dataDirectory
         path = dataDirectory + "/purged-containers"
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         keys = Mutex(Set(text.split(separator: "\n").map(String.init)))
@@ -36,7 +38,7 @@ final class PurgedContainers: Sendable {
         }
     }
 
-    /// Replaces the file whole (a temporary file, synced, renamed over it).
+    /// Replaces the file whole (a temporary file, synced, renamed over it, the rename synced).
     private func write(_ keys: Set<String>) throws {
         let temporary = path + ".tmp"
         let data = Data(keys.sorted().map { $0 + "\n" }.joined().utf8)
@@ -47,5 +49,9 @@ final class PurgedContainers: Sendable {
         try handle.synchronize()
         try handle.close()
         guard rename(temporary, path) == 0 else { throw AgentError.system("rename \(temporary)", errno) }
+        let entries = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard entries >= 0 else { throw AgentError.system("open \(directory)", errno) }
+        defer { close(entries) }
+        guard fsync(entries) == 0 else { throw AgentError.system("fsync \(directory)", errno) }
     }
 }
