@@ -20,7 +20,7 @@ and the data directory's allocated bytes per run, the agent's and the gateway's 
 Loopback only; processes stopped by PID; every wait bounded; files under the peers' ROOT
 (/tmp/peers/job-history), removed at the end.
 """
-import argparse, json, os, random, shutil, sys, time, urllib.parse, urllib.request
+import argparse, json, os, shutil, sys, time, urllib.parse, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -38,8 +38,12 @@ def iso(ns):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1_000_000_000)) + f".{ns % 1_000_000_000:09d}Z"
 
 
-def lines_of(run, pool):
-    return [pool[(run * 20 + n) % len(pool)] for n in range(20)]
+def lines_of(run, pools):
+    """A run's 20 lines: its kind's (the corpus's kinds in turn, as each job prints its own kind
+    of log), the next 20 of that kind, so no two runs print the same."""
+    pool = pools[run % len(pools)]
+    first = (run // len(pools) * 20) % (len(pool) - 20)
+    return pool[first:first + 20]
 
 
 def failed(run):
@@ -61,34 +65,34 @@ def allocated(directory):
     return sum(os.lstat(os.path.join(root, n)).st_blocks * 512 for root, _, files in os.walk(directory) for n in files)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=20_160)
-    ap.add_argument("--batch", type=int, default=1008)
-    ap.add_argument("--bin-dir", default=os.path.join(REPO, ".build", "release"))
-    ap.add_argument("--timeout", type=float, default=300, help="seconds a batch may take to finish and fold")
-    a = ap.parse_args()
-    pool = [line for kind in corpus.KINDS for line in corpus.generate(kind, 20, lines=2000)]
-    random.Random(20).shuffle(pool)
-    work = peers.fresh(ROOT)
-    pods = os.path.join(work, "pods")
-    os.makedirs(pods)
-    podlist = os.path.join(work, "pods.json")
-    agent, agent_at = stack.agent(a.bin_dir, work, *SHIPPED, "--pods-json", podlist)
-    gateway, gateway_at = stack.gateway(a.bin_dir, work, [("node-1", agent_at)], "--trusted-proxy", "127.0.0.1/32",
-                                        "--rate-limit", "100000")
-    auth = {"Authorization": f"Bearer {stack.TOKEN}"}
-    demo = {"x-toolforge-tool": "demo"}
-    start = time.time_ns() - 14 * 24 * 60 * MINUTE + 5 * MINUTE  # the first run: 14 days ago, inside --max-age
-    started = time.time()
-    try:
-        for first in range(0, a.runs, a.batch):
-            batch = range(first, min(first + a.batch, a.runs))
+class Node:
+    """A real agent (and a gateway in front of it) that a job's runs are written through."""
+
+    def __init__(self, a, work, name, *extra):
+        self.a, self.dir = a, os.path.join(work, name)
+        self.pods, self.podlist = os.path.join(self.dir, "pods"), os.path.join(self.dir, "pods.json")
+        os.makedirs(self.pods)
+        self.agent, self.agent_at = stack.agent(a.bin_dir, self.dir, *SHIPPED, "--pods-json", self.podlist, *extra)
+        self.gateway, self.gateway_at = stack.gateway(a.bin_dir, self.dir, [("node-1", self.agent_at)],
+                                                      "--trusted-proxy", "127.0.0.1/32", "--rate-limit", "100000")
+        self.data = os.path.join(self.dir, "data-node-1")
+
+    def stop(self):
+        peers.stop(self.gateway)
+        peers.stop(self.agent)
+
+    def write(self, runs, start, pool, folded=True):
+        """Writes `runs` (a range) a batch at a time; each batch is waited for (finished, and
+        folded when `folded`), then its pods are deleted."""
+        auth = {"Authorization": f"Bearer {stack.TOKEN}"}
+        started = time.time()
+        for first in range(runs.start, runs.stop, self.a.batch):
+            batch = range(first, min(first + self.a.batch, runs.stop))
             entries, dirs = [], []
             for run in batch:
                 t = start + run * MINUTE
                 name, uid = f"tick-{29_000_000 + run}", f"00000000-0000-4000-8000-{run:012d}"
-                d = os.path.join(pods, f"tool-demo_{name}-x7k2p_{uid}")
+                d = os.path.join(self.pods, f"tool-demo_{name}-x7k2p_{uid}")
                 os.makedirs(os.path.join(d, "job"))
                 with open(os.path.join(d, "job", "0.log"), "w") as f:
                     f.writelines(f"{iso(t + n * 1_000_000)} stdout F {line}\n" for n, line in enumerate(lines_of(run, pool)))
@@ -100,25 +104,63 @@ def main():
                                 "status": {"containerStatuses": [{"name": "job", "restartCount": 0, "state": {"terminated": {
                                     "exitCode": 1 if failed(run) else 0, "reason": "Error" if failed(run) else "Completed",
                                     "startedAt": iso(t)[:19] + "Z", "finishedAt": iso(t + 30_000_000_000)[:19] + "Z"}}}]}})
-            with open(podlist + ".tmp", "w") as f:
+            with open(self.podlist + ".tmp", "w") as f:
                 json.dump({"kind": "PodList", "items": entries}, f)
-            os.rename(podlist + ".tmp", podlist)
-            deadline = time.time() + a.timeout
+            os.rename(self.podlist + ".tmp", self.podlist)
+            deadline = time.time() + self.a.timeout
+            want = batch.stop - runs.start
             while True:
-                tools = json.loads(get(agent_at, "/internal/v2/stats", auth))["usage"]["tools"]
+                tools = json.loads(get(self.agent_at, "/internal/v2/stats", auth))["usage"]["tools"]
                 mine = next((t for t in tools if t["tool"] == "demo"), {})
-                if mine.get("runs") == batch.stop and mine.get("folded_rings") == batch.stop:
+                if mine.get("runs") == want and (not folded or mine.get("folded_rings") == want):
                     break
                 if time.time() > deadline:
                     raise SystemExit(f"runs {batch.start}..{batch.stop}: {mine.get('runs')} finished, {mine.get('folded_rings')} folded "
-                                     f"after {a.timeout:.0f} s")
+                                     f"after {self.a.timeout:.0f} s")
                 time.sleep(1)
             for d in dirs:
                 shutil.rmtree(d)
-            print(f"{batch.stop:,} runs written and folded ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
+            print(f"{want:,} runs written{' and folded' if folded else ''} ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    def read_window(self, since_ns):
+        """The job's lines since `since_ns` as text through the gateway (what `toolforge-logs job
+        tick --since 2d` asks): (lines, seconds to the first byte, seconds in all)."""
+        query = urllib.parse.urlencode({"since": iso(since_ns)})
+        request = urllib.request.Request(f"http://{self.gateway_at}/v1/tool/demo/job/tick/logs?{query}",
+                                         headers={"x-toolforge-tool": "demo", "Accept": "text/plain"})
+        t = time.time()
+        first, lines = None, 0
+        with urllib.request.urlopen(request, timeout=900) as r:
+            while chunk := r.read(1 << 16):
+                first = first or time.time() - t
+                lines += chunk.count(b"\n")
+        return lines, first or 0.0, time.time() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20_160)
+    ap.add_argument("--batch", type=int, default=1008)
+    ap.add_argument("--window-days", type=float, default=2, help="the read of the last days, next to the same runs as ring files")
+    ap.add_argument("--bin-dir", default=os.path.join(REPO, ".build", "release"))
+    ap.add_argument("--timeout", type=float, default=300, help="seconds a batch may take to finish and fold")
+    a = ap.parse_args()
+    pool = [list(corpus.generate(kind, 20, lines=2000)) for kind in corpus.KINDS]
+    work = peers.fresh(ROOT)
+    demo = {"x-toolforge-tool": "demo"}
+    start = time.time_ns() - 14 * 24 * 60 * MINUTE + 5 * MINUTE  # the first run: 14 days ago, inside --max-age
+    # The window ends with the last run (with 20,160 runs: now), and holds its last days of runs.
+    window_start = start + (a.runs - int(a.window_days * 24 * 60)) * MINUTE
+    in_window = [run for run in range(a.runs) if start + run * MINUTE >= window_start]
+    node = Node(a, work, "folded")
+    agent, gateway, gateway_at = node.agent, node.gateway, node.gateway_at
+    started = time.time()
+    try:
+        node.write(range(a.runs), start, pool)
         written = time.time() - started
         time.sleep(2)
-        disk = allocated(os.path.join(work, "data-node-1"))
+        disk = allocated(node.data)
+        history = allocated(os.path.join(node.data, "history"))
         agent_rss, gateway_rss = rss_mib(agent.pid), rss_mib(gateway.pid)
 
         def page(query):
@@ -149,9 +191,15 @@ def main():
             return text.splitlines() == lines_of(run, pool)
 
         oldest_ok, failed_ok = read(0), read(7)
+        window = node.read_window(window_start)
+        node.stop()
+        # The same runs of the window as ring files (folding off): the read as it was before.
+        rings = Node(a, work, "rings", "--fold-runs", "false")
+        rings.write(range(in_window[0], a.runs), start, pool, folded=False)
+        window_rings = rings.read_window(window_start)
+        rings.stop()
     finally:
-        peers.stop(gateway)
-        peers.stop(agent)
+        node.stop()
         shutil.rmtree(work, ignore_errors=True)
     print("### A job that runs every minute, for 14 days, with the shipped defaults\n")
     print(f"{a.runs:,} runs of 20 lines through a real agent (budget 20 GiB, prefix 1 MiB, suffix 15 MiB, max age 14 d, "
@@ -167,9 +215,15 @@ def main():
     print(f"| the oldest run (14 days ago), and a failed one of the first day, read | "
           f"{'line for line' if oldest_ok and failed_ok else '**differs**'} |")
     print(f"| first page of 50 / a deep page (the last 50) | {first_ms:.1f} ms / {deep_ms:.1f} ms ({deep_ms / first_ms:.2f}x) |")
-    print(f"| data directory per run (st_blocks, activity and history headers included) | {disk / a.runs:,.0f} B ({disk / 2**20:.1f} MiB in all) |")
+    print(f"| disk per run: the history files / the whole data directory (the tool's activity ring too: "
+          f"3 events a run) | {history / a.runs:,.0f} B / {disk / a.runs:,.0f} B ({disk / 2**20:.1f} MiB in all) |")
     print(f"| agent RSS / gateway RSS | {agent_rss:.0f} MiB / {gateway_rss:.0f} MiB |")
+    want = len(in_window) * 20
+    for label, (lines, first, took) in ((f"folded ({a.runs:,} runs kept)", window), (f"ring files ({len(in_window):,} runs)", window_rings)):
+        print(f"| `--since {a.window_days:g}d` as text, {label} | {lines:,} of {want:,} lines; first byte {first * 1000:,.0f} ms, "
+              f"all in {took:.2f} s ({lines / max(took, 1e-9):,.0f} lines/s) |")
     ok = len(listed) == a.runs and names == expected and exits_right and failed_right and oldest_ok and failed_ok
+    ok = ok and window[0] == want and window_rings[0] == want
     sys.exit(0 if ok else 1)
 
 
