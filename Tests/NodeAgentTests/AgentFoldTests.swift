@@ -47,6 +47,12 @@ import Testing
             return rings.count == Self.runs && rings.allSatisfy { $0.state == .finished } && unfolded == 0
         }
         #expect(FileManager.default.fileExists(atPath: agent.data + "/history"))
+        // The folded runs' ring files are gone from the disk, not only from the directory: the
+        // agent holds none of them open (it once kept every finished ring's object, and so its file).
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.process.pid)/fd").compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(agent.process.pid)/fd/\($0)")
+        }
+        #expect(!open.contains { $0.hasSuffix(".ring (deleted)") }, "\(open.filter { $0.contains("deleted") })")
 
         func check() async throws {
             let rings = try await agent.inventory(scheduled).rings

@@ -65,10 +65,14 @@ final class Ingestor: @unchecked Sendable {
     private var finished: Set<ContainerKey> = []
     /// Container runs purged: never read in again, whatever their log files still hold.
     private let purged: PurgedContainers
-    /// Every container run's ring, by its key: filled from the data directory at the first scan
-    /// (a restarted agent resumes them), then as rings are created. A search of all rings per
-    /// new container made discovery quadratic: minutes for 10,000 containers.
+    /// Every live container run's ring, by its key: filled from the data directory at the first
+    /// scan (a restarted agent resumes them), then as rings are created; a ring leaves it when
+    /// its run finishes. A search of all rings per new container made discovery quadratic:
+    /// minutes for 10,000 containers. Only live rings are held: a finished ring's object is
+    /// replaced when its run folds, and holding the old one kept its unlinked file open.
     private var ringsByContainer: [String: Ring]?
+    /// The keys of container runs whose rings were finished before this agent started.
+    private var finishedBeforeStart: Set<String> = []
     /// Pod directories seen, by uid, so that a vanished one can be told as deleted.
     private var podDirectories: [String: (namespace: String, pod: String)] = [:]
     private var rescanNeeded = true
@@ -242,16 +246,20 @@ final class Ingestor: @unchecked Sendable {
     private func follow(_ key: ContainerKey, directory: String, now: Int64) {
         let pod = podList?.pods[key.podUID]
         if ringsByContainer == nil {
-            ringsByContainer = store.rings().reduce(into: [:]) { rings, ring in
-                if let key = ring.metadata.extra["containerKey"] { rings[key] = ring }
+            var live: [String: Ring] = [:]
+            for ring in store.rings() {
+                guard let key = ring.metadata.extra["containerKey"] else { continue }
+                if ring.isFinished { finishedBeforeStart.insert(key) } else { live[key] = ring }
             }
+            ringsByContainer = live
         }
-        if purged.contains(key) {
+        if purged.contains(key) || finishedBeforeStart.contains(key.description) {
             finished.insert(key)
             return
         }
         if let ring = ringsByContainer?[key.description], !ring.isDeleted {
             guard !ring.isFinished else {
+                ringsByContainer?[key.description] = nil
                 finished.insert(key)
                 return
             }
@@ -337,6 +345,7 @@ final class Ingestor: @unchecked Sendable {
                 logger.error("cannot finish a run", metadata: ["container": "\(key)", "error": "\(error)"])
             }
             untrack(key)
+            ringsByContainer?[key.description] = nil
             finished.insert(key)
         }
     }
