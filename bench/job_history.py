@@ -122,6 +122,16 @@ class Node:
                 shutil.rmtree(d)
             print(f"{want:,} runs written{' and folded' if folded else ''} ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
+    def last_lines_ms(self, run, start):
+        """The fastest of 10 reads of one run's last 100 lines as text through the gateway, in ms."""
+        query = urllib.parse.urlencode({"run": f"tick-{29_000_000 + run}", "since": iso(start - MINUTE), "lines": 100})
+        times = []
+        for _ in range(10):
+            t = time.time()
+            get(self.gateway_at, "/v1/tool/demo/job/tick/logs?" + query, {"x-toolforge-tool": "demo", "Accept": "text/plain"})
+            times.append((time.time() - t) * 1000)
+        return min(times)
+
     def read_window(self, since_ns):
         """The job's lines since `since_ns` as text through the gateway (what `toolforge-logs job
         tick --since 2d` asks): (lines, seconds to the first byte, seconds in all)."""
@@ -192,11 +202,13 @@ def main():
 
         oldest_ok, failed_ok = read(0), read(7)
         window = node.read_window(window_start)
+        old_run_ms = node.last_lines_ms(0, start)
         node.stop()
         # The same runs of the window as ring files (folding off): the read as it was before.
         rings = Node(a, work, "rings", "--fold-runs", "false")
         rings.write(range(in_window[0], a.runs), start, pool, folded=False)
         window_rings = rings.read_window(window_start)
+        ring_run_ms = rings.last_lines_ms(a.runs - 1, start)
         rings.stop()
     finally:
         node.stop()
@@ -218,6 +230,8 @@ def main():
     print(f"| disk per run: the history files / the whole data directory (the tool's activity ring too: "
           f"3 events a run) | {history / a.runs:,.0f} B / {disk / a.runs:,.0f} B ({disk / 2**20:.1f} MiB in all) |")
     print(f"| agent RSS / gateway RSS | {agent_rss:.0f} MiB / {gateway_rss:.0f} MiB |")
+    print(f"| the last 100 lines of one run: the oldest, folded / the newest, in its ring file | {old_run_ms:.1f} ms / "
+          f"{ring_run_ms:.1f} ms ({old_run_ms / ring_run_ms:.2f}x) |")
     want = len(in_window) * 20
     for label, (lines, first, took) in ((f"folded ({a.runs:,} runs kept)", window), (f"ring files ({len(in_window):,} runs)", window_rings)):
         print(f"| `--since {a.window_days:g}d` as text, {label} | {lines:,} of {want:,} lines; first byte {first * 1000:,.0f} ms, "
