@@ -5,8 +5,9 @@ suffix and max age; folding on, a minute after a run ends), then listed and read
 gateway. Before history files, the same defaults kept 10 runs.
 
 The runs are written in batches as a kubelet would have them: a batch's pod directories (CRI
-logs of 20 lines from bench/corpus.py, timed at the run's minute in the last 14 days) and its
-PodList entries (the run's Job, start, end and exit code: every 97th run fails); once the agent
+logs of 20 lines from bench/corpus.py; the runs 59 s apart, the last ending now, so that 20,160
+of them span 13.8 days, inside the shipped --max-age of 14 days, which a minute apart they would
+cross while the benchmark runs) and its PodList entries (the run's Job, start, end and exit code: every 97th run fails); once the agent
 has finished and folded the batch, its pods are deleted (as the kubelet does with finished
 pods), and the next batch comes. Then, through the gateway (`job/tick/runs`):
   listed        every run, a page of 1,000 at a time, each once, newest first; its exit code
@@ -32,6 +33,9 @@ from stack import peers  # noqa: E402
 ROOT = os.path.join(peers.ROOT, "job-history")
 SHIPPED = ["--budget-bytes", "20GiB", "--prefix-bytes", "1MiB", "--suffix-bytes", "15MiB", "--max-age", "14d"]
 MINUTE = 60 * 1_000_000_000
+# Runs 59 s apart, so that 20,160 of them end 5.6 hours inside the shipped 14 days (`--max-age`):
+# a minute apart, the oldest would age out while the benchmark writes the newest.
+EVERY = 59 * 1_000_000_000
 
 
 def iso(ns):
@@ -90,7 +94,7 @@ class Node:
             batch = range(first, min(first + self.a.batch, runs.stop))
             entries, dirs = [], []
             for run in batch:
-                t = start + run * MINUTE
+                t = start + run * EVERY
                 name, uid = f"tick-{29_000_000 + run}", f"00000000-0000-4000-8000-{run:012d}"
                 d = os.path.join(self.pods, f"tool-demo_{name}-x7k2p_{uid}")
                 os.makedirs(os.path.join(d, "job"))
@@ -158,10 +162,10 @@ def main():
     pool = [list(corpus.generate(kind, 20, lines=2000)) for kind in corpus.KINDS]
     work = peers.fresh(ROOT)
     demo = {"x-toolforge-tool": "demo"}
-    start = time.time_ns() - 14 * 24 * 60 * MINUTE + 5 * MINUTE  # the first run: 14 days ago, inside --max-age
+    start = time.time_ns() - (a.runs - 1) * EVERY - 2 * MINUTE  # the last run ends 1.5 minutes ago
     # The window ends with the last run (with 20,160 runs: now), and holds its last days of runs.
-    window_start = start + (a.runs - int(a.window_days * 24 * 60)) * MINUTE
-    in_window = [run for run in range(a.runs) if start + run * MINUTE >= window_start]
+    window_start = start + (a.runs - 1) * EVERY - int(a.window_days * 24 * 60) * MINUTE
+    in_window = [run for run in range(a.runs) if start + run * EVERY >= window_start]
     node = Node(a, work, "folded")
     agent, gateway, gateway_at = node.agent, node.gateway, node.gateway_at
     started = time.time()
