@@ -26,7 +26,8 @@ struct IngestService: Service {
     }
 }
 
-/// Applies the retention policy now and then.
+/// Applies the retention policy now and then, on a thread of its own: eviction erases files and
+/// waits for a fold in progress, neither of which may hold a thread that serves requests.
 struct RetentionService: Service {
     let store: RingDirectory
     let inventory: Inventory
@@ -37,15 +38,18 @@ struct RetentionService: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {
-            do {
-                for eviction in try store.enforce(policy, now: NanoTime.now()) {
-                    eviction.rings.forEach(inventory.remove)
-                    metrics.evicted(eviction)
-                    logger.info("evicted a run", metadata: ["tool": "\(eviction.tool)", "kind": "\(eviction.kind.rawValue)", "name": "\(eviction.name)",
-                                                          "run": "\(eviction.run)", "bytes": "\(eviction.bytes)", "reason": "\(eviction.reason.rawValue)"])
+            await onThreadOfItsOwn { [store, inventory, metrics, policy, logger] in
+                do {
+                    for eviction in try store.enforce(policy, now: NanoTime.now()) {
+                        eviction.rings.forEach(inventory.remove)
+                        metrics.evicted(eviction)
+                        logger.info("evicted a run", metadata: ["tool": "\(eviction.tool)", "kind": "\(eviction.kind.rawValue)",
+                                                              "name": "\(eviction.name)", "run": "\(eviction.run)",
+                                                              "bytes": "\(eviction.bytes)", "reason": "\(eviction.reason.rawValue)"])
+                    }
+                } catch {
+                    logger.error("retention failed", metadata: ["error": "\(error)"])
                 }
-            } catch {
-                logger.error("retention failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
