@@ -61,8 +61,10 @@ final class Ingestor: @unchecked Sendable {
     /// its end): looking costs a `stat` per idle container, too much for every wake-up.
     private var runEndsToCheck = true
     private var dirty: Set<ContainerKey> = []
-    /// Container runs whose ring is finished: never followed again.
-    private var finished: Set<ContainerKey> = []
+    /// Container runs whose ring is finished, by pod uid: never followed again, and forgotten
+    /// with their pod's directory (a pod never comes back under the same uid). Kept for good,
+    /// they grew with every run the node ever had.
+    private var finished: [String: Set<ContainerKey>] = [:]
     /// Container runs purged: never read in again, whatever their log files still hold.
     private let purged: PurgedContainers
     /// Every live container run's ring, by its key: filled from the data directory at the first
@@ -220,7 +222,7 @@ final class Ingestor: @unchecked Sendable {
                 for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
                     guard let restart = ContainerKey.restart(ofLogFile: file) else { continue }
                     let key = ContainerKey(namespace: pod.namespace, pod: pod.pod, podUID: pod.uid, container: container, restart: restart)
-                    if logs[key] == nil, !finished.contains(key) { follow(key, directory: directory, now: now) }
+                    if logs[key] == nil, finished[key.podUID]?.contains(key) != true { follow(key, directory: directory, now: now) }
                 }
             }
         }
@@ -230,8 +232,12 @@ final class Ingestor: @unchecked Sendable {
         } catch {
             logger.error("cannot update the purged containers' file", metadata: ["error": "\(error)"])
         }
+        // Every container present was looked at once by now: what finished before the start and
+        // was not found is of pods that are gone.
+        if ringsByContainer != nil { finishedBeforeStart.removeAll() }
         for (uid, pod) in podDirectories where !present.contains(uid) {
             podDirectories[uid] = nil
+            finished[uid] = nil
             if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
                 note(.init(tool: tool, message: "pod \(pod.pod) deleted", fields: ["event": "deleted", "pod": pod.pod], time: now), now: now)
             }
@@ -254,13 +260,13 @@ final class Ingestor: @unchecked Sendable {
             ringsByContainer = live
         }
         if purged.contains(key) || finishedBeforeStart.contains(key.description) {
-            finished.insert(key)
+            finished[key.podUID, default: []].insert(key)
             return
         }
         if let ring = ringsByContainer?[key.description], !ring.isDeleted {
             guard !ring.isFinished else {
                 ringsByContainer?[key.description] = nil
-                finished.insert(key)
+                finished[key.podUID, default: []].insert(key)
                 return
             }
             track(ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now))
@@ -346,7 +352,8 @@ final class Ingestor: @unchecked Sendable {
             }
             untrack(key)
             ringsByContainer?[key.description] = nil
-            finished.insert(key)
+            // A pod that is gone never comes back under its uid: nothing to remember.
+            if !podGone { finished[key.podUID, default: []].insert(key) }
         }
     }
 
