@@ -82,6 +82,20 @@ def pod_dir(root, pod):
     return path
 
 
+def kill_while(agent, write, kills, after):
+    """Runs `write` on a thread while the agent is started and SIGKILLed `kills` times, each kill a
+    random number of seconds in `after` after its start; then starts it for good. Returns the kills."""
+    writer = threading.Thread(target=write)
+    writer.start()
+    for _ in range(kills):
+        agent.start()
+        time.sleep(random.uniform(*after))
+        agent.kill()
+    writer.join(600)
+    agent.start()
+    return kills
+
+
 def kills(a, root):
     """Lines written while the agent is killed over and over: each must land once, in order."""
     agent = Agent(a.agent, root, "--suffix-bytes", "256MiB", "--rate-bytes", "1GiB", "--burst-bytes", "1GiB")
@@ -106,17 +120,8 @@ def kills(a, root):
                 out = open(os.path.join(directory, "0.log"), "a")
         out.close()
 
-    writer = threading.Thread(target=write)
     started = time.time()
-    writer.start()
-    rounds = 0
-    for _ in range(a.kills):
-        agent.start()
-        time.sleep(random.uniform(0.02, 0.4))
-        agent.kill()
-        rounds += 1
-    writer.join(600)
-    agent.start()
+    rounds = kill_while(agent, write, a.kills, (0.02, 0.4))
     try:
         deadline = time.time() + 120
         ring = None
@@ -323,17 +328,8 @@ def folds(a, root):
             os.rename(os.path.join(root, "pods.json.tmp"), os.path.join(root, "pods.json"))
             time.sleep(0.05)
 
-    writer = threading.Thread(target=write)
     started = time.time()
-    writer.start()
-    rounds = 0
-    for _ in range(a.kills):
-        agent.start()
-        time.sleep(random.uniform(0.3, 1.5))
-        agent.kill()
-        rounds += 1
-    writer.join(600)
-    agent.start()
+    rounds = kill_while(agent, write, a.kills, (0.3, 1.5))
     data = os.path.join(root, "data")
     try:
         deadline = time.time() + 120
