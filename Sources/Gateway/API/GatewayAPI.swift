@@ -137,11 +137,12 @@ struct GatewayAPI: APIProtocol {
     /// 404, and a miss while some agent is unreachable is a 503, not a 404.
     private func resolve(_ selection: LogSelection, all: Bool = false, emptyIsFine: Bool = false) async throws
         -> ([(AgentEndpoint, AgentRing)], [String]) {
-        var lookup = index.rings(tool: selection.tool, where: selection.belongs)
+        let matches: (AgentRing) -> Bool = { all ? selection.belongs($0) : selection.mayChoose($0) }
+        var lookup = index.rings(tool: selection.tool, where: matches, sorted: !all)
         var chosen = all ? lookup.rings : selection.choose(lookup.rings)
         if chosen.isEmpty {
             await index.refresh()
-            lookup = index.rings(tool: selection.tool, where: selection.belongs)
+            lookup = index.rings(tool: selection.tool, where: matches, sorted: !all)
             chosen = all ? lookup.rings : selection.choose(lookup.rings)
         }
         if chosen.isEmpty, !emptyIsFine {
@@ -149,7 +150,8 @@ struct GatewayAPI: APIProtocol {
                 throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(lookup.unreachable.joined(separator: ", ")) "
                     + "\(lookup.unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
             }
-            let which = lookup.rings.isEmpty ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
+            let jobKnown = !all && !index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.isEmpty
+            let which = !jobKnown ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
             throw EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)")
         }
         return (chosen, lookup.unreachable)
@@ -319,7 +321,7 @@ struct GatewayAPI: APIProtocol {
             }
             // A follow with an end (`until`, a given run) ends when every ring it follows has.
             let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished || request.until != nil) {
-                selection.choose(index.rings(tool: selection.tool, where: selection.belongs).rings)
+                selection.choose(index.rings(tool: selection.tool, where: selection.mayChoose).rings)
             }
             // A follow's clean end says "nothing more will come" (a finished run). Anything
             // else, this gateway's shutdown included, cuts the connection, so that clients

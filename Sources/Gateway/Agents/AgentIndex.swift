@@ -92,7 +92,10 @@ final class AgentIndex: Service, Sendable {
 
     /// Rings of a tool that `matches` accepts, each with its agent, and the nodes that could
     /// not be asked (their rings may be missing from the answer).
-    func rings(tool: String, where matches: (AgentRing) -> Bool = { _ in true }) -> (rings: [(AgentEndpoint, AgentRing)], unreachable: [String]) {
+    /// The tool's rings that `matches`, by start and id unless `sorted` is false (a caller that
+    /// orders them itself spares a sort of every run a job keeps).
+    func rings(tool: String, where matches: (AgentRing) -> Bool = { _ in true },
+               sorted: Bool = true) -> (rings: [(AgentEndpoint, AgentRing)], unreachable: [String]) {
         state.withLock { all in
             var found: [(AgentEndpoint, AgentRing)] = []
             var unreachable: [String] = []
@@ -102,6 +105,7 @@ final class AgentIndex: Service, Sendable {
                     found.append((agentState.endpoint, ring))
                 }
             }
+            guard sorted else { return (found, unreachable.sorted()) }
             return (found.sorted { ($0.1.startedAt ?? "", $0.1.id) < ($1.1.startedAt ?? "", $1.1.id) }, unreachable.sorted())
         }
     }

@@ -52,6 +52,17 @@ struct LogSelection: Sendable {
         }
     }
 
+    /// Whether `ring` can be among those `choose` returns: what it belongs to, and, for a given
+    /// run or container, that run or container. The index is searched with it, so that a read of
+    /// one run of a job that keeps 20,000 collects one run's rings, not the job's.
+    func mayChoose(_ ring: AgentRing) -> Bool {
+        guard belongs(ring), container == nil || ring.container == container else { return false }
+        switch source {
+        case .job, .webservice: return run == "latest" || run == "all" || ring.run == run
+        case .activity, .custom, .build, .tool: return true
+        }
+    }
+
     /// A follow of one given run (or a build) ends with it; other follows wait for new pods and runs.
     var endsWhenFinished: Bool {
         switch source {

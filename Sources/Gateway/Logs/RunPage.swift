@@ -56,9 +56,9 @@ struct RunPage {
         let limit = limit ?? Self.defaultLimit
         guard (1...1000).contains(limit) else { throw EnvelopeError(.badRequest, "limit: must be from 1 to 1000, not \(limit)") }
         let after = try before.map(Key.init(parsing:))
-        let older = matching.filter { run in after.map { Key(run) < $0 } ?? true }.sorted { Key($0) > Key($1) }
-        runs = Array(older.prefix(limit))
-        next = older.count > limit ? runs.last.map { Key($0).text } : nil
+        let older = matching.map { (Key($0), $0) }.filter { key, _ in after.map { key < $0 } ?? true }.sorted { $0.0 > $1.0 }
+        runs = older.prefix(limit).map(\.1)
+        next = older.count > limit ? older[limit - 1].0.text : nil
         total = matching.count
         oldest = matching.compactMap(\.started).min()
     }
