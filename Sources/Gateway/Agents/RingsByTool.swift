@@ -10,7 +10,9 @@ struct RingsByTool {
 
     var count: Int { toolOf.count }
 
-    func rings(of tool: String) -> [AgentRing] { byTool[tool].map { Array($0.values) } ?? [] }
+    /// A view, not a copy: a job that keeps 20,000 runs is 20,000 rows, and a read of one run
+    /// only filters them.
+    func rings(of tool: String) -> [String: AgentRing].Values { (byTool[tool] ?? [:]).values }
 
     mutating func insert(_ ring: AgentRing) {
         if let previous = toolOf.updateValue(ring.tool, forKey: ring.id), previous != ring.tool {
