@@ -44,7 +44,10 @@ extension RingDirectory {
         var failure: (any Error)?
         for (job, group) in Dictionary(grouping: due.prefix(policy.batch), by: { JobKey($0.metadata) }) {
             do {
-                folded += try maintenance.withLock { _ in try fold(group, into: job, policy: policy, now: now) }
+                // Images are made before the lock (reading and compressing a job's runs is the
+                // slow part); the lock then checks each ring is still the one imaged.
+                let images = try images(of: group, policy: policy)
+                folded += try maintenance.withLock { _ in try fold(images, into: job, now: now) }
             } catch {
                 failure = failure ?? error
             }
@@ -53,20 +56,26 @@ extension RingDirectory {
         return folded
     }
 
-    /// Appends the rings to the job's history, serves them from it, then removes their files.
-    private func fold(_ group: [Ring], into job: JobKey, policy: FoldPolicy, now: Int64) throws -> [RingID] {
-        // In the order the runs ended: retention evicts oldest first, so the history's front
-        // moves and its pages go back, rather than holes punched here and there.
+    /// The rings' images in the order their runs ended: retention evicts oldest first, so the
+    /// history's front moves and its pages go back, rather than holes punched here and there.
+    private func images(of group: [Ring], policy: FoldPolicy) throws -> [(Ring, FoldImage)] {
         let ordered = group.map { ring in (ring, (try? ring.info()).map { $0.metadata.finishedAt ?? $0.lastTimestamp ?? $0.createdAt } ?? 0) }
             .sorted { ($0.1, $0.0.metadata.run) < ($1.1, $1.0.metadata.run) }.map(\.0)
-        var images: [FoldImage] = []
-        for ring in ordered where rings.withLock({ $0[ring.id] === ring }) {
+        var images: [(Ring, FoldImage)] = []
+        for ring in ordered {
             if let image = try ring.foldImage(maxBytes: policy.maxBytes) {
-                images.append(image)
+                images.append((ring, image))
             } else {
                 unfoldable.withLock { _ = $0.insert(ring.id) }
             }
         }
+        return images
+    }
+
+    /// Appends the images of rings still in the directory to the job's history, serves those
+    /// rings from it, then removes their files. Called with `maintenance` held.
+    private func fold(_ imaged: [(Ring, FoldImage)], into job: JobKey, now: Int64) throws -> [RingID] {
+        let images = imaged.filter { ring, _ in rings.withLock { $0[ring.id] === ring } }.map(\.1)
         guard !images.isEmpty else { return [] }
         let history = try historyOfJob.withLock { $0[job] } ?? {
             let created = try HistoryFile.create(in: historyPath, job: job, now: now)

@@ -182,7 +182,13 @@ public final class RingDirectory: Sendable {
     public func enforce(_ policy: RetentionPolicy, now: Int64) throws -> [Eviction] {
         let evictions = policy.evictions(try rings().map { try $0.info() }, now: now)
         for eviction in evictions {
-            for id in eviction.rings { _ = try remove(id) }
+            for id in eviction.rings {
+                do {
+                    _ = try remove(id)
+                } catch RingStoreError.unknownRing {
+                    // Purged meanwhile: gone all the same.
+                }
+            }
         }
         return evictions
     }

@@ -60,7 +60,8 @@ struct GatewayAPI: APIProtocol {
         try access.requireReader(of: tool)
         let (rings, unreachable) = try await resolve(selection, all: true)
         let runs = Dictionary(grouping: rings, by: \.1.run).map { run, segments in
-            let newest = segments.max { $0.1.segment < $1.1.segment }!.1
+            // The last segment; among equals (a retried Job's pods, sidecars) the latest started, then by id.
+            let newest = segments.max { ($0.1.segment, $0.1.startedAt ?? "", $0.1.id) < ($1.1.segment, $1.1.startedAt ?? "", $1.1.id) }!.1
             return Components.Schemas.Run(run: run, state: segments.contains { $0.1.state == .live } ? .live : .finished,
                                           started: segments.compactMap(\.1.startedAt).min(), finished: newest.finishedAt,
                                           exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: segments.count,
@@ -173,7 +174,7 @@ struct GatewayAPI: APIProtocol {
         }
         if let cursor = request.after {
             // A cursor names rings by id: it may only name rings of what is being read.
-            let known = Set(index.rings(tool: selection.tool, where: selection.belongs).rings.map(\.1.id))
+            let known = Set(index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.map(\.1.id))
             guard cursor.rings.allSatisfy(known.contains) else {
                 throw EnvelopeError(.badRequest, "after: the cursor is not one of \(selection.description) of \(selection.tool)")
             }

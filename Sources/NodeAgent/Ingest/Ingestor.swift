@@ -61,10 +61,13 @@ final class Ingestor: @unchecked Sendable {
     /// its end): looking costs a `stat` per idle container, too much for every wake-up.
     private var runEndsToCheck = true
     private var dirty: Set<ContainerKey> = []
-    /// Container runs whose ring is finished, by pod uid: never followed again, and forgotten
-    /// with their pod's directory (a pod never comes back under the same uid). Kept for good,
-    /// they grew with every run the node ever had.
-    private var finished: [String: Set<ContainerKey>] = [:]
+    /// Container runs whose ring is finished (their keys' descriptions), by pod uid: never
+    /// followed again, and forgotten with their pod's directory (a pod never comes back under
+    /// the same uid). Kept for good, they grew with every run the node ever had.
+    private var finished: [String: Set<String>] = [:]
+    /// Whether `finished` was checked against a listing of the pods directory since the start:
+    /// runs of pods that went while the agent was down are forgotten then.
+    private var finishedPruned = false
     /// Container runs purged: never read in again, whatever their log files still hold.
     private let purged: PurgedContainers
     /// Every live container run's ring, by its key: filled from the data directory at the first
@@ -73,8 +76,6 @@ final class Ingestor: @unchecked Sendable {
     /// minutes for 10,000 containers. Only live rings are held: a finished ring's object is
     /// replaced when its run folds, and holding the old one kept its unlinked file open.
     private var ringsByContainer: [String: Ring]?
-    /// The keys of container runs whose rings were finished before this agent started.
-    private var finishedBeforeStart: Set<String> = []
     /// Pod directories seen, by uid, so that a vanished one can be told as deleted.
     private var podDirectories: [String: (namespace: String, pod: String)] = [:]
     private var rescanNeeded = true
@@ -205,6 +206,7 @@ final class Ingestor: @unchecked Sendable {
 
     /// Looks at every pod directory: new container logs get a ring (or their old one back).
     private func scan(now: Int64) {
+        loadRings()
         let root = configuration.podsDirectory
         inotify?.watch(root)
         let listing = try? FileManager.default.contentsOfDirectory(atPath: root)
@@ -222,26 +224,13 @@ final class Ingestor: @unchecked Sendable {
                 for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
                     guard let restart = ContainerKey.restart(ofLogFile: file) else { continue }
                     let key = ContainerKey(namespace: pod.namespace, pod: pod.pod, podUID: pod.uid, container: container, restart: restart)
-                    if logs[key] == nil, finished[key.podUID]?.contains(key) != true { follow(key, directory: directory, now: now) }
+                    if logs[key] == nil, finished[key.podUID]?.contains(key.description) != true { follow(key, directory: directory, now: now) }
                 }
             }
         }
-        do {
-            // Only a listing that worked says which pods are gone.
-            if listing != nil { try purged.forget(podsOtherThan: present) }
-        } catch {
-            logger.error("cannot update the purged containers' file", metadata: ["error": "\(error)"])
-        }
-        // Every container present was looked at once by now: what finished before the start and
-        // was not found is of pods that are gone.
-        if ringsByContainer != nil { finishedBeforeStart.removeAll() }
-        for (uid, pod) in podDirectories where !present.contains(uid) {
-            podDirectories[uid] = nil
-            finished[uid] = nil
-            if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
-                note(.init(tool: tool, message: "pod \(pod.pod) deleted", fields: ["event": "deleted", "pod": pod.pod], time: now), now: now)
-            }
-        }
+        // Only a listing that worked says which pods are gone: taken from a failed one, every
+        // finished run would be forgotten and read in again.
+        if listing != nil { forgetPods(otherThan: present, now: now) }
         stats.withLock { stats in
             stats.containers = logs.count
             stats.watches = inotify?.watchCount ?? 0
@@ -249,24 +238,49 @@ final class Ingestor: @unchecked Sendable {
         }
     }
 
+    /// Takes the data directory's rings at the first scan: live ones to resume, finished ones
+    /// never to follow again.
+    private func loadRings() {
+        guard ringsByContainer == nil else { return }
+        var live: [String: Ring] = [:]
+        for ring in store.rings() {
+            guard let key = ring.metadata.extra["containerKey"] else { continue }
+            if ring.isFinished { finished[String(key.prefix { $0 != "/" }), default: []].insert(key) } else { live[key] = ring }
+        }
+        ringsByContainer = live
+    }
+
+    /// What the agent remembers of pods whose directories are gone goes: their purged and
+    /// finished runs (and, at the first such look, those of pods that went while it was down).
+    private func forgetPods(otherThan present: Set<String>, now: Int64) {
+        do {
+            try purged.forget(podsOtherThan: present)
+        } catch {
+            logger.error("cannot update the purged containers' file", metadata: ["error": "\(error)"])
+        }
+        if !finishedPruned {
+            finished = finished.filter { present.contains($0.key) }
+            finishedPruned = true
+        }
+        for (uid, pod) in podDirectories where !present.contains(uid) {
+            podDirectories[uid] = nil
+            finished[uid] = nil
+            if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
+                note(.init(tool: tool, message: "pod \(pod.pod) deleted", fields: ["event": "deleted", "pod": pod.pod], time: now), now: now)
+            }
+        }
+    }
+
     private func follow(_ key: ContainerKey, directory: String, now: Int64) {
         let pod = podList?.pods[key.podUID]
-        if ringsByContainer == nil {
-            var live: [String: Ring] = [:]
-            for ring in store.rings() {
-                guard let key = ring.metadata.extra["containerKey"] else { continue }
-                if ring.isFinished { finishedBeforeStart.insert(key) } else { live[key] = ring }
-            }
-            ringsByContainer = live
-        }
-        if purged.contains(key) || finishedBeforeStart.contains(key.description) {
-            finished[key.podUID, default: []].insert(key)
+        if purged.contains(key) {
+            finished[key.podUID, default: []].insert(key.description)
             return
         }
         if let ring = ringsByContainer?[key.description], !ring.isDeleted {
             guard !ring.isFinished else {
                 ringsByContainer?[key.description] = nil
-                finished[key.podUID, default: []].insert(key)
+                finished[key.podUID, default: []].insert(key.description)
                 return
             }
             track(ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now))
@@ -353,7 +367,7 @@ final class Ingestor: @unchecked Sendable {
             untrack(key)
             ringsByContainer?[key.description] = nil
             // A pod that is gone never comes back under its uid: nothing to remember.
-            if !podGone { finished[key.podUID, default: []].insert(key) }
+            if !podGone { finished[key.podUID, default: []].insert(key.description) }
         }
     }
 
