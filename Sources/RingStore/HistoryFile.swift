@@ -31,7 +31,7 @@ struct FoldImage {
     var superblock: Superblock
     /// The ring's final state with its suffix unwrapped: tail 0, head = used = the suffix bytes.
     var state: RingState
-    var metadata: [UInt8]
+    var metadata: RingMetadata
     var prefix: [UInt8]
     var suffix: [UInt8]
 }
@@ -288,7 +288,8 @@ final class HistoryFile: Sendable {
             var folded: [FoldedEntry] = []
             for image in images {
                 let offset = state.end + UInt64(bytes.count)
-                let plain = image.superblock.encoded() + image.state.encoded(image.superblock.version) + image.metadata
+                let state = image.state.encoded(image.superblock.version)
+                let plain = try image.superblock.encoded() + state + Ring.encode(image.metadata)
                 let compressed = plain.withUnsafeBytes { BlockCodec.compress($0, level: HistoryFile.descriptorLevel) }
                 let descriptor = compressed ?? plain
                 let descriptorSpace = alignedUp(UInt64(descriptor.count), to: RingFormat.frameAlignment)
@@ -301,7 +302,7 @@ final class HistoryFile: Sendable {
                 header.appendLE(compressed == nil ? 0 : HistoryFile.compressedDescriptorFlag)
                 header.appendLE(checksum.of(descriptor))
                 header.appendLE(UInt32(descriptor.count))
-                header.appendLE(UInt32(image.state.encoded(image.superblock.version).count))
+                header.appendLE(UInt32(state.count))
                 header.appendLE(UInt64(image.prefix.count))
                 header.appendLE(UInt64(image.suffix.count))
                 header.storeLE(checksum.of(Array(header[4...])), at: 0)
@@ -314,8 +315,7 @@ final class HistoryFile: Sendable {
                 superblock.regionsAt = offset + HistoryFile.entryHeaderSize + descriptorSpace
                 superblock.prefixCapacity = UInt64(image.prefix.count)
                 superblock.suffixCapacity = UInt64(image.suffix.count)
-                let metadata = try JSONDecoder().decode(RingMetadata.self, from: Data(image.metadata))
-                folded.append(FoldedEntry(offset: offset, size: size, superblock: superblock, state: image.state, metadata: metadata))
+                folded.append(FoldedEntry(offset: offset, size: size, superblock: superblock, state: image.state, metadata: image.metadata))
             }
             try file.write(bytes, at: state.end)
             try file.syncData()

@@ -42,7 +42,7 @@ extension Ring {
         flat.used = flat.head
         flat.stagingHalf = 0
         // Kept: the journal's ingest resumes after the newest position of any ring, folded or not.
-        return FoldImage(id: id, superblock: superblock, state: flat, metadata: try Ring.encode(metadata), prefix: prefix, suffix: suffix)
+        return FoldImage(id: id, superblock: superblock, state: flat, metadata: metadata, prefix: prefix, suffix: suffix)
     }
 
     /// A region's frames in order, unwrapped (wrap frames and the slack after them left out),

@@ -50,7 +50,8 @@ public final class RingDirectory: Sendable {
     public let fileVersion: RingFileVersion
 
     static let suffix = ".ring"
-    var historyPath: String { path + "/history" }
+    var historyPath: String { Self.historyPath(in: path) }
+    static func historyPath(in path: String) -> String { path + "/history" }
 
     /// Opens every history and ring in `path` (created if missing). A file that cannot be opened
     /// is moved aside (like journald's `*.journal~`) and reported, never fatal; a history with
@@ -60,16 +61,23 @@ public final class RingDirectory: Sendable {
     public init(path: String, fileVersion: RingFileVersion = .newest) throws {
         self.path = path
         self.fileVersion = fileVersion
-        try FileManager.default.createDirectory(atPath: path + "/history", withIntermediateDirectories: true)
+        let historyPath = Self.historyPath(in: path)
+        try FileManager.default.createDirectory(atPath: historyPath, withIntermediateDirectories: true)
         entries = try RawFile(path: path, mode: .directory)
         var opened: [RingID: Ring] = [:]
         var quarantined: [String: String] = [:]
+        // A file that cannot be opened is moved aside; one that another writer holds stops the start.
+        func quarantine(_ file: String, _ error: RingStoreError) throws {
+            if case .lockedByAnotherWriter = error { throw error }
+            quarantined[file] = error.description
+            rename(file, file + "~")
+        }
         var historyOfJob: [JobKey: HistoryFile] = [:]
         var openHistories: [RingID: HistoryFile] = [:]
         var problems: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: path + "/history").sorted()
+        for name in try FileManager.default.contentsOfDirectory(atPath: historyPath).sorted()
         where name.hasSuffix(HistoryFile.fileSuffix) {
-            let file = path + "/history/" + name
+            let file = historyPath + "/" + name
             do {
                 let (history, folded, damage) = try HistoryFile.open(path: file)
                 problems += damage
@@ -83,9 +91,7 @@ public final class RingDirectory: Sendable {
                 if damage.isEmpty { historyOfJob[history.job] = history }
                 for entry in folded { opened[entry.superblock.id] = try Ring(folded: entry, in: history) }
             } catch let error as RingStoreError {
-                if case .lockedByAnotherWriter = error { throw error }
-                quarantined[file] = error.description
-                rename(file, file + "~")
+                try quarantine(file, error)
             }
         }
         for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(RingDirectory.suffix) {
@@ -99,9 +105,7 @@ public final class RingDirectory: Sendable {
                 let ring = try Ring.open(path: file, writable: true)
                 opened[ring.id] = ring
             } catch let error as RingStoreError {
-                if case .lockedByAnotherWriter = error { throw error }
-                quarantined[file] = error.description
-                rename(file, file + "~")
+                try quarantine(file, error)
             }
         }
         rings = Mutex(opened)
