@@ -48,11 +48,15 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: agent.data + "/history"))
         // The folded runs' ring files are gone from the disk, not only from the directory: the
-        // agent holds none of them open (it once kept every finished ring's object, and so its file).
-        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.process.pid)/fd").compactMap {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(agent.process.pid)/fd/\($0)")
+        // agent holds none of them open (it once kept every finished ring's object, and so its
+        // file). The fold pass in progress lets go of its rings when it returns, hence the wait.
+        func deletedRingsOpen() -> [String] {
+            let fds = "/proc/\(agent.process.pid)/fd"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: fds)) ?? []).compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: fds + "/" + $0)
+            }.filter { $0.hasSuffix(".ring (deleted)") }
         }
-        #expect(!open.contains { $0.hasSuffix(".ring (deleted)") }, "\(open.filter { $0.contains("deleted") })")
+        try await waitUntil("no folded ring file held open") { deletedRingsOpen().isEmpty }
 
         func check() async throws {
             let rings = try await agent.inventory(scheduled).rings

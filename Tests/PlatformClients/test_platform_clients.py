@@ -120,12 +120,20 @@ def test_line_separator_survives(stack):
     assert out == [out[0]] and out[0].endswith(SEPARATOR_LINE)
 
 
+def default_sigint():
+    """Run in the follower before it starts: a background job of a non-interactive shell (`nohup
+    ./scripts/test &`) starts with SIGINT ignored, every child inherits that, and Python then never
+    turns a SIGINT into KeyboardInterrupt. The user's follow is stopped with ^C; so is this one,
+    whatever started the tests. (Popen's restore_signals does not cover SIGINT.)"""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_follow(stack):
     output = os.path.join(stack.root, "follow.out")
     errors = os.path.join(stack.root, "follow.err")
     with open(output, "w") as out, open(errors, "w") as err:
         follower = subprocess.Popen([os.path.join(VENV, "bin", "toolforge-jobs"), "logs", "quiet", "-f", "-l", "1"], env=stack.env(),
-                                    stdout=out, stderr=err)
+                                    stdout=out, stderr=err, preexec_fn=default_sigint)
     try:
         wait_for(lambda: "quiet: started" in open(output).read(), "the follow's first line")
         stack.quiet.write(["quiet: one", SEPARATOR_LINE])
@@ -137,7 +145,11 @@ def test_follow(stack):
         wait_for(lambda: "quiet: after the silence" in open(output).read(), "a line after a quiet spell")
     finally:
         follower.send_signal(signal.SIGINT)
-        follower.wait(10)
+        try:
+            follower.wait(10)
+        except subprocess.TimeoutExpired:
+            follower.kill()
+            raise
     text = open(output).read()
     assert "Traceback" not in open(errors).read() and "Error" not in text, text
     lines = [line for line in text.split("\n") if line.strip()]
