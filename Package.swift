@@ -1,6 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// What the router tests of both servers import besides their server: checked by scripts/check-imports.
+let routerTestModules: [Target.Dependency] = [
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HTTPTypes", package: "swift-http-types"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+]
+
 let package = Package(
     name: "toolforge-logs",
     platforms: [.macOS(.v15)],
@@ -24,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
@@ -50,6 +60,8 @@ let package = Package(
                 "LogModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -62,6 +74,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The public API: generated from openapi/openapi.yaml (linked into the target) at build time.
@@ -70,7 +84,9 @@ let package = Package(
             dependencies: [
                 "LogModel", "AgentWire", "HTTPEnvelope",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -90,6 +106,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "LogModel", "AgentWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -114,8 +131,9 @@ let package = Package(
         .executableTarget(
             name: "logs-agent",
             dependencies: [
-                "NodeAgent",
+                "NodeAgent", "RingStore", "LogModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -129,19 +147,24 @@ let package = Package(
         // ringctl writes the files that the crash test kills it over.
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl", "TestSupport"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
-        .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel"]),
+        .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel", .product(name: "NIOCore", package: "swift-nio"),
+                                                         .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "HTTPEnvelopeTests", dependencies: ["HTTPEnvelope", "LogModel",
+                                                              .product(name: "Hummingbird", package: "hummingbird"),
                                                               .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "TestSupport"]),
         // What the integration tests share: a kubelet-like pod log writer, a process launcher.
         .target(
             name: "TestSupport",
-            dependencies: ["LogModel", "AgentWire", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["LogModel", "AgentWire", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "AgentWire", "LogModel", "RingStore", "TestSupport", "logs-agent",
-                                                           .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "AgentWire", "TestSupport", "logs-gateway", "logs-agent", "toolforge-logs",
-                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        // The router tests drive the servers' routers in process: the web framework's types and
+        // the metrics registry appear in them; the end-to-end tests run the built executables.
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "AgentWire", "LogModel", "RingStore", "SystemdSupport", "TestSupport",
+                                                           "logs-agent", .product(name: "HummingbirdTesting", package: "hummingbird")] + routerTestModules),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "AgentWire", "LogModel", "TestSupport", "logs-gateway", "logs-agent", "toolforge-logs",
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird")] + routerTestModules),
         .testTarget(name: "LogsCLITests", dependencies: ["LogsCLI", "LogModel", "TestSupport"]),
     ]
 )
