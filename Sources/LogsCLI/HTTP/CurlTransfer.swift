@@ -33,7 +33,10 @@ package final class CurlTransfer {
     private let handle: UnsafeMutableRawPointer
     private let connection: Connection
     package var baseURL: String { connection.baseURL }
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// Where libcurl writes its error message: memory of the handle's lifetime, allocated here,
+    /// because libcurl keeps the pointer and writes through it during every transfer (an array's
+    /// buffer pointer is valid only inside `withUnsafeMutableBufferPointer`).
+    private let errorBuffer: UnsafeMutablePointer<CChar>
 
     private static let globalInit: Void = { _ = ccurl_global_init() }()
 
@@ -41,9 +44,14 @@ package final class CurlTransfer {
         _ = Self.globalInit
         handle = curl_easy_init()
         self.connection = connection
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
 
     /// The receiving end of one request: the status once the headers are in, then the body in
     /// pieces. `body` answers false to stop the transfer.
@@ -83,7 +91,7 @@ package final class CurlTransfer {
         if let key = connection.key { set(CURLOPT_SSLKEY, key) }
         if let caFile = connection.caFile { set(CURLOPT_CAINFO, caFile) }
         errorBuffer[0] = 0
-        errorBuffer.withUnsafeMutableBufferPointer { _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
+        ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
 
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers + ["User-Agent: toolforge-logs", "Expect:"] { list = curl_slist_append(list, header) }
@@ -115,7 +123,7 @@ package final class CurlTransfer {
         } ?? curl_easy_perform(handle)
         // A write error after the headers is the receiver stopping on purpose.
         if code == CURLE_OK || (code == CURLE_WRITE_ERROR && receiver.status > 0) { return }
-        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let detail = String(cString: errorBuffer)
         throw TransferError(description: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
     }
 
