@@ -25,6 +25,7 @@ RING_SUFFIX = "512MiB"  # holds the whole 157 MB data set: nothing rolls over
 def start_agent(binary, pods, data, extra=()):
     """Starts logs-agent on a free loopback port; returns (process, port)."""
     log = open(os.path.join(os.path.dirname(data), "agent.stderr"), "w")
+    os.makedirs(pods, exist_ok=True)  # the agent refuses a pods directory that is not there
     cmd = [binary, "--node", "bench", "--pods-dir", pods, "--data-dir", data, "--listen", "127.0.0.1:0",
            "--insecure-no-auth", "--rescan", "60s", *extra]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)

@@ -29,7 +29,9 @@ def agent(bin_dir, d, *extra, node="node-1", pods=None):
     if not os.path.exists(token):
         with open(token, "w") as f:
             f.write(TOKEN + "\n")
-    return start([os.path.join(bin_dir, "logs-agent"), "--node", node, "--pods-dir", pods or os.path.join(d, "pods"),
+    pods = pods or os.path.join(d, "pods")
+    os.makedirs(pods, exist_ok=True)  # the agent refuses a pods directory that is not there
+    return start([os.path.join(bin_dir, "logs-agent"), "--node", node, "--pods-dir", pods,
                   "--data-dir", os.path.join(d, f"data-{node}"), "--listen", "127.0.0.1:0", "--token-file", token, *extra],
                  os.path.join(d, f"{node}.log"))
 

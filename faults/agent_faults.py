@@ -34,6 +34,7 @@ class Agent:
         self.process, self.at = None, None
 
     def start(self):
+        os.makedirs(os.path.join(self.root, "pods"), exist_ok=True)  # the agent refuses a pods directory that is not there
         cmd = [self.binary, "--node", self.node, "--pods-dir", os.path.join(self.root, "pods"), "--data-dir",
                os.path.join(self.root, "data"), "--listen", self.listen, "--token-file", os.path.join(self.root, "token"),
                "--rescan", "1s", *self.extra]

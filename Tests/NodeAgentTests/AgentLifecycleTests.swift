@@ -64,9 +64,21 @@ final class DatagramSocket {
     }
 }
 
-/// The agent's `--journal-dir`: journal entries reach rings served by the API like any other.
-/// A token file that cannot serve: the agent refuses to start, saying why, with the usage status.
+/// Flags the agent cannot serve with: it refuses to start, saying why, with the usage status.
 @Suite(.timeLimit(.minutes(3))) struct AgentFlagTests {
+    @Test func aPodsDirectoryThatIsNotThereIsRefused() throws {
+        let scratch = Scratch("flags")
+        try "not a directory".replace(file: scratch.file("file"))
+        for pods in [scratch.file("missing"), scratch.file("file")] {
+            let (status, said) = try ServiceProcess.runToExit(ServiceProcess.product("logs-agent"), [
+                "--node", "n", "--pods-dir", pods, "--data-dir", scratch.file("data"),
+                "--listen", "127.0.0.1:0", "--insecure-no-auth",
+            ])
+            #expect(status == 64)
+            #expect(said.contains("Error: --pods-dir: no directory at \(pods)"), "\(said)")
+        }
+    }
+
     @Test func anUnusableTokenFileIsRefused() throws {
         let scratch = Scratch("flags")
         try "  \n".replace(file: scratch.file("blank"))
@@ -117,6 +129,7 @@ final class DatagramSocket {
     }
 }
 
+/// The agent's `--journal-dir`: journal entries reach rings served by the API like any other.
 @Suite(.timeLimit(.minutes(3))) struct AgentJournalTests {
     @Test func journalEntriesAreServedThroughTheAgent() async throws {
         let testbed = try JournalTestbed()
@@ -130,5 +143,24 @@ final class DatagramSocket {
         try await waitUntil("alpha's web lines") { try await agent.messages(web).count == 2 }
         #expect(try await agent.messages(web) == ["alpha web line 0", "alpha web line 4"])
         #expect(try await agent.items(web).first?.stream == "stderr")  // PRIORITY 3
+    }
+
+    /// A read position that cannot be saved does not stop ingest; it is logged and counted.
+    @Test func aReadPositionThatCannotBeSavedIsSaidAndIngestGoesOn() async throws {
+        let testbed = try JournalTestbed()
+        // The position is saved when a run finishes (quiet for a second here), and every 5 minutes.
+        let agent = try AgentHarness(["--journal-dir", testbed.journalDirectory, "--journal-idle-finish", "1s"])
+        // The position is saved through a rename from this name: a directory there fails every save.
+        try FileManager.default.createDirectory(atPath: agent.data + "/journal.position.new", withIntermediateDirectories: true)
+        try testbed.write(JournalLine.mixed(0..<8), file: "first")
+        let web = try await eventually("alpha's web ring") {
+            try await agent.inventory().rings.first { $0.tool == "alpha" && $0.name == "web" }
+        }
+        try await waitUntil("alpha's web lines") { try await agent.messages(web).count == 2 }
+        try await waitUntil("the failure counted") {
+            try await agent.get("/metrics", headers: [:]).text.contains("logs_agent_errors{operation=\"journal-position\"}")
+        }
+        #expect(!FileManager.default.fileExists(atPath: agent.data + "/journal.position"))
+        #expect(try String(contentsOfFile: agent.scratch.file("agent.log"), encoding: .utf8).contains("journal-position failed"))
     }
 }

@@ -79,6 +79,7 @@ class Stack:
         self.home = self.make_home("demo")
 
     def agent(self, node):
+        os.makedirs(os.path.join(self.root, f"pods-{node}"), exist_ok=True)  # the agent refuses a pods directory that is not there
         out = self.start([os.path.join(self.bin, "logs-agent"), "--node", node, "--pods-dir", os.path.join(self.root, f"pods-{node}"),
                           "--pods-json", os.path.join(self.root, f"pods-{node}.json"), "--data-dir", os.path.join(self.root, f"data-{node}"),
                           "--listen", "127.0.0.1:0", "--token-file", os.path.join(self.root, "token")], node)

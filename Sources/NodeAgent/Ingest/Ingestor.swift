@@ -184,7 +184,13 @@ final class Ingestor: @unchecked Sendable {
             _ = read(wakePipe.read, &drain, drain.count)
         }
         recordActivity(caughtUp: true, now: NanoTime.now(), final: true)
-        for log in logs.values { _ = try? log.ring.sync() }
+        for log in logs.values {
+            do {
+                try log.ring.sync()
+            } catch {
+                AgentFailure.syncAtStop.record(error, logger: logger, ["ring": "\(log.ring.id)"])
+            }
+        }
     }
 
     private func handle(_ events: [Inotify.Event]) {
@@ -336,8 +342,12 @@ final class Ingestor: @unchecked Sendable {
             let current = log.ring.metadata
             metadata.extra = current.extra
             guard metadata != current else { continue }
-            try? log.ring.updateMetadata { $0 = metadata }
-            inventory.touch(log.ring.id)
+            do {
+                try log.ring.updateMetadata { $0 = metadata }
+                inventory.touch(log.ring.id)
+            } catch {
+                AgentFailure.metadataUpdate.record(error, logger: logger, ["ring": "\(log.ring.id)", "container": "\(log.key)"])
+            }
         }
         rescanNeeded = true  // build pods may have become known
     }

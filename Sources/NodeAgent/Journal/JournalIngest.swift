@@ -47,6 +47,8 @@ final class JournalIngest: @unchecked Sendable {
     /// Read but not yet appended, by ring key; kept until appended (a full disk is retried).
     private var batch: [String: PendingAppend] = [:]
     private var lastAdvance = ContinuousClock.now
+    /// Whether the last save of the read position failed: logged when it starts failing.
+    private var markFailing = false
 
     static let batchSize = 1000
     /// How often rings that received nothing are moved up to the read position, so that a
@@ -149,7 +151,13 @@ final class JournalIngest: @unchecked Sendable {
             }
         }
         if batch.isEmpty { advanceIdleRings() }
-        for slot in rings.values { _ = try? slot.ring.sync() }
+        for slot in rings.values {
+            do {
+                try slot.ring.sync()
+            } catch {
+                AgentFailure.syncAtStop.record(error, logger: logger, ["ring": "\(slot.ring.id)"])
+            }
+        }
     }
 
     // MARK: reading
@@ -293,7 +301,7 @@ final class JournalIngest: @unchecked Sendable {
             try slot.ring.append([], sourcePosition: lastRead.encoded)
             try slot.ring.finish()
             finishedRuns[key, default: FinishedRun(position: lastRead)].add(lastRead)
-            JournalMark.write(lastRead, in: store.path)
+            saveMark()
             inventory.touch(slot.ring.id)
             logger.info("finished a journal ring", metadata: ["ring": "\(slot.ring.id)", "run": "\(key)", "why": "\(why)"])
         } catch {
@@ -303,12 +311,27 @@ final class JournalIngest: @unchecked Sendable {
         replayEnds = replayEnds.mapValues { $0.filter { $0 != key } }.filter { !$0.value.isEmpty }
     }
 
+    /// Saves the read position; a failure is logged once until it heals, and counted every time.
+    private func saveMark() {
+        do {
+            try JournalMark.write(lastRead, in: store.path)
+            markFailing = false
+        } catch {
+            if markFailing {
+                AgentFailure.journalPosition.count()
+            } else {
+                AgentFailure.journalPosition.record(error, logger: logger, ["directory": "\(store.path)"])
+            }
+            markFailing = true
+        }
+    }
+
     /// Moves every ring that is not replaying up to the read position. Valid only between
     /// batches: then each holds all of its entries up to there.
     private func advanceIdleRings() {
         lastAdvance = .now
         guard batch.isEmpty, lastRead != .head else { return }
-        JournalMark.write(lastRead, in: store.path)
+        saveMark()
         for (key, slot) in rings where slot.replay == nil && slot.position != lastRead {
             do {
                 try slot.ring.append([], sourcePosition: lastRead.encoded)
@@ -360,10 +383,10 @@ enum JournalMark {
         (try? Data(contentsOf: URL(fileURLWithPath: path(in: directory)))).flatMap { JournalPosition(Array($0)) }
     }
 
-    static func write(_ position: JournalPosition, in directory: String) {
+    static func write(_ position: JournalPosition, in directory: String) throws {
         let temporary = path(in: directory) + ".new"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(position.encoded)) else { return }
-        _ = rename(temporary, path(in: directory))
+        try Data(position.encoded).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path(in: directory)) == 0 else { throw AgentError.system("rename \(temporary)", errno) }
     }
 }
 

@@ -1,0 +1,24 @@
+import Logging
+import Metrics
+
+/// Failures the agent lives through that an operator must still see: each is logged with its
+/// cause and counted in `/metrics` as `logs_agent_errors{operation}`. The operations are a fixed
+/// set, so the series stay bounded.
+enum AgentFailure: String, CaseIterable, Sendable {
+    /// The last fdatasync of live rings at stop: their newest lines may not be on disk.
+    case syncAtStop = "sync-at-stop"
+    /// A pod's new labels or state could not be written into its ring's metadata.
+    case metadataUpdate = "metadata-update"
+    /// The journal's read position could not be saved: a restart reads again from an older one.
+    case journalPosition = "journal-position"
+
+    func record(_ error: any Error, logger: Logger, _ metadata: Logger.Metadata = [:]) {
+        count()
+        logger.error("\(rawValue) failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+    }
+
+    /// Counts a failure without logging it: one that repeats each second and was logged once.
+    func count() {
+        Counter(label: "logs_agent_errors", dimensions: [("operation", rawValue)]).increment()
+    }
+}
