@@ -42,8 +42,12 @@ public enum ByteCount {
         return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]
     }
 
-    /// History per byte of disk, e.g. `6.2x` (`-` when nothing is on disk).
+    /// Below this on disk, a ratio says how big the files' fixed headers and staging are, not
+    /// how well logs are kept: 140 KiB of rings holding 5 KiB of log showed as `0.0x`.
+    public static let ratioFloor = 1 << 20
+
+    /// Log bytes held per byte of disk, e.g. `6.2x`; `-` under `ratioFloor` on disk.
     public static func ratio(_ kept: Int, _ stored: Int) -> String {
-        stored == 0 ? "-" : String(format: "%.1fx", Double(kept) / Double(stored))
+        stored < ratioFloor ? "-" : String(format: "%.1fx", Double(kept) / Double(stored))
     }
 }

@@ -7,7 +7,14 @@ struct AdminCommand: ParsableCommand {
 }
 
 struct NodesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Log buffer use per node (and per tool on one node).")
+    static let configuration = CommandConfiguration(
+        commandName: "nodes", abstract: "Log buffer use per node (and per tool on one node).",
+        discussion: """
+            USED (BYTES per tool) is what the ring and history files take on disk; HOLDS, the log bytes
+            in them as they were written; RATIO, HOLDS per byte USED (compression net of the files'
+            headers; '-' under 1 MiB USED, where the headers are most of it). FOLDED runs live in their
+            job's history file; EVICTED counts the runs retention removed since the agent started.
+            """)
     @Argument(help: "One node, with its tools.") var node: String?
     @OptionGroup var global: GlobalOptions
 

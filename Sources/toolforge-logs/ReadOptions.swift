@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogModel
 import LogsCLI
 
 /// What to read and how, with the habits of kubectl, journalctl and `toolforge jobs logs`.
@@ -11,9 +12,10 @@ struct ReadOptions: ParsableArguments {
     var lines: Int?
     @Option(name: [.customShort("l"), .long], parsing: .unconditional, help: "The same as --lines.")
     var last: Int?
-    @Option(help: "From this time: RFC 3339 or a duration ago (90s, 10m, 2h, 3d).")
+    // `.unconditional`: `--since -5m` is a bad time, said as such, not a missing value.
+    @Option(parsing: .unconditional, help: "From this time: a duration ago (90s, 10m, 2h, 3d, 1h30m) or an RFC 3339 time (2026-12-06T10:00:00Z).")
     var since: String?
-    @Option(help: "Up to this time: RFC 3339 or a duration ago.")
+    @Option(parsing: .unconditional, help: "Up to this time: a duration ago or an RFC 3339 time.")
     var until: String?
     @Flag(name: [.short, .long], help: "Show each line's time.")
     var timestamps = false
@@ -25,7 +27,27 @@ struct ReadOptions: ParsableArguments {
     func validate() throws {
         if lines != nil, last != nil { throw ValidationError("--lines and --last say the same: give one") }
         if let count = lines ?? last, !(0...100_000).contains(count) { throw ValidationError("--lines: must be from 0 to 100000") }
+        for (flag, text) in [("--since", since), ("--until", until)] {
+            if let text { try Self.checkTime(text, flag: flag) }
+        }
         if let since, let until, since == until { throw ValidationError("--since and --until are the same time") }
+        if let since, until == nil, !follow, TimeSpec.duration(since) == 0 {
+            throw ValidationError("--since \(since) is now: nothing is there yet (add --follow for the lines from now on)")
+        }
+    }
+
+    /// The API also takes nanoseconds since the epoch, for programs; a person who types a bare
+    /// number meant something else (`--since 5`), and read the whole log without a word.
+    static func checkTime(_ text: String, flag: String) throws {
+        let accepted = "a duration ago (90s, 10m, 2h, 3d, 1h30m) or an RFC 3339 time (2026-12-06T10:00:00Z)"
+        if TimeSpec.duration(text) != nil || NanoTime.parse(text) != nil { return }
+        if text.hasPrefix("-"), TimeSpec.duration(String(text.dropFirst())) != nil {
+            throw ValidationError("\(flag) \(text): a duration counts back from now, without a sign (\(text.dropFirst()) is \(text.dropFirst()) ago)")
+        }
+        if !text.isEmpty, text.allSatisfy(\.isNumber) {
+            throw ValidationError("\(flag) \(text): a bare number is no time; give \(accepted)")
+        }
+        throw ValidationError("\(flag) \(text): expected \(accepted)")
     }
 
     static let defaultLines = 500

@@ -138,6 +138,7 @@ import TestSupport
                 ("?since=yesterday", #"Invalid "since" time: yesterday (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
                 ("?until=2026-13-01T00:00:00Z", #"Invalid "until" time: 2026-13-01T00:00:00Z (expected an ISO 8601 time with Z or an offset, or a duration such as 90s, 10m, 1h32m22s or 2d)"#),
                 ("?since=1h&until=2h", #""since" time must be before "until" time"#),
+                ("?since=0s", #""since" time must be before now (the end of a read without "until")"#),
                 ("?container=Bad_Name", "container: not a container name: Bad_Name"),
                 ("?grep=" + String(repeating: "x", count: 1025), "grep: must be 1 to 1024 bytes"),
                 ("?run=a/b", "run: expected latest, all or a run id, not a/b"),

@@ -58,6 +58,31 @@ import Testing
     }
 }
 
+/// What a typo most likely meant: near enough to be one, never just any other name.
+@Suite(.timeLimit(.minutes(3))) struct NearestNameTests {
+    @Test func suggestsTheNameATypoMeant() {
+        #expect(NearestName.nearest(to: "wroker", among: ["worker", "web", "tick"]) == "worker")
+        #expect(NearestName.nearest(to: "jbo", among: ["job", "runs", "list"]) == "job")
+        #expect(NearestName.nearest(to: "tuck", among: ["tick", "tack"]) == "tack")  // a tie goes to the first by name
+        #expect(NearestName.nearest(to: "workr", among: ["worker", "wonder"]) == "worker")
+    }
+
+    @Test func suggestsNothingFarOrSame() {
+        #expect(NearestName.nearest(to: "zzz", among: ["job", "runs"]) == nil)
+        #expect(NearestName.nearest(to: "backup", among: ["worker", "web"]) == nil)
+        #expect(NearestName.nearest(to: "job", among: ["job"]) == nil)
+        #expect(NearestName.nearest(to: "x", among: [String]()) == nil)
+    }
+
+    @Test func countsEdits() {
+        func distance(_ a: String, _ b: String) -> Int { NearestName.editDistance(Array(a.utf8), Array(b.utf8)) }
+        #expect(distance("", "abc") == 3)
+        #expect(distance("kitten", "sitting") == 3)
+        #expect(distance("ab", "ba") == 1)
+        #expect(distance("same", "same") == 0)
+    }
+}
+
 @Suite(.timeLimit(.minutes(3))) struct LogItemTests {
     @Test func encodesNDJSONThatDecodesBack() throws {
         let item = LogItem(type: .log, datetime: "2026-11-22T10:00:00.000000001Z", stream: "stderr",
@@ -85,6 +110,10 @@ import Testing
             #expect(urlSafe == Data(data).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: ""))
             #expect(Base64.decode(urlSafe, urlSafe: true) == data)
         }
+        // Each alphabet alone: a cursor is never read from the other's characters.
+        #expect(Base64.decode("ab+/", urlSafe: true) == nil)
+        #expect(Base64.decode("ab-_") == nil)
+        #expect(Base64.decode("a") == nil)
     }
 }
 

@@ -153,9 +153,18 @@ struct GatewayAPI: APIProtocol {
             }
             let jobKnown = !all && !index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.isEmpty
             let which = !jobKnown ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
-            throw EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)")
+            throw EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)\(nameHint(selection))")
         }
         return (chosen, lookup.unreachable)
+    }
+
+    /// For a name no ring of the tool has, the nearest one that a ring has, as git and kubectl
+    /// answer a typo: ` (did you mean 'worker'?)`, or nothing.
+    private func nameHint(_ selection: LogSelection) -> String {
+        guard let named = selection.named else { return "" }
+        let names = Set(index.rings(tool: selection.tool, where: named.ofKind, sorted: false).rings.map(\.1.name))
+        guard !names.contains(named.name), let nearest = NearestName.nearest(to: named.name, among: names) else { return "" }
+        return " (did you mean '\(nearest)'?)"
     }
 
     /// A read: `notFound` is the 404's text when the window holds nothing (a job's, as the
@@ -170,7 +179,7 @@ struct GatewayAPI: APIProtocol {
         do {
             (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
         } catch let error as EnvelopeError where error.status == .notFound && notFound != nil {
-            throw EnvelopeError(.notFound, notFound!)
+            throw EnvelopeError(.notFound, notFound! + nameHint(selection))
         }
         if let cursor = request.after {
             // A cursor names rings by id: it may only name rings of what is being read.

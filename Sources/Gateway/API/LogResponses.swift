@@ -126,8 +126,10 @@ struct LogParameters: Sendable {
         // that a client gave may be as early as times go: the subtraction saturates).
         let end = request.until ?? now
         request.since = try time(since, "since") ?? (request.after == nil ? max(end, .min + Self.defaultWindow) - Self.defaultWindow : nil)
-        if let since = request.since, let until = request.until, since >= until {
-            throw EnvelopeError(.badRequest, "\"since\" time must be before \"until\" time")
+        if let start = request.since, let end = request.until, start >= end {
+            // Without an "until", the end is now: `since=0s` is not a reversed window.
+            throw EnvelopeError(.badRequest, until == nil ? "\"since\" time must be before now (the end of a read without \"until\")"
+                                                          : "\"since\" time must be before \"until\" time")
         }
         return request
     }

@@ -52,6 +52,17 @@ struct LogSelection: Sendable {
         }
     }
 
+    /// The name a read of a job, build or source asks for, and which rings are of that kind: a
+    /// 404 for a name no ring has suggests the nearest that one has.
+    var named: (name: String, ofKind: @Sendable (AgentRing) -> Bool)? {
+        switch source {
+        case let .job(name): (name, { $0.kind.isJob })
+        case let .build(name): (name, { $0.kind == .build })
+        case let .custom(name): (name, { $0.kind == .custom })
+        case .webservice, .activity, .tool: nil
+        }
+    }
+
     /// Whether `ring` can be among those `choose` returns: what it belongs to, and, for a given
     /// run or container, that run or container. The index is searched with it, so that a read of
     /// one run of a job that keeps 20,000 collects one run's rings, not the job's.
