@@ -22,8 +22,9 @@ public struct KubeAPIConfiguration: Sendable {
 }
 
 /// The pods of this node from the Kubernetes API: a list, then a watch from the list's
-/// `resourceVersion` (`fieldSelector=spec.nodeName=<node>`), listing again whenever the watch
-/// ends or its version expired. The token is read again at every (re)connect, since projected
+/// `resourceVersion` (`fieldSelector=spec.nodeName=<node>`, with bookmarks), watched again
+/// from the newest version seen when the server ends it, listed again only when that version
+/// expired (`410 Gone`) or the watch failed. The token is read again at every (re)connect, since projected
 /// service account tokens rotate.
 final class KubePodWatcher: PodSource, Service {
     private struct State {
@@ -91,39 +92,95 @@ final class KubePodWatcher: PodSource, Service {
         var items: [Pod]
     }
 
-    private struct WatchEvent: Decodable {
-        var type: String
-        var object: Pod?
+    /// A watch line's type, read first: the object's shape depends on it.
+    private struct WatchType: Decodable { var type: String }
+    private struct PodEvent: Decodable { var object: Pod }
+    /// Any object's version: a bookmark carries nothing else, and every pod event has one.
+    private struct VersionEvent: Decodable {
+        struct Object: Decodable {
+            struct Metadata: Decodable { var resourceVersion: String? }
+            var metadata: Metadata?
+        }
+        var object: Object?
+    }
+    private struct ErrorEvent: Decodable { var object: KubeStatus }
+
+    /// How a watch ended.
+    private enum WatchEnd {
+        /// The server closed it (its timeout): watch again from the last version seen.
+        case closed(version: String)
+        /// `410 Gone`: that version is too old to watch from; list again.
+        case expired
     }
 
+    /// A list, then watches from the newest version seen for as long as they end cleanly; a
+    /// new list only when the version expired (a relist of a busy node's pods is the expensive
+    /// part, which bookmarks exist to spare).
     private func listAndWatch() async throws {
+        var version = try await list()
+        while !Task.isShuttingDownGracefully {
+            let started = ContinuousClock.now
+            switch try await watch(from: version) {
+            case let .closed(last):
+                version = last
+                // A server that closes watches at once is not to be asked again in a loop.
+                if ContinuousClock.now - started < .seconds(1) { try await Task.sleep(for: .seconds(1)) }
+            case .expired:
+                logger.info("pod watch version expired; listing again", metadata: ["version": "\(version)"])
+                version = try await list()
+            }
+        }
+    }
+
+    /// Replaces the pods with a list's; returns its version.
+    private func list() async throws -> String {
         let list = try await client.execute(request(""), timeout: .seconds(30))
         guard list.status == .ok else { throw KubeAPIError.status(Int(list.status.code), "list") }
         let page = try JSONDecoder().decode(PodListPage.self, from: Data(buffer: try await list.body.collect(upTo: 256 << 20)))
         publish { $0 = Dictionary(page.items.map { ($0.metadata.uid, $0) }, uniquingKeysWith: { $1 }) }
-        let version = page.metadata?.resourceVersion ?? ""
+        return page.metadata?.resourceVersion ?? ""
+    }
+
+    private func watch(from version: String) async throws -> WatchEnd {
         let watch = try await client.execute(request("&watch=1&allowWatchBookmarks=true&resourceVersion=\(version)"),
                                              timeout: .hours(24))
         guard watch.status == .ok else { throw KubeAPIError.status(Int(watch.status.code), "watch") }
+        var last = version
         var pending: [UInt8] = []
         for try await chunk in watch.body {
             pending.append(contentsOf: chunk.readableBytesView)
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[..<newline]
-                defer { pending.removeSubrange(...newline) }
-                guard let event = try? JSONDecoder().decode(WatchEvent.self, from: Data(line)) else { continue }
-                switch event.type {
-                case "ADDED", "MODIFIED":
-                    if let pod = event.object { publish { $0[pod.metadata.uid] = pod } }
-                case "DELETED":
-                    if let pod = event.object { publish { $0[pod.metadata.uid] = nil } }
-                case "ERROR":
-                    return  // typically 410 Gone: the version expired; list again
-                default:
-                    continue  // BOOKMARK
+                let line = Data(pending[..<newline])
+                pending.removeSubrange(...newline)
+                do {
+                    if let end = try handle(line, version: &last) { return end }
+                } catch {
+                    AgentFailure.podWatchEvent.record(error, logger: logger, ["line": "\(String(decoding: line.prefix(200), as: UTF8.self))"])
                 }
             }
         }
+        return .closed(version: last)
+    }
+
+    /// Applies one watch line; returns how the watch ended if the line ends it.
+    private func handle(_ line: Data, version: inout String) throws -> WatchEnd? {
+        let decoder = JSONDecoder()
+        let type = try decoder.decode(WatchType.self, from: line).type
+        switch type {
+        case "ADDED", "MODIFIED", "DELETED":
+            let pod = try decoder.decode(PodEvent.self, from: line).object
+            publish { $0[pod.metadata.uid] = type == "DELETED" ? nil : pod }
+        case "BOOKMARK":
+            break
+        case "ERROR":
+            let status = try decoder.decode(ErrorEvent.self, from: line).object
+            if status.code == 410 { return .expired }
+            throw KubeAPIError.watchError(status)
+        default:
+            throw KubeAPIError.unknownEvent(type)
+        }
+        if let next = try decoder.decode(VersionEvent.self, from: line).object?.metadata?.resourceVersion { version = next }
+        return nil
     }
 
     private func publish(_ change: (inout [String: Pod]) -> Void) {
@@ -135,12 +192,24 @@ final class KubePodWatcher: PodSource, Service {
     }
 }
 
+/// The API's `Status` object, which an `ERROR` watch event carries.
+struct KubeStatus: Decodable, Sendable {
+    var code: Int?
+    var reason: String?
+    var message: String?
+}
+
 enum KubeAPIError: Error, CustomStringConvertible {
     case status(Int, String)
+    case watchError(KubeStatus)
+    case unknownEvent(String)
 
     var description: String {
         switch self {
         case let .status(code, what): "the Kubernetes API answered \(code) to the pod \(what)"
+        case let .watchError(status):
+            "the pod watch failed: \(status.code.map(String.init) ?? "?") \(status.reason ?? "") \(status.message ?? "")"
+        case let .unknownEvent(type): "a pod watch event of unknown type \(type)"
         }
     }
 }
