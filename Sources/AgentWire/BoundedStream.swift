@@ -23,6 +23,9 @@ public final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
 
         /// Ends the stream after what is buffered; with an error, the consumer gets it then.
         public func finish(throwing error: (any Error)? = nil) { storage.finish(error) }
+
+        /// Who is parked now: for tests, which must wait for a task to park, not sleep and hope.
+        package var parked: (producers: Int, consumer: Bool) { storage.parked }
     }
 
     public static func make(capacity: Int) -> (stream: BoundedStream, sender: Sender) {
@@ -74,6 +77,8 @@ public final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
 
         let capacity: Int
         private let state = Mutex(State())
+
+        var parked: (producers: Int, consumer: Bool) { state.withLock { ($0.producers.count, $0.consumer != nil) } }
 
         init(capacity: Int) { self.capacity = Swift.max(1, capacity) }
 

@@ -1,5 +1,6 @@
 import AgentWire
 import Synchronization
+import TestSupport
 import Testing
 @testable import Gateway
 
@@ -16,7 +17,7 @@ import Testing
             }
             sender.finish()
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the producer to wait for room") { sender.parked.producers == 1 }
         let sentWhileNobodyRead = sent.load(ordering: .relaxed)
         #expect(sentWhileNobodyRead == 2, "it stops at the capacity while nobody reads")
         var received: [Int] = []
@@ -27,11 +28,14 @@ import Testing
 
     @Test func whenTheConsumerGoesSendsFailAndTheProducerIsTold() async throws {
         let terminated = Atomic(false)
-        var (stream, sender): (BoundedStream<Int>?, BoundedStream<Int>.Sender) = BoundedStream<Int>.make(capacity: 1)
+        // The sender apart, a constant: the closure that waits for it is sent to another task.
+        var stream: BoundedStream<Int>?
+        let sender: BoundedStream<Int>.Sender
+        (stream, sender) = BoundedStream<Int>.make(capacity: 1)
         stream?.onTermination { terminated.store(true, ordering: .relaxed) }
         #expect(await sender.send(1))
         let blocked = Task { await sender.send(2) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the producer to wait for room") { sender.parked.producers == 1 }
         stream = nil
         #expect(await blocked.value == false, "a producer waiting for room is released")
         #expect(await sender.send(3) == false)
@@ -54,12 +58,12 @@ import Testing
     }
 
     @Test func aCancelledReaderIsNotAToldEnd() async throws {
-        let (stream, _) = BoundedStream<Int>.make(capacity: 1)
+        let (stream, sender) = BoundedStream<Int>.make(capacity: 1)
         let reader = Task { () -> Result<Int?, any Error> in
             var iterator = stream.makeAsyncIterator()
             do { return .success(try await iterator.next()) } catch { return .failure(error) }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the reader to wait") { sender.parked.consumer }
         reader.cancel()
         guard case .failure(is CancellationError) = await reader.value else {
             Issue.record("a cancelled read must throw, not end the stream cleanly")

@@ -59,7 +59,7 @@ import Testing
             for try await _ in ring.follow(from: ring.endSeq) { count += 1 }
             return count
         }
-        try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("the follower to wait") { ring.shared.withLock { !$0.waiters.isEmpty } }
         follower.cancel()
         #expect(try await follower.value == 0)
     }
