@@ -108,7 +108,7 @@ public enum LogsGateway {
         return app
     }
 
-    /// Runs the gateway until SIGTERM or SIGINT, metrics bootstrapped into `registry`.
+    /// Runs the gateway until SIGTERM or SIGINT (metrics go to whatever the caller bootstrapped).
     public static func run(_ application: some ApplicationProtocol, logger: Logger) async throws {
         var group = ServiceGroupConfiguration(services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(10)

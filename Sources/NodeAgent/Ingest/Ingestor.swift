@@ -39,7 +39,8 @@ public struct IngestStats: Sendable, Equatable {
 /// last) so that a flood in one container cannot starve the others, and sleeps on inotify when
 /// there is nothing to read. It runs on a thread of its own: its work is blocking file I/O.
 final class Ingestor: @unchecked Sendable {
-    // Everything below `stats` is touched only by the ingest thread.
+    // Shared with other threads: what is immutable or thread-safe itself, `stats` (read by the
+    // API), and what `stop()` uses (`stopping`, `done`, the wake pipe's write end).
     let configuration: IngestConfiguration
     let store: RingDirectory
     let toolRings: ToolRings
@@ -51,6 +52,7 @@ final class Ingestor: @unchecked Sendable {
     private let wakePipe: (read: Int32, write: Int32)
     private let logger: Logger
 
+    // Everything below is touched only by the ingest thread.
     private let classifier: RingClassifier
     private let podList: (any PodSource)?
     private var inotify: Inotify?
