@@ -1,5 +1,6 @@
 import ArgumentParser
 import LogModel
+import LogsAPITypes
 import LogsCLI
 
 struct AdminCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LogsAPITypes
 import LogsCLI
 
 /// Where the API is, who is asking, and how answers are shown: shared by every command. The

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogsAPITypes
 import LogsCLI
 
 struct PurgeCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LogsAPITypes
 import LogsCLI
 
 struct PushCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import LogModel
+import LogsAPITypes
 import LogsCLI
 import Testing
 import TestSupport

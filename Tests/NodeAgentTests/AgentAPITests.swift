@@ -68,7 +68,7 @@ import TestSupport
         // The kubelet still has the purged run's log file: a restarted agent must not read it in
         // again. A pod written after the restart shows the agent has scanned them all.
         try agent.restart()
-        try await agent.writer(pod: "later").write("after the restart")
+        try agent.writer(pod: "later").write("after the restart")
         let later = try await agent.ring(pod: "later")
         try await waitUntil("the later line") { try await agent.items(later).count == 1 }
         #expect(try await agent.inventory().rings.allSatisfy { $0.pod != "leaky" })

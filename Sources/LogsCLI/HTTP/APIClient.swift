@@ -1,4 +1,5 @@
 import Foundation
+import LogsAPITypes
 
 /// The logs API over one kept-alive libcurl connection: JSON envelopes in, typed answers out;
 /// an error answer becomes a `CLIFailure` with its envelope's text.

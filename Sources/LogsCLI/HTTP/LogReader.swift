@@ -1,4 +1,5 @@
 import Foundation
+import LogsAPITypes
 
 /// Reads a log endpoint as NDJSON and prints each item as it arrives. With `follow` it never
 /// gives up on the server: a dropped connection or a restarted gateway is retried with backoff

@@ -1,5 +1,6 @@
 import Foundation
 import LogModel
+import LogsAPITypes
 
 /// Prints log items as they arrive. Text: `[pod/container] message` (with `-t`, the time first),
 /// stderr lines marked, gaps as a visible line, messages as `Warning: …` on standard error.
