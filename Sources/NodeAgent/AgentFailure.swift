@@ -11,6 +11,9 @@ enum AgentFailure: String, CaseIterable, Sendable {
     case metadataUpdate = "metadata-update"
     /// The journal's read position could not be saved: a restart reads again from an older one.
     case journalPosition = "journal-position"
+    /// An evicted run's container could not be recorded as retired: an agent restarted while its
+    /// pod is still on the node reads the run in again.
+    case retiredContainers = "retired-containers"
     /// A line of the Kubernetes pod watch that could not be read: that change of a pod is missed
     /// until the next list.
     case podWatchEvent = "pod-watch-event"

@@ -31,6 +31,8 @@ struct IngestService: Service {
 struct RetentionService: Service {
     let store: RingDirectory
     let inventory: Inventory
+    /// Where an evicted run's container is recorded, so that a restart does not read it in again.
+    let retired: RetiredContainers
     let metrics: AgentMetrics
     let policy: RetentionPolicy
     let interval: Duration
@@ -38,9 +40,17 @@ struct RetentionService: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {
-            await onThreadOfItsOwn { [store, inventory, metrics, policy, logger] in
+            await onThreadOfItsOwn { [store, inventory, retired, metrics, policy, logger] in
                 do {
-                    for eviction in try store.enforce(policy, now: NanoTime.now()) {
+                    let evictions = try store.enforce(policy, now: NanoTime.now()) { metadata in
+                        do {
+                            try retired.add(metadata.compactMap(\.containerKey))
+                        } catch {
+                            // Evicted all the same: a full disk must get its space back.
+                            AgentFailure.retiredContainers.record(error, logger: logger, ["run": "\(metadata.first?.run ?? "")"])
+                        }
+                    }
+                    for eviction in evictions {
                         eviction.rings.forEach(inventory.remove)
                         metrics.evicted(eviction)
                         logger.info("evicted a run", metadata: ["tool": "\(eviction.tool)", "kind": "\(eviction.kind.rawValue)",

@@ -79,16 +79,16 @@ public enum LogsAgent {
         let inventory = Inventory(instance: UUID().uuidString.lowercased())
         let health = AgentHealth()
         let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
-        let purged = PurgedContainers(dataDirectory: configuration.dataDirectory)
+        let retired = RetiredContainers(dataDirectory: configuration.dataDirectory)
         let metrics = AgentMetrics()
         let watcher = try configuration.kubeAPI.map { try KubePodWatcher(configuration: $0, node: configuration.node, logger: logger) }
         let ingestor = try Ingestor(
             configuration: IngestConfiguration(podsDirectory: configuration.podsDirectory, node: configuration.node,
                                                capacities: configuration.capacities, limits: configuration.limits,
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
-            store: store, toolRings: toolRings, inventory: inventory, health: health, purged: purged, podSource: watcher, logger: logger)
+            store: store, toolRings: toolRings, inventory: inventory, health: health, retired: retired, podSource: watcher, logger: logger)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
-                           ingestor: ingestor, purgedContainers: purged, health: health, registry: registry, metrics: metrics,
+                           ingestor: ingestor, retiredContainers: retired, health: health, registry: registry, metrics: metrics,
                            token: configuration.token,
                            heartbeat: configuration.heartbeat, retention: configuration.retention)
         let journal = try configuration.journal.map {
@@ -101,7 +101,7 @@ public enum LogsAgent {
         if let watcher { services.append(watcher) }
         if let journal { services.append(IngestService(ingest: journal)) }
         services.append(IngestService(ingest: ingestor))
-        services.append(RetentionService(store: store, inventory: inventory, metrics: metrics, policy: configuration.retention,
+        services.append(RetentionService(store: store, inventory: inventory, retired: retired, metrics: metrics, policy: configuration.retention,
                                          interval: configuration.retentionInterval, logger: logger))
         services.append(SystemdService(notifier: SystemdNotifier()))
         return Application(router: api.router(),

@@ -115,5 +115,21 @@ import Testing
         #expect(try await agent.inventory("?kind=scheduled").rings.count == 4)
         let metrics = try await agent.get("/metrics", headers: [:]).text
         #expect(metrics.contains("logs_agent_evicted_runs{reason=\"keep-runs\"} 6"), "\(metrics)")
+
+        // The evicted runs' pods, and so their log files, are still on the node: a restarted
+        // agent does not read them in again. It reads a new run, and only that: by the time the
+        // new run's lines are in, round-robin turns would have read the others too.
+        try agent.restart()
+        let next = try agent.writer(pod: "tick-29000010-x7k2p")
+        for line in lines(of: 10) { try next.write(line) }
+        entries.append(podEntry("tick-29000010-x7k2p", uid: next.uid, run: 10))
+        try "{\"kind\": \"PodList\", \"items\": [\(entries.joined(separator: ","))]}".replace(file: agent.podsJSON)
+        let ring = try await eventually("the new run") { try await agent.inventory("?kind=scheduled").rings.first { $0.run == "tick-29000010" } }
+        try await waitUntil("the new run's lines") { try await agent.messages(ring).count == 20 }
+        let read = try await agent.get(AgentRoutes.stats).json(AgentStats.self).ingestedBytes
+        let size = try FileManager.default.attributesOfItem(atPath: next.path)[.size] as? UInt64
+        #expect(read == size, "only the new run was read")
+        let kept = Set(try await agent.inventory("?kind=scheduled").rings.map(\.run))
+        #expect(kept.isDisjoint(with: (0..<6).map { "tick-\(29_000_000 + $0)" }), "\(kept)")
     }
 }

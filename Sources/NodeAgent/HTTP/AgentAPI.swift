@@ -14,7 +14,7 @@ struct AgentAPI: Sendable {
     let inventory: Inventory
     let toolRings: ToolRings
     let ingestor: Ingestor
-    let purgedContainers: PurgedContainers
+    let retiredContainers: RetiredContainers
     let health: AgentHealth
     let registry: PrometheusCollectorRegistry
     let metrics: AgentMetrics
@@ -107,9 +107,9 @@ struct AgentAPI: Sendable {
                                                 full: delta.changed == nil, rings: rows, removed: delta.removed.map(\.description)))
     }
 
-    /// Records a ring's container as purged, before the ring goes (`PurgedContainers`).
+    /// Records a ring's container as retired, before the ring goes (`RetiredContainers`).
     private func remember(_ ring: Ring) throws {
-        if let key = ring.metadata.extra["containerKey"] { try purgedContainers.add(key) }
+        try retiredContainers.add(ring.metadata.containerKey.map { [$0] } ?? [])
     }
 
     private func purge(_ ring: Ring) throws -> Response {

@@ -70,8 +70,8 @@ final class Ingestor: @unchecked Sendable {
     /// Whether `finished` was checked against a listing of the pods directory since the start:
     /// runs of pods that went while the agent was down are forgotten then.
     private var finishedPruned = false
-    /// Container runs purged: never read in again, whatever their log files still hold.
-    private let purged: PurgedContainers
+    /// Container runs purged or evicted: never read in again, whatever their log files still hold.
+    private let retired: RetiredContainers
     /// Every live container run's ring, by its key: filled from the data directory at the first
     /// scan (a restarted agent resumes them), then as rings are created; a ring leaves it when
     /// its run finishes. A search of all rings per new container made discovery quadratic:
@@ -90,9 +90,9 @@ final class Ingestor: @unchecked Sendable {
     static let activitySettle: Int64 = 250_000_000
 
     init(configuration: IngestConfiguration, store: RingDirectory, toolRings: ToolRings, inventory: Inventory,
-         health: AgentHealth, purged: PurgedContainers, podSource: (any PodSource)? = nil, logger: Logger) throws {
+         health: AgentHealth, retired: RetiredContainers, podSource: (any PodSource)? = nil, logger: Logger) throws {
         self.configuration = configuration
-        self.purged = purged
+        self.retired = retired
         self.health = health
         self.store = store
         self.toolRings = toolRings
@@ -252,19 +252,19 @@ final class Ingestor: @unchecked Sendable {
         guard ringsByContainer == nil else { return }
         var live: [String: Ring] = [:]
         for ring in store.rings() {
-            guard let key = ring.metadata.extra["containerKey"] else { continue }
+            guard let key = ring.metadata.containerKey else { continue }
             if ring.isFinished { finished[String(key.prefix { $0 != "/" }), default: []].insert(key) } else { live[key] = ring }
         }
         ringsByContainer = live
     }
 
-    /// What the agent remembers of pods whose directories are gone goes: their purged and
+    /// What the agent remembers of pods whose directories are gone goes: their retired and
     /// finished runs (and, at the first such look, those of pods that went while it was down).
     private func forgetPods(otherThan present: Set<String>, now: Int64) {
         do {
-            try purged.forget(podsOtherThan: present)
+            try retired.forget(podsOtherThan: present)
         } catch {
-            logger.error("cannot update the purged containers' file", metadata: ["error": "\(error)"])
+            logger.error("cannot update the retired containers' file", metadata: ["error": "\(error)"])
         }
         if !finishedPruned {
             finished = finished.filter { present.contains($0.key) }
@@ -281,7 +281,7 @@ final class Ingestor: @unchecked Sendable {
 
     private func follow(_ key: ContainerKey, directory: String, now: Int64) {
         let pod = podList?.pods[key.podUID]
-        if purged.contains(key) {
+        if retired.contains(key) {
             finished[key.podUID, default: []].insert(key.description)
             return
         }

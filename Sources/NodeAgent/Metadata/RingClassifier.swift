@@ -27,7 +27,7 @@ struct RingClassifier: Sendable {
         guard let tool = tool(namespace: key.namespace, labels: labels) else { return nil }
         var metadata = RingMetadata(tool: tool, kind: .continuous, name: key.pod, run: key.pod, segment: key.restart,
                                     namespace: key.namespace, pod: key.pod, container: key.container, node: node,
-                                    extra: ["containerKey": key.description, "podUID": key.podUID])
+                                    extra: [RingMetadata.containerKeyField: key.description, "podUID": key.podUID])
         if key.namespace == buildNamespace {
             let build = labels?["tekton.dev/pipelineRun"] ?? key.pod
             metadata.kind = .build
@@ -58,4 +58,12 @@ struct RingClassifier: Sendable {
         }
         return metadata
     }
+}
+
+extension RingMetadata {
+    static let containerKeyField = "containerKey"
+
+    /// The container run a ring was made for (a `ContainerKey`'s description): how a restarted
+    /// agent finds its ring for a log file, and what it retires when the ring goes.
+    var containerKey: String? { extra[Self.containerKeyField] }
 }

@@ -1,29 +1,32 @@
 import Foundation
 import Synchronization
 
-/// Container runs purged on this node, kept beside the rings (`purged-containers`, one
-/// container key a line). The kubelet keeps a finished pod's log files until the pod is
-/// deleted: an agent restarted in between finds no ring for such a run and would read the
-/// purged lines back in from them. A key is forgotten once its pod's directory is gone.
-final class PurgedContainers: Sendable {
+/// Container runs whose rings are gone on purpose: purged, or evicted by retention. Kept beside
+/// the rings (`retired-containers`, one container key a line). The kubelet keeps a finished
+/// pod's log files until the pod is deleted: an agent restarted in between finds no ring for
+/// such a run and would read it back in from them (purged lines back, an evicted run again as
+/// if new). A key is forgotten once its pod's directory is gone.
+final class RetiredContainers: Sendable {
     let path: String
     let directory: String
     private let keys: Mutex<Set<String>>
 
     init(dataDirectory: String) {
         directory = dataDirectory
-        path = dataDirectory + "/purged-containers"
+        path = dataDirectory + "/retired-containers"
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         keys = Mutex(Set(text.split(separator: "\n").map(String.init)))
     }
 
     func contains(_ key: ContainerKey) -> Bool { keys.withLock { $0.contains(key.description) } }
 
-    /// Records `key` for good before its ring is deleted: written and synced, so that neither a
-    /// crash nor power loss after the purge answers brings the run back.
-    func add(_ key: String) throws {
+    /// Records `keys` for good before their rings are deleted: written and synced, so that
+    /// neither a crash nor power loss after a purge answers brings a run back.
+    func add(_ added: some Sequence<String>) throws {
         try keys.withLock { keys in
-            guard keys.insert(key).inserted else { return }
+            let before = keys.count
+            keys.formUnion(added)
+            guard keys.count > before else { return }
             try write(keys)
         }
     }
