@@ -103,7 +103,7 @@ def main(root, nodes):
         replica = web[tick % 2]
         replica.write([f'127.0.0.1 - - "GET /page/{random.randint(1, 99)} HTTP/1.1" 200'])
         if tick % 10 == 1:  # from the first tick: the README's `webservice --stream stderr` has a line to show
-            replica.write([f"WARNING: slow request /page/{random.randint(1, 99)} took 2.{tick % 10}s"], stream="stderr")
+            replica.write([f"WARNING: slow request /page/{random.randint(1, 99)} took {random.uniform(2, 9):.1f}s"], stream="stderr")
         if tick % 10 == 0:
             worker.write([f"worker: slow batch {tick}"], stream="stderr")
         time.sleep(1)

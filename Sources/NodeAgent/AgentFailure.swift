@@ -5,7 +5,8 @@ import Metrics
 /// cause and counted in `/metrics` as `logs_agent_errors{operation}`. The operations are a fixed
 /// set, so the series stay bounded.
 enum AgentFailure: String, CaseIterable, Sendable {
-    /// The last fdatasync of live rings at stop: their newest lines may not be on disk.
+    /// The last fdatasync of live rings at stop: their newest lines may not be on disk. Logged
+    /// only, in effect: the process ends before another scrape.
     case syncAtStop = "sync-at-stop"
     /// A pod's new labels or state could not be written into its ring's metadata.
     case metadataUpdate = "metadata-update"
@@ -14,9 +15,17 @@ enum AgentFailure: String, CaseIterable, Sendable {
     /// An evicted run's container could not be recorded as retired: an agent restarted while its
     /// pod is still on the node reads the run in again.
     case retiredContainers = "retired-containers"
-    /// A line of the Kubernetes pod watch that could not be read: that change of a pod is missed
-    /// until the next list.
+    /// A line of the Kubernetes pod watch that could not be read: the watch ends, and the pods
+    /// are listed again.
     case podWatchEvent = "pod-watch-event"
+
+    /// Every operation's series from the start, at 0: an alert on `increase()` sees the first
+    /// failure (a series that appears at 1 has not increased).
+    static func registerAll() {
+        for failure in allCases { _ = failure.counter }
+    }
+
+    private var counter: Counter { Counter(label: "logs_agent_errors", dimensions: [("operation", rawValue)]) }
 
     func record(_ error: any Error, logger: Logger, _ metadata: Logger.Metadata = [:]) {
         count()
@@ -25,6 +34,6 @@ enum AgentFailure: String, CaseIterable, Sendable {
 
     /// Counts a failure without logging it: one that repeats each second and was logged once.
     func count() {
-        Counter(label: "logs_agent_errors", dimensions: [("operation", rawValue)]).increment()
+        counter.increment()
     }
 }

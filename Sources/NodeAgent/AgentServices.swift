@@ -47,7 +47,7 @@ struct RetentionService: Service {
                             try retired.add(metadata.compactMap(\.containerKey))
                         } catch {
                             // Evicted all the same: a full disk must get its space back.
-                            AgentFailure.retiredContainers.record(error, logger: logger, ["run": "\(metadata.first?.run ?? "")"])
+                            AgentFailure.retiredContainers.record(error, logger: logger, ["rings": "\(metadata.count)"])
                         }
                     }
                     for eviction in evictions {

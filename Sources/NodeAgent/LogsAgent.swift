@@ -81,6 +81,7 @@ public enum LogsAgent {
         let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
         let retired = RetiredContainers(dataDirectory: configuration.dataDirectory)
         let metrics = AgentMetrics()
+        AgentFailure.registerAll()
         let watcher = try configuration.kubeAPI.map { try KubePodWatcher(configuration: $0, node: configuration.node, logger: logger) }
         let ingestor = try Ingestor(
             configuration: IngestConfiguration(podsDirectory: configuration.podsDirectory, node: configuration.node,

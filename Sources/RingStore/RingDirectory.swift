@@ -181,17 +181,17 @@ public final class RingDirectory: Sendable {
         return doomed
     }
 
-    /// Applies `policy` now; returns what it evicted. `beforeRemoving` is given each evicted
-    /// run's rings' metadata before they go: what the caller must remember of them (the agent,
-    /// which containers not to read in again) is recorded first.
+    /// Applies `policy` now; returns what it evicted. `beforeRemoving` is given the metadata of
+    /// every ring to evict, once, before any goes: what the caller must remember of them (the
+    /// agent, which containers not to read in again) is recorded first, in one write.
     @discardableResult
     public func enforce(_ policy: RetentionPolicy, now: Int64,
                         beforeRemoving: ([RingMetadata]) -> Void = { _ in }) throws -> [Eviction] {
         let infos = try rings().map { try $0.info() }
         let metadata = Dictionary(infos.map { ($0.id, $0.metadata) }, uniquingKeysWith: { first, _ in first })
         let evictions = policy.evictions(infos, now: now)
+        if !evictions.isEmpty { beforeRemoving(evictions.flatMap(\.rings).compactMap { metadata[$0] }) }
         for eviction in evictions {
-            beforeRemoving(eviction.rings.compactMap { metadata[$0] })
             for id in eviction.rings {
                 do {
                     _ = try remove(id)

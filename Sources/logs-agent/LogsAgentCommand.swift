@@ -122,10 +122,14 @@ struct LogsAgentCommand: AsyncParsableCommand {
             heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"),
             retentionInterval: try Self.duration(retentionInterval, "--retention-interval"),
             ringFileVersion: try Self.ringFileVersion(ringFormat), fold: fold ? FoldPolicy(after: try Self.duration(foldAfter, "--fold-after")) : nil)
-        // An agent over a directory that is not there would ingest nothing and say nothing.
+        // An agent over a directory that is not there would ingest nothing and say nothing; one
+        // that reads the journal (a host without Kubernetes, under systemd) may have none.
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: podsDir, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--pods-dir: no directory at \(podsDir) (the kubelet's pod logs: mount the node's /var/log/pods there)")
+        if !FileManager.default.fileExists(atPath: podsDir, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            guard journalDir != nil else {
+                throw ValidationError("--pods-dir: no directory at \(podsDir) (the kubelet's pod logs: mount the node's /var/log/pods there)")
+            }
+            logger.warning("no pods directory: ingesting the journal only", metadata: ["pods-dir": "\(podsDir)"])
         }
         let fileLimit = OpenFileLimit.raise()
         logger.info("open-file limit raised", metadata: ["limit": "\(fileLimit)", "containers": "\(fileLimit / 2)"])

@@ -44,7 +44,7 @@ struct ToolforgeLogs: ParsableCommand {
     /// expect: the command meant, as git says it, or the commands there are.
     static func commandHint(_ arguments: [String]) -> String? {
         guard let word = arguments.first, !word.hasPrefix("-") else { return nil }
-        let names = configuration.subcommands.map { $0._commandName }
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
         guard !names.contains(word) else { return nil }
         if let meant = NearestName.nearest(to: word, among: names) { return "'\(word)' is not a command. Did you mean '\(meant)'?" }
         return "'\(word)' is not a command; the commands are \(names.joined(separator: ", "))."

@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import Testing
 import TestSupport
@@ -145,6 +146,24 @@ final class DatagramSocket {
         #expect(try await agent.items(web).first?.stream == "stderr")  // PRIORITY 3
     }
 
+    /// A host without Kubernetes (the agent under systemd for its journal) has no pods directory.
+    @Test func aJournalOnlyAgentNeedsNoPodsDirectory() async throws {
+        let testbed = try JournalTestbed()
+        try testbed.write(JournalLine.mixed(0..<8), file: "first")
+        let scratch = Scratch("journal-only")
+        let agent = ServiceProcess(
+            executable: ServiceProcess.product("logs-agent"),
+            arguments: ["--node", "n", "--pods-dir", scratch.file("no-pods"), "--data-dir", scratch.file("data"),
+                        "--listen", "127.0.0.1:0", "--insecure-no-auth", "--journal-dir", testbed.journalDirectory],
+            logPath: scratch.file("agent.log"))
+        try agent.start()
+        defer { agent.kill() }
+        try await waitUntil("the journal's rings") {
+            try await TestHTTP.request("http://127.0.0.1:\(agent.port)" + AgentRoutes.rings).json(AgentInventory.self).rings.count >= 4
+        }
+        #expect(try String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8).contains("ingesting the journal only"))
+    }
+
     /// A read position that cannot be saved does not stop ingest; it is logged and counted.
     @Test func aReadPositionThatCannotBeSavedIsSaidAndIngestGoesOn() async throws {
         let testbed = try JournalTestbed()
@@ -158,7 +177,9 @@ final class DatagramSocket {
         }
         try await waitUntil("alpha's web lines") { try await agent.messages(web).count == 2 }
         try await waitUntil("the failure counted") {
-            try await agent.get("/metrics", headers: [:]).text.contains("logs_agent_errors{operation=\"journal-position\"}")
+            let text = try await agent.get("/metrics", headers: [:]).text
+            let line = text.split(separator: "\n").first { $0.hasPrefix("logs_agent_errors{operation=\"journal-position\"}") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0 >= 1
         }
         #expect(!FileManager.default.fileExists(atPath: agent.data + "/journal.position"))
         #expect(try String(contentsOfFile: agent.scratch.file("agent.log"), encoding: .utf8).contains("journal-position failed"))

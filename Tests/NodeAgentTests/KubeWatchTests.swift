@@ -79,8 +79,18 @@ import TestSupport
         api.send(event: "ERROR", object: #"{"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410, "reason": "Expired", "message": "too old resource version: 57 (88)"}"#)
         try await waitUntil("a list after the expiry") { api.lists == 2 }
         try await waitUntil("a watch from the new list") { api.requests.last?.contains("resourceVersion=90") == true }
+        #expect(!(try String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)).contains("pod-watch-event failed"),
+                "every event was read as what it is")
+
+        // Any other error lists again too, and so does a line that cannot be read (a pod change
+        // was missed), which is also logged and counted.
+        api.send(event: "ERROR", object: #"{"kind": "Status", "status": "Failure", "code": 500, "reason": "InternalError", "message": "etcd"}"#)
+        try await waitUntil("a list after the error") { api.lists == 3 }
+        try await waitUntil("a watch again") { api.requests.last?.contains("watch=1") == true }
+        api.send(event: "MODIFIED", object: #"{"metadata": "not a pod"}"#)
+        try await waitUntil("a list after the unreadable line") { api.lists == 4 }
         let log = try String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)
-        #expect(!log.contains("pod-watch-event failed"), "every event was read as what it is")
+        #expect(log.contains("pod-watch-event failed"))
     }
 }
 

@@ -88,7 +88,13 @@ import Testing
         for run in 1...5 { try finishedRun(store, run: "cron-\(run)", at: Int64(run) * 100, segments: run == 5 ? 3 : 1) }
         try finishedRun(store, name: "other", run: "other-1", at: 1)
         let live = try store.create(metadata: metadata(run: "cron-6"), prefixCapacity: 4096, suffixCapacity: 8192, now: 600)
-        let evicted = try store.enforce(RetentionPolicy(budgetBytes: 1 << 40, toolShare: 1, keepRuns: 2), now: 1000)
+        // The caller learns what goes, once, while all of it is still there.
+        var told: [[String]] = []
+        let evicted = try store.enforce(RetentionPolicy(budgetBytes: 1 << 40, toolShare: 1, keepRuns: 2), now: 1000) { doomed in
+            told.append(doomed.map(\.run))
+            #expect(store.rings().count == 9)
+        }
+        #expect(told == [["cron-3", "cron-2", "cron-1"]])
         #expect(evicted.map(\.run) == ["cron-3", "cron-2", "cron-1"])
         #expect(evicted.allSatisfy { $0.reason == .keepRuns })
         let left = Set(store.rings().map(\.metadata.run))

@@ -52,7 +52,8 @@ final class Ingestor: @unchecked Sendable {
     private let wakePipe: (read: Int32, write: Int32)
     private let logger: Logger
 
-    // Everything below is touched only by the ingest thread.
+    // Everything below is touched only by the ingest thread, or is thread-safe itself
+    // (`retired`, `podList`).
     private let classifier: RingClassifier
     private let podList: (any PodSource)?
     private var inotify: Inotify?
@@ -63,6 +64,8 @@ final class Ingestor: @unchecked Sendable {
     /// its end): looking costs a `stat` per idle container, too much for every wake-up.
     private var runEndsToCheck = true
     private var dirty: Set<ContainerKey> = []
+    /// Whether the last metadata update failed: logged when they start failing.
+    private var metadataFailing = false
     /// Container runs whose ring is finished (their keys' descriptions), by pod uid: never
     /// followed again, and forgotten with their pod's directory (a pod never comes back under
     /// the same uid). Kept for good, they grew with every run the node ever had.
@@ -347,8 +350,15 @@ final class Ingestor: @unchecked Sendable {
             do {
                 try log.ring.updateMetadata { $0 = metadata }
                 inventory.touch(log.ring.id)
+                metadataFailing = false
             } catch {
-                AgentFailure.metadataUpdate.record(error, logger: logger, ["ring": "\(log.ring.id)", "container": "\(log.key)"])
+                // Every pod event tries again: said once until it works, counted each time.
+                if metadataFailing {
+                    AgentFailure.metadataUpdate.count()
+                } else {
+                    AgentFailure.metadataUpdate.record(error, logger: logger, ["ring": "\(log.ring.id)", "container": "\(log.key)"])
+                }
+                metadataFailing = true
             }
         }
         rescanNeeded = true  // build pods may have become known

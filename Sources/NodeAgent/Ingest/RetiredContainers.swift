@@ -24,10 +24,11 @@ final class RetiredContainers: Sendable {
     /// neither a crash nor power loss after a purge answers brings a run back.
     func add(_ added: some Sequence<String>) throws {
         try keys.withLock { keys in
-            let before = keys.count
-            keys.formUnion(added)
-            guard keys.count > before else { return }
-            try write(keys)
+            let union = keys.union(added)
+            guard union.count > keys.count else { return }
+            // Memory follows the file: a key whose write failed is written by the next call.
+            try write(union)
+            keys = union
         }
     }
 

@@ -23,9 +23,9 @@ public struct KubeAPIConfiguration: Sendable {
 
 /// The pods of this node from the Kubernetes API: a list, then a watch from the list's
 /// `resourceVersion` (`fieldSelector=spec.nodeName=<node>`, with bookmarks), watched again
-/// from the newest version seen when the server ends it, listed again only when that version
-/// expired (`410 Gone`) or the watch failed. The token is read again at every (re)connect, since projected
-/// service account tokens rotate.
+/// from the newest version seen when the server ends it, listed again only after an `ERROR`
+/// event (`410 Gone`: that version expired), a line it could not read, or a failed request. The
+/// token is read again at every (re)connect, since projected service account tokens rotate.
 final class KubePodWatcher: PodSource, Service {
     private struct State {
         var pods: [String: Pod] = [:]
@@ -109,13 +109,15 @@ final class KubePodWatcher: PodSource, Service {
     private enum WatchEnd {
         /// The server closed it (its timeout): watch again from the last version seen.
         case closed(version: String)
-        /// `410 Gone`: that version is too old to watch from; list again.
-        case expired
+        /// An `ERROR` event (`410 Gone`: that version is too old to watch from; or any other),
+        /// or a line that could not be read (a pod change was missed): list again, as client-go
+        /// does.
+        case mustList(why: String)
     }
 
     /// A list, then watches from the newest version seen for as long as they end cleanly; a
-    /// new list only when the version expired (a relist of a busy node's pods is the expensive
-    /// part, which bookmarks exist to spare).
+    /// new list only when a watch says it must (a relist of a busy node's pods is the
+    /// expensive part, which bookmarks exist to spare).
     private func listAndWatch() async throws {
         var version = try await list()
         while !Task.isShuttingDownGracefully {
@@ -123,12 +125,12 @@ final class KubePodWatcher: PodSource, Service {
             switch try await watch(from: version) {
             case let .closed(last):
                 version = last
-                // A server that closes watches at once is not to be asked again in a loop.
-                if ContinuousClock.now - started < .seconds(1) { try await Task.sleep(for: .seconds(1)) }
-            case .expired:
-                logger.info("pod watch version expired; listing again", metadata: ["version": "\(version)"])
+            case let .mustList(why):
+                logger.info("listing the node's pods again", metadata: ["why": "\(why)"])
                 version = try await list()
             }
+            // A server that ends watches at once is not to be asked again in a loop.
+            if ContinuousClock.now - started < .seconds(1) { try await Task.sleep(for: .seconds(1)) }
         }
     }
 
@@ -156,6 +158,7 @@ final class KubePodWatcher: PodSource, Service {
                     if let end = try handle(line, version: &last) { return end }
                 } catch {
                     AgentFailure.podWatchEvent.record(error, logger: logger, ["line": "\(String(decoding: line.prefix(200), as: UTF8.self))"])
+                    return .mustList(why: "a watch line could not be read")
                 }
             }
         }
@@ -173,9 +176,7 @@ final class KubePodWatcher: PodSource, Service {
         case "BOOKMARK":
             break
         case "ERROR":
-            let status = try decoder.decode(ErrorEvent.self, from: line).object
-            if status.code == 410 { return .expired }
-            throw KubeAPIError.watchError(status)
+            return .mustList(why: "\(KubeAPIError.watchError(try decoder.decode(ErrorEvent.self, from: line).object))")
         default:
             throw KubeAPIError.unknownEvent(type)
         }
