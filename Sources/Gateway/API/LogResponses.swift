@@ -43,11 +43,11 @@ struct LogParameters: Sendable {
     var lines: Int?
     var since: String?
     var until: String?
-    var direction: String?
+    var direction: Components.Parameters.Direction?
     var after: String?
     var follow: Bool?
     var run: String?
-    var stream: String?
+    var stream: Components.Parameters.Stream?
     var container: String?
     var grep: String?
     var limitBytes: Int?
@@ -61,11 +61,11 @@ struct LogParameters: Sendable {
         lines = query.lines
         since = query.since
         until = query.until
-        direction = query.direction?.rawValue
+        direction = query.direction
         after = query.after
         follow = query.follow
         run = query.run
-        stream = query.stream?.rawValue
+        stream = query.stream
         container = query.container
         grep = query.grep
         limitBytes = query.limitBytes
@@ -92,15 +92,15 @@ struct LogParameters: Sendable {
         }
         var request = LogRequest()
         request.follow = follow ?? false
-        request.stream = stream.flatMap(RingReadQuery.Stream.init(rawValue:))
+        request.stream = switch stream {
+        case nil, .all?: nil
+        case .stdout?: .stdout
+        case .stderr?: .stderr
+        }
         request.grep = grep
         request.limitBytes = limitBytes
         request.lines = lines == 0 ? nil : lines
-        switch direction {
-        case nil, "oldest_first": request.newestFirst = false
-        case "newest_first": request.newestFirst = true
-        case let other?: throw EnvelopeError(.badRequest, "direction: must be oldest_first or newest_first, not \(other)")
-        }
+        request.newestFirst = direction == .newestFirst
         if request.follow, request.newestFirst { throw EnvelopeError(.badRequest, "direction: a follow is oldest first") }
         func time(_ text: String?, _ name: String) throws -> Int64? {
             guard let text else { return nil }
@@ -143,7 +143,7 @@ struct LogParameters: Sendable {
         if let until = request.until { query.append(("until", NanoTime.format(until))) }
         if let lines = request.lines { query.append(("lines", String(lines - served))) }
         query.append(("direction", request.newestFirst ? "newest_first" : "oldest_first"))
-        for (name, value) in [("run", run), ("stream", stream), ("container", container), ("grep", grep),
+        for (name, value) in [("run", run), ("stream", stream?.rawValue), ("container", container), ("grep", grep),
                               ("limit_bytes", limitBytes.map(String.init))] {
             if let value { query.append((name, value)) }
         }

@@ -21,26 +21,34 @@ enum ServerErrors {
         return EnvelopeError(.badRequest, "invalid request: \(reason(error.underlyingError))")
     }
 
-    /// The generated decoder does not say which query parameter failed; the typed ones are few.
+    /// The generated decoder does not say which query parameter failed; the typed ones are few,
+    /// and their values are the spec's (the generated enums').
     static func invalidTypedParameter(in path: String) -> String? {
         guard let query = path.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
+            let value = parts[1].removingPercentEncoding ?? parts[1]
             switch parts[0] {
-            case "lines" where Int(parts[1]) == nil, "limit_bytes" where Int(parts[1]) == nil:
-                return "\(parts[0]): must be a whole number, not \(parts[1].removingPercentEncoding ?? parts[1])"
-            case "follow" where !["true", "false"].contains(parts[1]):
-                return "follow: must be true or false, not \(parts[1].removingPercentEncoding ?? parts[1])"
-            case "direction" where !["oldest_first", "newest_first"].contains(parts[1]):
-                return "direction: must be oldest_first or newest_first, not \(parts[1].removingPercentEncoding ?? parts[1])"
-            case "stream" where !["all", "stdout", "stderr"].contains(parts[1]):
-                return "stream: must be all, stdout or stderr, not \(parts[1].removingPercentEncoding ?? parts[1])"
+            case "lines" where Int(value) == nil, "limit_bytes" where Int(value) == nil:
+                return "\(parts[0]): must be a whole number, not \(value)"
+            case "follow" where Bool(value) == nil:
+                return "follow: must be true or false, not \(value)"
+            case "direction" where Components.Parameters.Direction(rawValue: value) == nil:
+                return "direction: must be \(choices(Components.Parameters.Direction.self)), not \(value)"
+            case "stream" where Components.Parameters.Stream(rawValue: value) == nil:
+                return "stream: must be \(choices(Components.Parameters.Stream.self)), not \(value)"
             default:
                 continue
             }
         }
         return nil
+    }
+
+    /// `a, b or c`: an enum's values as the messages name them.
+    static func choices<Value: CaseIterable & RawRepresentable>(_: Value.Type) -> String where Value.RawValue == String {
+        let values = Value.allCases.map(\.rawValue)
+        return values.count < 2 ? values.joined() : values.dropLast().joined(separator: ", ") + " or " + values.last!
     }
 
     private static func reason(_ error: Error) -> String {
