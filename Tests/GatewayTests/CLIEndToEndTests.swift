@@ -171,6 +171,10 @@ import TestSupport
         #expect(try run(["job", "--help"]).text.contains("--run"))
         let nodes = try run(["admin", "nodes", "--help"]).text
         #expect(!nodes.contains("--tool") && nodes.contains("--url"))
+        #expect(nodes.contains("RATIO, HOLDS per byte USED"), "the columns are explained")
+        // Every place the address comes from, the CLI's own variable first.
+        let top = try run(["--help"]).text.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+        #expect(top.contains("The API address comes from --url, TOOLFORGE_LOGS_URL, TOOL_TOOLFORGE_API_URL or api_gateway.url"), "\(top)")
         for command in [["list"], ["runs", "x"], ["push", "x"], ["admin", "nodes"]] {
             #expect(!(try run(command + ["--help"]).text.contains("NDJSON")), "\(command)")
         }

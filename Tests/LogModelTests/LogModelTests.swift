@@ -58,6 +58,16 @@ import Testing
     }
 }
 
+/// Sizes and ratios as `admin nodes` shows them: a ratio only where it says how logs are kept.
+@Suite(.timeLimit(.minutes(3))) struct ByteCountTests {
+    @Test func ratiosNeedAMebibyteOnDisk() {
+        #expect(ByteCount.ratio(5_400, 140 * 1024) == "-")  // the files' headers, not the logs
+        #expect(ByteCount.ratio(0, 0) == "-")
+        #expect(ByteCount.ratio(6 << 20, 1 << 20) == "6.0x")
+        #expect(ByteCount.text(140 * 1024) == "140.0 KiB")
+    }
+}
+
 /// What a typo most likely meant: near enough to be one, never just any other name.
 @Suite(.timeLimit(.minutes(3))) struct NearestNameTests {
     @Test func suggestsTheNameATypoMeant() {
