@@ -25,15 +25,30 @@ enum AgentFailure: String, CaseIterable, Sendable {
         for failure in allCases { _ = failure.counter }
     }
 
-    private var counter: Counter { Counter(label: "logs_agent_errors", dimensions: [("operation", rawValue)]) }
+    fileprivate var counter: Counter { Counter(label: "logs_agent_errors", dimensions: [("operation", rawValue)]) }
 
     func record(_ error: any Error, logger: Logger, _ metadata: Logger.Metadata = [:]) {
-        count()
+        counter.increment()
         logger.error("\(rawValue) failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
     }
+}
 
-    /// Counts a failure without logging it: one that repeats each second and was logged once.
-    func count() {
-        counter.increment()
+/// A failure tried again and again until it heals (a pod event after another, a read position
+/// saved every few minutes): logged when it starts, counted every time.
+struct RepeatingFailure {
+    let failure: AgentFailure
+    private var failing = false
+
+    init(_ failure: AgentFailure) { self.failure = failure }
+
+    mutating func failed(_ error: any Error, logger: Logger, _ metadata: Logger.Metadata = [:]) {
+        if failing {
+            failure.counter.increment()
+        } else {
+            failure.record(error, logger: logger, metadata)
+        }
+        failing = true
     }
+
+    mutating func healed() { failing = false }
 }

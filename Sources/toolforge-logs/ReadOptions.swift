@@ -42,7 +42,7 @@ struct ReadOptions: ParsableArguments {
         let accepted = "a duration ago (90s, 10m, 2h, 3d, 1h30m) or an RFC 3339 time (2026-12-06T10:00:00Z)"
         if TimeSpec.duration(text) != nil || NanoTime.parse(text) != nil { return }
         if text.hasPrefix("-"), TimeSpec.duration(String(text.dropFirst())) != nil {
-            throw ValidationError("\(flag) \(text): a duration counts back from now, without a sign (\(text.dropFirst()) is \(text.dropFirst()) ago)")
+            throw ValidationError("\(flag) \(text): a duration counts back from now, without a sign (\(flag) \(text.dropFirst()) for \(text.dropFirst()) ago)")
         }
         if !text.isEmpty, text.allSatisfy(\.isNumber) {
             throw ValidationError("\(flag) \(text): a bare number is no time; give \(accepted)")

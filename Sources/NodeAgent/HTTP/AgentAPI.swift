@@ -54,7 +54,8 @@ struct AgentAPI: Sendable {
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
         api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
             let tool = try name(context, "tool")
-            for ring in store.rings(matching: RingFilter(tool: tool)) { try remember(ring) }
+            // One synced write for all of them: a tool may have thousands of runs.
+            try retiredContainers.add(store.rings(matching: RingFilter(tool: tool)).compactMap(\.metadata.containerKey))
             let purged = try store.purge(tool: tool)
             for id in purged { inventory.remove(id) }
             return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged \(purged.count) rings of \(tool)"]), rings: purged.count))
@@ -109,7 +110,7 @@ struct AgentAPI: Sendable {
 
     /// Records a ring's container as retired, before the ring goes (`RetiredContainers`).
     private func remember(_ ring: Ring) throws {
-        try retiredContainers.add(ring.metadata.containerKey.map { [$0] } ?? [])
+        try retiredContainers.add([ring.metadata.containerKey].compactMap { $0 })
     }
 
     private func purge(_ ring: Ring) throws -> Response {

@@ -64,8 +64,7 @@ final class Ingestor: @unchecked Sendable {
     /// its end): looking costs a `stat` per idle container, too much for every wake-up.
     private var runEndsToCheck = true
     private var dirty: Set<ContainerKey> = []
-    /// Whether the last metadata update failed: logged when they start failing.
-    private var metadataFailing = false
+    private var metadataUpdates = RepeatingFailure(.metadataUpdate)
     /// Container runs whose ring is finished (their keys' descriptions), by pod uid: never
     /// followed again, and forgotten with their pod's directory (a pod never comes back under
     /// the same uid). Kept for good, they grew with every run the node ever had.
@@ -350,15 +349,10 @@ final class Ingestor: @unchecked Sendable {
             do {
                 try log.ring.updateMetadata { $0 = metadata }
                 inventory.touch(log.ring.id)
-                metadataFailing = false
+                metadataUpdates.healed()
             } catch {
-                // Every pod event tries again: said once until it works, counted each time.
-                if metadataFailing {
-                    AgentFailure.metadataUpdate.count()
-                } else {
-                    AgentFailure.metadataUpdate.record(error, logger: logger, ["ring": "\(log.ring.id)", "container": "\(log.key)"])
-                }
-                metadataFailing = true
+                // Every pod event tries again.
+                metadataUpdates.failed(error, logger: logger, ["ring": "\(log.ring.id)", "container": "\(log.key)"])
             }
         }
         rescanNeeded = true  // build pods may have become known

@@ -47,8 +47,7 @@ final class JournalIngest: @unchecked Sendable {
     /// Read but not yet appended, by ring key; kept until appended (a full disk is retried).
     private var batch: [String: PendingAppend] = [:]
     private var lastAdvance = ContinuousClock.now
-    /// Whether the last save of the read position failed: logged when it starts failing.
-    private var markFailing = false
+    private var markSaves = RepeatingFailure(.journalPosition)
 
     static let batchSize = 1000
     /// How often rings that received nothing are moved up to the read position, so that a
@@ -315,14 +314,9 @@ final class JournalIngest: @unchecked Sendable {
     private func saveMark() {
         do {
             try JournalMark.write(lastRead, in: store.path)
-            markFailing = false
+            markSaves.healed()
         } catch {
-            if markFailing {
-                AgentFailure.journalPosition.count()
-            } else {
-                AgentFailure.journalPosition.record(error, logger: logger, ["directory": "\(store.path)"])
-            }
-            markFailing = true
+            markSaves.failed(error, logger: logger, ["directory": "\(store.path)"])
         }
     }
 
