@@ -153,7 +153,7 @@ let package = Package(
         // ringctl writes the files that the crash test kills it over.
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl", "TestSupport"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
-        .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel", .product(name: "NIOCore", package: "swift-nio"),
+        .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
                                                          .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "HTTPEnvelopeTests", dependencies: ["HTTPEnvelope", "LogModel",
                                                               .product(name: "Hummingbird", package: "hummingbird"),

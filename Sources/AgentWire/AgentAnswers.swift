@@ -10,11 +10,16 @@ public struct AgentInventory: Codable, Sendable, Equatable {
     /// true: `rings` is everything this agent holds; false: only what changed since the version asked.
     public var full: Bool
     public var rings: [AgentRing]
-    /// Rings removed since the version asked (empty in a full listing).
+    /// Rings removed since the version asked (empty in a full listing); asked `folded=by-job`,
+    /// rings folded since then as well: they are named by their job from then on.
     public var removed: [String]
+    /// Asked `folded=by-job`: the jobs that have folded runs on this node, whose runs `rings`
+    /// leaves out; in a full listing, and in a delta when they may have changed, else nil.
+    /// Nil from an agent of a release before it, whose `rings` lists folded runs too.
+    public var foldedJobs: [FoldedJob]?
 
     public init(messages: Messages = Messages(), node: String, instance: String, version: UInt64, full: Bool,
-                rings: [AgentRing], removed: [String]) {
+                rings: [AgentRing], removed: [String], foldedJobs: [FoldedJob]? = nil) {
         self.messages = messages
         self.node = node
         self.instance = instance
@@ -22,6 +27,7 @@ public struct AgentInventory: Codable, Sendable, Equatable {
         self.full = full
         self.rings = rings
         self.removed = removed
+        self.foldedJobs = foldedJobs
     }
 
     /// A ring this gateway cannot read (a kind or state a newer agent added) is left out, not
@@ -33,27 +39,65 @@ public struct AgentInventory: Codable, Sendable, Equatable {
         instance = try container.decode(String.self, forKey: .instance)
         version = try container.decode(UInt64.self, forKey: .version)
         full = try container.decode(Bool.self, forKey: .full)
-        rings = try container.decode([Readable].self, forKey: .rings).compactMap(\.ring)
+        rings = try container.decode([AgentRing.Readable].self, forKey: .rings).compactMap(\.ring)
         removed = try container.decode([String].self, forKey: .removed)
+        foldedJobs = try container.decodeIfPresent([FoldedJob.Readable].self, forKey: .foldedJobs).map { $0.compactMap(\.job) }
     }
 
     private enum CodingKeys: String, CodingKey {
         case messages, node, instance, version, full, rings, removed
+        case foldedJobs = "folded_jobs"
     }
 
-    /// A ring whose kind or state this reader does not know is nil; any other fault fails the
-    /// listing, as a broken contract should.
-    private struct Readable: Decodable {
-        var ring: AgentRing?
+}
+
+/// A job with runs folded into a history file on a node.
+public struct FoldedJob: Codable, Sendable, Hashable {
+    public var tool: String
+    public var kind: AgentRing.Kind
+    public var name: String
+
+    public init(tool: String, kind: AgentRing.Kind, name: String) {
+        self.tool = tool
+        self.kind = kind
+        self.name = name
+    }
+
+    /// A job of a kind this reader does not know is nil, as `AgentInventory` reads rings.
+    struct Readable: Decodable {
+        var job: FoldedJob?
 
         init(from decoder: any Decoder) throws {
             let known = try decoder.container(keyedBy: Names.self)
-            guard AgentRing.Kind(rawValue: try known.decode(String.self, forKey: .kind)) != nil,
-                  AgentRing.State(rawValue: try known.decode(String.self, forKey: .state)) != nil else { return }
-            ring = try AgentRing(from: decoder)
+            guard AgentRing.Kind(rawValue: try known.decode(String.self, forKey: .kind)) != nil else { return }
+            job = try FoldedJob(from: decoder)
         }
 
-        private enum Names: String, CodingKey { case kind, state }
+        private enum Names: String, CodingKey { case kind }
+    }
+}
+
+/// `GET /internal/v2/tools/{tool}/folded/rings` and `…/runs`: folded rings, and for a page of
+/// runs how many runs match in all on this node and the oldest one's start.
+public struct FoldedAnswer: Codable, Sendable, Equatable {
+    public var messages: Messages
+    public var rings: [AgentRing]
+    public var runs: Int?
+    public var oldest: String?
+
+    public init(messages: Messages = Messages(), rings: [AgentRing], runs: Int? = nil, oldest: String? = nil) {
+        self.messages = messages
+        self.rings = rings
+        self.runs = runs
+        self.oldest = oldest
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        messages = try container.decode(Messages.self, forKey: .messages)
+        rings = try container.decode([AgentRing.Readable].self, forKey: .rings).compactMap(\.ring)
+        runs = try container.decodeIfPresent(Int.self, forKey: .runs)
+        oldest = try container.decodeIfPresent(String.self, forKey: .oldest)
     }
 }
 

@@ -45,8 +45,20 @@ public final class AgentClient: Sendable {
 
     // MARK: the JSON calls
 
+    /// What the agent holds, or what changed since `version`: its folded runs named by job
+    /// (`AgentInventory.foldedJobs`), which an agent of a release before that ignores.
     public func inventory(_ agent: AgentEndpoint, since version: UInt64?) async throws -> AgentInventory {
-        try await json(agent, AgentRoutes.rings + (version.map { "?since_version=\($0)" } ?? ""))
+        try await json(agent, AgentRoutes.rings + "?folded=by-job" + (version.map { "&since_version=\($0)" } ?? ""))
+    }
+
+    /// The folded rings of a tool that `query` asks for.
+    public func foldedRings(_ agent: AgentEndpoint, tool: String, _ query: FoldedQuery) async throws -> FoldedAnswer {
+        try await json(agent, AgentRoutes.foldedRings(tool: tool) + "?" + query.encoded)
+    }
+
+    /// A page of a tool's folded runs (`query.limit` of them, newest first, older than `query.before`).
+    public func foldedRuns(_ agent: AgentEndpoint, tool: String, _ query: FoldedQuery) async throws -> FoldedAnswer {
+        try await json(agent, AgentRoutes.foldedRuns(tool: tool) + "?" + query.encoded)
     }
 
     public func stats(_ agent: AgentEndpoint) async throws -> AgentStats {

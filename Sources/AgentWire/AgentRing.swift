@@ -95,3 +95,21 @@ public struct AgentRing: Codable, Sendable, Equatable {
         self.lastTime = lastTime
     }
 }
+
+extension AgentRing {
+    /// A ring whose kind or state this reader does not know (a newer agent's) is nil, and left
+    /// out of a listing rather than failing it: the version-skew rule of docs/agent-api.md. Any
+    /// other fault fails the listing, as a broken contract should.
+    struct Readable: Decodable {
+        var ring: AgentRing?
+
+        init(from decoder: any Decoder) throws {
+            let known = try decoder.container(keyedBy: Names.self)
+            guard Kind(rawValue: try known.decode(String.self, forKey: .kind)) != nil,
+                  State(rawValue: try known.decode(String.self, forKey: .state)) != nil else { return }
+            ring = try AgentRing(from: decoder)
+        }
+
+        private enum Names: String, CodingKey { case kind, state }
+    }
+}

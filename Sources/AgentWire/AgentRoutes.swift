@@ -12,6 +12,8 @@ public enum AgentRoutes {
         public static let stats = "stats"
         public static let tool = "tools/:tool"
         public static let customSource = "tools/:tool/custom/:name"
+        public static let foldedRings = "tools/:tool/folded/rings"
+        public static let foldedRuns = "tools/:tool/folded/runs"
     }
 
     public static let rings = "/\(prefix)/rings"
@@ -20,4 +22,6 @@ public enum AgentRoutes {
     public static func ringLogs(_ id: String) -> String { "/\(prefix)/rings/\(id)/logs" }
     public static func tool(_ tool: String) -> String { "/\(prefix)/tools/\(tool)" }
     public static func customSource(tool: String, name: String) -> String { "/\(prefix)/tools/\(tool)/custom/\(name)" }
+    public static func foldedRings(tool: String) -> String { "/\(prefix)/tools/\(tool)/folded/rings" }
+    public static func foldedRuns(tool: String) -> String { "/\(prefix)/tools/\(tool)/folded/runs" }
 }

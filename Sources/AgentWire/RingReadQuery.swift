@@ -73,50 +73,32 @@ public struct RingReadQuery: Sendable, Hashable {
     }
 
     /// A parameter that is malformed, unknown, given twice, or at odds with another.
-    public struct Invalid: Error, Equatable, CustomStringConvertible {
-        public var description: String
-
-        public init(description: String) { self.description = description }
-    }
+    public typealias Invalid = InvalidQuery
 
     /// Parses the query's (already percent-decoded) parameters.
     public init(parsing parameters: some Sequence<(String, String)>) throws(Invalid) {
-        var seen = Set<String>()
-        for (name, value) in parameters {
-            guard seen.insert(name).inserted else { throw Invalid(description: "\(name): given twice") }
-            try set(name, value)
-        }
+        for parameter in try QueryValue.each(parameters) { try set(parameter) }
         if after != nil, lines != nil { throw Invalid(description: "lines: the last lines start where they start, not after a position") }
     }
 
-    private mutating func set(_ name: String, _ value: String) throws(Invalid) {
-        func number<T: FixedWidthInteger>(_ range: ClosedRange<T>, _ what: String) throws(Invalid) -> T {
-            guard let number = T(value), range.contains(number) else { throw Invalid(description: "\(name): must be \(what), not \(value)") }
-            return number
-        }
-        func flag() throws(Invalid) -> Bool {
-            switch value {
-            case "true": return true
-            case "false": return false
-            default: throw Invalid(description: "\(name): must be true or false, not \(value)")
-            }
-        }
+    private mutating func set(_ parameter: QueryValue) throws(Invalid) {
+        let (name, value) = (parameter.name, parameter.value)
         switch name {
-        case "after": after = try number(0...UInt64.max, "a position (a whole number)")
-        case "before": before = try number(0...UInt64.max, "a position (a whole number)")
-        case "since": since = try number(Int64.min...Int64.max, "nanoseconds since the epoch")
-        case "until": until = try number(Int64.min...Int64.max, "nanoseconds since the epoch")
-        case "lines": lines = try number(0...Self.maxLines, "a whole number from 0 to \(Self.maxLines)")
-        case "limit": limit = try number(1...Int.max, "a positive whole number")
-        case "limit_bytes": limitBytes = try number(1...Int.max, "a positive whole number")
+        case "after": after = try parameter.number(0...UInt64.max, "a position (a whole number)")
+        case "before": before = try parameter.number(0...UInt64.max, "a position (a whole number)")
+        case "since": since = try parameter.number(Int64.min...Int64.max, "nanoseconds since the epoch")
+        case "until": until = try parameter.number(Int64.min...Int64.max, "nanoseconds since the epoch")
+        case "lines": lines = try parameter.number(0...Self.maxLines, "a whole number from 0 to \(Self.maxLines)")
+        case "limit": limit = try parameter.number(1...Int.max, "a positive whole number")
+        case "limit_bytes": limitBytes = try parameter.number(1...Int.max, "a positive whole number")
         case "stream":
             guard let stream = Stream(rawValue: value) else { throw Invalid(description: "stream: must be stdout, stderr or other, not \(value)") }
             self.stream = stream
         case "grep":
             guard (1...Self.maxGrepBytes).contains(value.utf8.count) else { throw Invalid(description: "grep: must be 1 to \(Self.maxGrepBytes) bytes") }
             grep = value
-        case "follow": follow = try flag()
-        case "timestamps": timestamps = try flag()
+        case "follow": follow = try parameter.flag()
+        case "timestamps": timestamps = try parameter.flag()
         default: throw Invalid(description: "\(name): not a parameter of a ring read")
         }
     }

@@ -2,12 +2,12 @@ import Foundation
 import Synchronization
 
 /// Whose finished runs a history file holds: one job of one tool.
-struct JobKey: Hashable, Sendable {
-    var tool: String
-    var kind: RingKind
-    var name: String
+public struct JobKey: Hashable, Sendable {
+    public var tool: String
+    public var kind: RingKind
+    public var name: String
 
-    init(tool: String, kind: RingKind, name: String) {
+    public init(tool: String, kind: RingKind, name: String) {
         self.tool = tool
         self.kind = kind
         self.name = name

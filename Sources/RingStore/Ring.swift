@@ -150,6 +150,8 @@ public final class Ring: Sendable {
 
     public var metadata: RingMetadata { shared.withLock { $0.metadata } }
     public var isFinished: Bool { shared.withLock { $0.state.finished } }
+    /// Kept in its job's history file rather than a ring file of its own.
+    public var isFolded: Bool { folded != nil }
     /// The source position stored with the last append: where the writer resumes after a restart.
     public var sourcePosition: [UInt8] { shared.withLock { $0.state.sourcePosition } }
     var state: RingState { shared.withLock { $0.state } }

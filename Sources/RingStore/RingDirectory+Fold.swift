@@ -28,6 +28,10 @@ public struct FoldPolicy: Sendable, Equatable {
 }
 
 extension RingDirectory {
+    /// The jobs whose finished runs are folded here, one each however many runs it keeps: what
+    /// the agent's inventory names instead of listing every folded run.
+    public var foldedJobs: Set<JobKey> { openHistories.withLock { Set($0.values.map(\.job)) } }
+
     /// Folds finished rings that `policy` says are due into their jobs' history files, at most
     /// `policy.batch`; returns the ids folded (each keeps its id: it is listed and read as before).
     /// Blocking file I/O and two syncs per job: the agent calls it on a thread of its own. A

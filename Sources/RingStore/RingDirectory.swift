@@ -8,20 +8,24 @@ public struct RingFilter: Sendable, Equatable {
     public var name: String?
     public var run: String?
     public var finished: Bool?
+    /// In a history file (true), or in a ring file of its own (false).
+    public var folded: Bool?
 
-    public init(tool: String? = nil, kind: RingKind? = nil, name: String? = nil, run: String? = nil, finished: Bool? = nil) {
+    public init(tool: String? = nil, kind: RingKind? = nil, name: String? = nil, run: String? = nil, finished: Bool? = nil,
+                folded: Bool? = nil) {
         self.tool = tool
         self.kind = kind
         self.name = name
         self.run = run
         self.finished = finished
+        self.folded = folded
     }
 
     func matches(_ ring: Ring) -> Bool {
         let metadata = ring.metadata
         return (tool == nil || tool == metadata.tool) && (kind == nil || kind == metadata.kind)
             && (name == nil || name == metadata.name) && (run == nil || run == metadata.run)
-            && (finished == nil || finished == ring.isFinished)
+            && (finished == nil || finished == ring.isFinished) && (folded == nil || folded == ring.isFolded)
     }
 }
 

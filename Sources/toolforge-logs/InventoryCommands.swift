@@ -19,6 +19,11 @@ struct ListCommand: ParsableCommand {
                               ring.node + (ring.available ? "" : " (unreachable)"), ring.state.rawValue, Table.time(ring.started),
                               ring.exitCode.map(String.init) ?? "-", ByteCount.text(ring.bytesKept ?? 0), ByteCount.text(ring.bytesDropped ?? 0))
                 }
+                // Folded runs are listed by `runs`, a page at a time: here one row per job and node.
+                for job in answer.data.folded ?? [] {
+                    table.add(job.kind.rawValue, job.name, "(folded: runs \(job.name))", "-", job.node + (job.available ? "" : " (unreachable)"),
+                              "finished", "-", "-", "-", "-")
+                }
                 return table
             }
         }

@@ -73,6 +73,31 @@ import Testing
         try agent.restart()
         try await check()
 
+        // Asked by job, as a gateway of this release asks, the inventory names the job and
+        // leaves its folded runs out; the node is asked for those a request needs.
+        let byJob = try await agent.inventory("?folded=by-job")
+        #expect(byJob.foldedJobs == [FoldedJob(tool: "demo", kind: .scheduled, name: "tick")])
+        #expect(!byJob.rings.contains { $0.kind == .scheduled })
+        let newest = (0..<Self.runs).reversed().map { "tick-\(29_000_000 + $0)" }
+        let page = try await agent.get(AgentRoutes.foldedRuns(tool: "demo") + "?kinds=scheduled&name=tick&limit=3").json(FoldedAnswer.self)
+        #expect(page.rings.map(\.run) == Array(newest.prefix(3)))
+        #expect(page.runs == Self.runs)
+        let before = try #require(page.rings.last.map { "&before_started=\($0.startedAt!)&before_run=\($0.run)" })
+        let deeper = try await agent.get(AgentRoutes.foldedRuns(tool: "demo") + "?name=tick&limit=3" + before).json(FoldedAnswer.self)
+        #expect(deeper.rings.map(\.run) == Array(newest.dropFirst(3).prefix(3)))
+        let failedRuns = try await agent.get(AgentRoutes.foldedRuns(tool: "demo") + "?name=tick&state=failed").json(FoldedAnswer.self)
+        #expect(failedRuns.rings.map(\.run) == ["tick-29000007"])
+        let one = try await agent.get(AgentRoutes.foldedRings(tool: "demo") + "?name=tick&run=tick-29000002").json(FoldedAnswer.self)
+        #expect(one.rings.map(\.run) == ["tick-29000002"])
+        // The last 30 lines of the job: its newest two runs hold them.
+        let tail = try await agent.get(AgentRoutes.foldedRings(tool: "demo") + "?name=tick&lines=30&newest_first=true").json(FoldedAnswer.self)
+        #expect(Set(tail.rings.map(\.run)) == Set(newest.prefix(2)))
+        for bad in ["limit=0", "limit=1002", "state=sad", "kinds=cron", "before_run=x", "colour=red", "lines=-1"] {
+            let answer = try await agent.get(AgentRoutes.foldedRuns(tool: "demo") + "?" + bad)
+            #expect(answer.status == 400, "\(bad)")
+            #expect(!answer.errors.isEmpty, "\(bad)")
+        }
+
         // What operators see: runs kept and folded, per tool, in the stats and in /metrics.
         let stats = try await agent.get(AgentRoutes.stats).json(AgentStats.self)
         let demo = try #require(stats.usage.tools.first { $0.tool == "demo" })
@@ -89,6 +114,9 @@ import Testing
         let purge = try await TestHTTP.request(agent.base + AgentRoutes.ring(doomed.id), method: .DELETE, headers: agent.auth)
         #expect(purge.status == 200)
         #expect(try await agent.get(AgentRoutes.ringLogs(doomed.id)).status == 404)
+        let runsLeft = try await agent.get(AgentRoutes.foldedRuns(tool: "demo") + "?name=tick")
+        #expect(runsLeft.status == 200, "\(runsLeft.text)")
+        #expect(try runsLeft.json(FoldedAnswer.self).runs == Self.runs - 1)
         try agent.restart()
         let left = try await agent.inventory(scheduled).rings
         #expect(left.count == Self.runs - 1)

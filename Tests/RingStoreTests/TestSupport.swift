@@ -39,15 +39,3 @@ func line(_ seq: Int, time: Int64? = nil, stream: LogStream = .stdout, length: I
     .line(timestamp: time ?? Int64(seq) * 1000, stream: stream, flags: [], payload: payload(seq, length: length))
 }
 
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

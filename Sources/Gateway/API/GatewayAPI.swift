@@ -47,10 +47,15 @@ struct GatewayAPI: APIProtocol {
                                        segment: ring.segment, pod: ring.pod, container: ring.container, node: agent.node,
                                        state: ring.state == .live ? .live : .finished, started: ring.startedAt,
                                        finished: ring.finishedAt, exitCode: ring.exitCode.map(Int.init), reason: ring.reason,
-                                       bytesKept: Self.bytesKept(ring), bytesDropped: Int(ring.rolledBytes + ring.droppedBytes),
+                                       bytesKept: Int(ring.keptBytes), bytesDropped: Int(ring.rolledBytes + ring.droppedBytes),
                                        available: index.isReachable(agent.node))
         }
-        return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(rings: rows)))))
+        let folded = index.foldedJobs(tool: tool).compactMap { node, job, reachable in
+            Components.Schemas.FoldedRow.KindPayload(rawValue: job.kind.rawValue).map {
+                Components.Schemas.FoldedRow(kind: $0, name: job.name, node: node, available: reachable)
+            }
+        }
+        return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable), data: .init(rings: rows, folded: folded)))))
     }
 
     func getJobRuns(_ input: Operations.GetJobRuns.Input) async throws -> Operations.GetJobRuns.Output {
@@ -58,24 +63,42 @@ struct GatewayAPI: APIProtocol {
         let selection = LogSelection(tool: tool, source: .job(input.path.job))
         try selection.validate()
         try access.requireReader(of: tool)
-        let (rings, unreachable) = try await resolve(selection, all: true)
-        let runs = Dictionary(grouping: rings, by: \.1.run).map { run, segments in
-            // The last segment; among equals (a retried Job's pods, sidecars) the latest started, then by id.
-            let newest = segments.max { ($0.1.segment, $0.1.startedAt ?? "", $0.1.id) < ($1.1.segment, $1.1.startedAt ?? "", $1.1.id) }!.1
-            return Components.Schemas.Run(run: run, state: segments.contains { $0.1.state == .live } ? .live : .finished,
-                                          started: segments.compactMap(\.1.startedAt).min(), finished: newest.finishedAt,
-                                          exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: segments.count,
-                                          bytesKept: segments.reduce(0) { $0 + Self.bytesKept($1.1) },
-                                          available: segments.allSatisfy { index.isReachable($0.0.node) })
+        let limit = input.query.limit ?? RunPage.defaultLimit
+        guard (1...FoldedQuery.maxLimit).contains(limit) else {
+            throw EnvelopeError(.badRequest, "limit: must be from 1 to \(FoldedQuery.maxLimit), not \(limit)")
         }
-        let page = try RunPage(runs, limit: input.query.limit, before: input.query.before,
-                               state: input.query.state.flatMap { RunPage.StateFilter(rawValue: $0.rawValue) })
+        let before = try input.query.before.map { try RunPage.key(parsing: $0) }
+        let state = input.query.state.flatMap { JobRun.State(rawValue: $0.rawValue) }
+        // The runs the index holds (live, and finished ones not folded yet), and a page from
+        // each node that folded runs of this job: together they hold the job's page.
+        var query = selection.folded
+        (query.before, query.limit, query.state) = (before, limit + 1, state)
+        func look() async -> (indexed: [(AgentEndpoint, AgentRing)], unreachable: [String], folded: FoldedLookup.Found) {
+            let (indexed, unreachable) = index.rings(tool: tool, where: selection.belongs, sorted: false)
+            return (indexed, unreachable, await foldedRuns.runs(selection, query))
+        }
+        var found = await look()
+        if found.indexed.isEmpty, found.folded.rings.isEmpty {
+            await index.refresh()
+            found = await look()
+        }
+        let unreachable = (found.unreachable + found.folded.failed).sorted()
+        if found.indexed.isEmpty, found.folded.runs == 0 {
+            if !unreachable.isEmpty {
+                throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(unreachable.joined(separator: ", ")) "
+                    + "\(unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
+            }
+            throw EnvelopeError(.notFound, "no logs of \(selection.description) for tool \(tool)\(nameHint(selection))")
+        }
+        let page = RunPage(JobRun.group(found.indexed.map(\.1) + found.folded.rings.map(\.1)), indexed: JobRun.group(found.indexed.map(\.1)),
+                           folded: (found.folded.runs, found.folded.oldest), before: before, state: state, limit: limit) { node in
+            index.isReachable(node)
+        }
         return .ok(.init(body: .json(.init(messages: messages(unreachable: unreachable),
                                            data: .init(runs: page.runs, next: page.next, total: page.total, oldest: page.oldest)))))
     }
 
-    /// The log a ring keeps (what was written less what rolled over), not the file's size.
-    private static func bytesKept(_ ring: AgentRing) -> Int { Int(ring.bytesWritten - min(ring.rolledBytes, ring.bytesWritten)) }
+    private var foldedRuns: FoldedLookup { FoldedLookup(index: index, client: client) }
 
     // MARK: logs
 
@@ -134,16 +157,26 @@ struct GatewayAPI: APIProtocol {
         accept.sortedByQuality().first?.contentType.rawValue
     }
 
-    /// The rings of a selection; on a miss the index asks the agents again before answering
-    /// 404, and a miss while some agent is unreachable is a 503, not a 404.
-    private func resolve(_ selection: LogSelection, all: Bool = false, emptyIsFine: Bool = false) async throws
+    /// The rings of a selection, the index's and the folded ones that `choice` can need (`all`:
+    /// every one, for a purge); on a miss the index asks the agents again before answering 404,
+    /// and a miss while some agent is unreachable is a 503, not a 404.
+    private func resolve(_ selection: LogSelection, all: Bool = false, emptyIsFine: Bool = false, choice: RingChoice = RingChoice()) async throws
         -> ([(AgentEndpoint, AgentRing)], [String]) {
         let matches: (AgentRing) -> Bool = { all ? selection.belongs($0) : selection.mayChoose($0) }
-        var lookup = index.rings(tool: selection.tool, where: matches, sorted: !all)
+        func look() async -> (rings: [(AgentEndpoint, AgentRing)], unreachable: [String]) {
+            var found = index.rings(tool: selection.tool, where: matches, sorted: false)
+            let folded = await folded(selection, all: all, choice: choice)
+            found.rings += folded.rings
+            found.unreachable = (found.unreachable + folded.failed).sorted()
+            guard !all else { return found }
+            found.rings.sort { ($0.1.startedAt ?? "", $0.1.id) < ($1.1.startedAt ?? "", $1.1.id) }
+            return found
+        }
+        var lookup = await look()
         var chosen = all ? lookup.rings : selection.choose(lookup.rings)
         if chosen.isEmpty {
             await index.refresh()
-            lookup = index.rings(tool: selection.tool, where: matches, sorted: !all)
+            lookup = await look()
             chosen = all ? lookup.rings : selection.choose(lookup.rings)
         }
         if chosen.isEmpty, !emptyIsFine {
@@ -151,18 +184,41 @@ struct GatewayAPI: APIProtocol {
                 throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(lookup.unreachable.joined(separator: ", ")) "
                     + "\(lookup.unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
             }
-            let jobKnown = !all && !index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.isEmpty
+            let jobKnown = !all && isKnown(selection)
             let which = !jobKnown ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
             throw EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)\(nameHint(selection))")
         }
         return (chosen, lookup.unreachable)
     }
 
+    /// The folded rings a request needs: a given run's; for the newest run, each node's newest
+    /// folded run (the newest of all is chosen among them and the index's); else those in
+    /// `choice`'s window and count.
+    private func folded(_ selection: LogSelection, all: Bool, choice: RingChoice) async -> FoldedLookup.Found {
+        if all { return await foldedRuns.rings(selection, selection.folded) }
+        switch selection.source {
+        case .job, .webservice:
+            guard selection.run == "latest" else { fallthrough }
+            var query = selection.folded
+            query.limit = 1
+            return await foldedRuns.runs(selection, query)
+        case .build, .activity, .custom, .tool:
+            return await foldedRuns.rings(selection, selection.folded(for: choice))
+        }
+    }
+
+    /// Whether the tool has rings of the selection, whatever their run: indexed, or folded.
+    private func isKnown(_ selection: LogSelection) -> Bool {
+        !index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.isEmpty
+            || !index.foldedHolders(tool: selection.tool, where: { selection.belongs(kind: $0.kind, name: $0.name) }).agents.isEmpty
+    }
+
     /// For a name no ring of the tool has, the nearest one that a ring has, as git and kubectl
     /// answer a typo: ` (did you mean 'worker'?)`, or nothing.
     private func nameHint(_ selection: LogSelection) -> String {
         guard let named = selection.named else { return "" }
-        let names = Set(index.rings(tool: selection.tool, where: named.ofKind, sorted: false).rings.map(\.1.name))
+        let names = Set(index.rings(tool: selection.tool, where: { named.ofKind($0.kind) }, sorted: false).rings.map(\.1.name))
+            .union(index.foldedHolders(tool: selection.tool) { named.ofKind($0.kind) }.names)
         guard !names.contains(named.name), let nearest = NearestName.nearest(to: named.name, among: names) else { return "" }
         return " (did you mean '\(nearest)'?)"
     }
@@ -175,15 +231,25 @@ struct GatewayAPI: APIProtocol {
         try selection.validate()
         let identity = try access.requireReader(of: selection.tool)
         let request = try parameters.request(now: NanoTime.now())
-        let (rings, unreachable): ([(AgentEndpoint, AgentRing)], [String])
+        let choice = request.choice(filtered: selection.filtersEntries)
+        let (candidates, unreachable): ([(AgentEndpoint, AgentRing)], [String])
         do {
-            (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine)
+            (candidates, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine, choice: choice)
         } catch let error as EnvelopeError where error.status == .notFound && notFound != nil {
             throw EnvelopeError(.notFound, notFound! + nameHint(selection))
         }
+        let rings = choice.choose(candidates) { $0.1 }
         if let cursor = request.after {
-            // A cursor names rings by id: it may only name rings of what is being read.
-            let known = Set(index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.map(\.1.id))
+            // A cursor names rings by id: it may only name rings of what is being read (those
+            // of its runs that lie outside the window, folded, are looked up by id).
+            var known = Set(index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.map(\.1.id))
+            known.formUnion(candidates.map(\.1.id))
+            let missing = cursor.rings.filter { !known.contains($0) }
+            if !missing.isEmpty {
+                var query = selection.folded
+                query.ids = missing
+                known.formUnion(await foldedRuns.rings(selection, query).rings.map(\.1.id))
+            }
             guard cursor.rings.allSatisfy(known.contains) else {
                 throw EnvelopeError(.badRequest, "after: the cursor is not one of \(selection.description) of \(selection.tool)")
             }

@@ -7,6 +7,8 @@ struct GatewayMetrics: Sendable {
     private let follows = Gauge(label: "logs_gateway_follows")
     private let pulls = Gauge(label: "logs_gateway_upstream_pulls")
     private let indexRings = Gauge(label: "logs_gateway_index_rings")
+    /// (node, job) pairs with folded runs: what stands in the index for every folded run.
+    private let indexFoldedJobs = Gauge(label: "logs_gateway_index_folded_jobs")
     private let reachableAgents = Gauge(label: "logs_gateway_agents", dimensions: [("state", "reachable")])
     private let unreachableAgents = Gauge(label: "logs_gateway_agents", dimensions: [("state", "unreachable")])
 
@@ -16,6 +18,7 @@ struct GatewayMetrics: Sendable {
         self.follows.record(follows)
         self.pulls.record(pulls)
         indexRings.record(index.rings)
+        indexFoldedJobs.record(index.foldedJobs)
         reachableAgents.record(index.reachable)
         unreachableAgents.record(index.unreachable)
     }

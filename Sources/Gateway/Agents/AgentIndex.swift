@@ -7,13 +7,17 @@ import Synchronization
 
 /// Which agent holds which ring: an in-memory index fed by the agents' inventories, kept fresh
 /// with `since_version` deltas (a new agent instance means a full reload). A restarted gateway
-/// rebuilds it from the agents; nothing of it is persisted.
+/// rebuilds it from the agents; nothing of it is persisted. Runs folded into history files are
+/// not indexed one by one, only which jobs have them on which node: a job that ran every minute
+/// for 14 days is 20,160 runs, and the fleet's finished runs would not fit in a gateway.
 final class AgentIndex: Service, Sendable {
     struct AgentState {
         var endpoint: AgentEndpoint
         var instance: String?
         var version: UInt64 = 0
         var rings = RingsByTool()
+        /// The jobs that have runs folded on this node: asked for only when a request needs them.
+        var foldedJobs: Set<FoldedJob> = []
         var reachable = false
         var lastError: String?
     }
@@ -72,7 +76,9 @@ final class AgentIndex: Service, Sendable {
                 current.endpoint.url = agent.url
                 if inventory.full || inventory.instance != current.instance {
                     current.rings = RingsByTool()
+                    current.foldedJobs = []
                 }
+                if let jobs = inventory.foldedJobs { current.foldedJobs = Set(jobs) }
                 for ring in inventory.rings { current.rings.insert(ring) }
                 for id in inventory.removed { current.rings.remove(id: id) }
                 current.instance = inventory.instance
@@ -110,8 +116,34 @@ final class AgentIndex: Service, Sendable {
         }
     }
 
+    /// The reachable nodes that have folded runs of `tool` that `matches`, and the names of
+    /// those jobs (for a typo's hint).
+    func foldedHolders(tool: String, where matches: (FoldedJob) -> Bool) -> (agents: [AgentEndpoint], names: Set<String>) {
+        state.withLock { all in
+            var agents: [AgentEndpoint] = []
+            var names = Set<String>()
+            for agentState in all.values where agentState.reachable {
+                let jobs = agentState.foldedJobs.filter { $0.tool == tool && matches($0) }
+                if !jobs.isEmpty { agents.append(agentState.endpoint) }
+                names.formUnion(jobs.map(\.name))
+            }
+            return (agents.sorted { $0.node < $1.node }, names)
+        }
+    }
+
+    /// The tool's jobs with folded runs, by node, reachable or not: what `/inventory` lists
+    /// instead of their runs.
+    func foldedJobs(tool: String) -> [(node: String, job: FoldedJob, reachable: Bool)] {
+        state.withLock { all in
+            all.values.flatMap { agentState in
+                agentState.foldedJobs.filter { $0.tool == tool }.map { (agentState.endpoint.node, $0, agentState.reachable) }
+            }
+        }.sorted { ($0.job.name, $0.job.kind.rawValue, $0.node) < ($1.job.name, $1.job.kind.rawValue, $1.node) }
+    }
+
     struct Size {
         var rings = 0
+        var foldedJobs = 0
         var reachable = 0
         var unreachable = 0
     }
@@ -120,6 +152,7 @@ final class AgentIndex: Service, Sendable {
         state.withLock { all in
             all.values.reduce(into: Size()) { size, agent in
                 size.rings += agent.rings.count
+                size.foldedJobs += agent.foldedJobs.count
                 if agent.reachable { size.reachable += 1 } else { size.unreachable += 1 }
             }
         }

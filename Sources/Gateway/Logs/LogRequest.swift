@@ -18,13 +18,29 @@ struct LogRequest: Sendable {
     /// what it sends (an agent's budget would cut one ring of a merge short, and lose lines).
     var limitBytes: Int?
 
-    /// Whether a ring may hold something of the window, by the times the index knows: a
-    /// finished run that ended before `since`, or a ring that began at or after `until`, is
-    /// not asked (a read of every run of a job asks only the runs in its window).
-    func mayHold(_ ring: AgentRing) -> Bool {
-        if let since, ring.state == .finished, let last = ring.lastTime.flatMap(NanoTime.parse), last < since { return false }
-        if let until, let first = ring.firstTime.flatMap(NanoTime.parse), first >= until { return false }
-        return true
+    /// Whether a ring may hold something of the window, by the times the index knows (a read
+    /// of every run of a job asks only the runs in its window).
+    func mayHold(_ ring: AgentRing) -> Bool { RingChoice(since: since, until: until).overlaps(ring) }
+
+    /// The rings this read can need, of those its source has (`RingChoice`). `filtered`: the
+    /// read drops entries the agents send (the tool-wide read's filters), so a count of
+    /// records bounds nothing. A mark cursor narrows the window to what lies past it; a cursor
+    /// of every ring's position may stand deep inside any ring, so no count applies from it.
+    func choice(filtered: Bool) -> RingChoice {
+        // A follow that asks for its last lines reads them newest first.
+        var choice = RingChoice(since: since, until: until, newestFirst: newestFirst || (follow && lines != nil && after == nil))
+        let countable = !filtered && grep == nil && stream == nil
+        if let mark = after?.mark {
+            if mark.newestFirst {
+                choice.until = min(until ?? .max, mark.time == .max ? mark.time : mark.time + 1)
+            } else {
+                choice.since = max(since ?? .min, mark.time)
+            }
+            if countable { choice.lines = lines }
+        } else if after == nil, countable {
+            choice.lines = lines
+        }
+        return choice
     }
 
     /// The read of one ring from `position` (or the window's end), for at most `count` items:

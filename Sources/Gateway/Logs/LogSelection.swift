@@ -54,11 +54,11 @@ struct LogSelection: Sendable {
 
     /// The name a read of a job, build or source asks for, and which rings are of that kind: a
     /// 404 for a name no ring has suggests the nearest that one has.
-    var named: (name: String, ofKind: @Sendable (AgentRing) -> Bool)? {
+    var named: (name: String, ofKind: @Sendable (AgentRing.Kind) -> Bool)? {
         switch source {
-        case let .job(name): (name, { $0.kind.isJob })
-        case let .build(name): (name, { $0.kind == .build })
-        case let .custom(name): (name, { $0.kind == .custom })
+        case let .job(name): (name, { $0.isJob })
+        case let .build(name): (name, { $0 == .build })
+        case let .custom(name): (name, { $0 == .custom })
         case .webservice, .activity, .tool: nil
         }
     }
@@ -83,15 +83,59 @@ struct LogSelection: Sendable {
         }
     }
 
-    func belongs(_ ring: AgentRing) -> Bool {
+    func belongs(_ ring: AgentRing) -> Bool { belongs(kind: ring.kind, name: ring.name) }
+
+    /// Whether rings of this kind and name (a ring's, or a job's that has folded runs) are of
+    /// what is read.
+    func belongs(kind: AgentRing.Kind, name: String) -> Bool {
         switch source {
-        case let .job(name): ring.kind.isJob && ring.name == name
-        case .webservice: ring.kind == .webservice
-        case let .build(name): ring.kind == .build && ring.name == name
-        case .activity: ring.kind == .activity
-        case let .custom(name): ring.kind == .custom && ring.name == name
-        case let .tool(scope): scope.source(of: ring) != nil
+        case let .job(job): kind.isJob && name == job
+        case .webservice: kind == .webservice
+        case let .build(build): kind == .build && name == build
+        case .activity: kind == .activity
+        case let .custom(custom): kind == .custom && name == custom
+        case let .tool(scope): scope.source(kind: kind, name: name) != nil
         }
+    }
+
+    /// What the agents are asked for of the runs they folded (`FoldedQuery`): this selection's
+    /// kinds and name, and its run when one is given.
+    var folded: FoldedQuery {
+        var query = FoldedQuery()
+        switch source {
+        case let .job(name):
+            query.kinds = AgentRing.Kind.allCases.filter(\.isJob)
+            query.name = name
+        case .webservice: query.kinds = [.webservice]
+        case let .build(name):
+            query.kinds = [.build]
+            query.name = name
+        case .activity: query.kinds = [.activity]
+        case let .custom(name):
+            query.kinds = [.custom]
+            query.name = name
+        case .tool: break
+        }
+        if run != "latest", run != "all" { query.run = run }
+        return query
+    }
+
+    /// The folded rings a read with `choice` can need: its window always; its count only when
+    /// the agent picks among exactly the rings this selection reads (a container, or the
+    /// tool-wide read's sources, narrow them after).
+    func folded(for choice: RingChoice) -> FoldedQuery {
+        var query = folded
+        query.choice = RingChoice(since: choice.since, until: choice.until)
+        switch source {
+        case .job, .webservice, .build:
+            if container == nil {
+                query.choice.lines = choice.lines
+                query.choice.newestFirst = choice.newestFirst
+            }
+        case .activity, .custom, .tool:
+            break
+        }
+        return query
     }
 
     /// Whether entries are filtered one by one (the tool-wide read's job and deployment

@@ -1,3 +1,4 @@
+import AgentWire
 import HTTPEnvelope
 import LogModel
 
@@ -5,44 +6,12 @@ import LogModel
 /// `next` of a page names its last run, and the next page holds the runs after it in that
 /// order, so a deep page costs what the first does (an offset would cost the runs before it)
 /// and a run that starts meanwhile never shifts a page under a reader.
+///
+/// The runs come from the index (live, and finished ones not folded yet) and from each node
+/// that folded runs of the job (a page of its own, `JobRun.page`): the page of the whole job is
+/// the newest of those together.
 struct RunPage {
     typealias Run = Components.Schemas.Run
-
-    /// Where a page ends: the last run's start and name (`r1.` and both, base64url).
-    struct Key: Comparable {
-        var started: String
-        var run: String
-
-        init(_ run: Run) {
-            started = run.started ?? ""
-            self.run = run.run
-        }
-
-        init(parsing text: String) throws {
-            let invalid = EnvelopeError(.badRequest, "before: not a cursor of this API's runs: \(text.prefix(80))")
-            guard text.hasPrefix("r1."), let bytes = Base64.decode(String(text.dropFirst(3)), urlSafe: true) else { throw invalid }
-            let parts = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[1].isEmpty else { throw invalid }
-            started = String(parts[0])
-            run = String(parts[1])
-        }
-
-        var text: String { "r1." + Base64.encode(Array("\(started)\n\(run)".utf8), urlSafe: true) }
-
-        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.started, lhs.run) < (rhs.started, rhs.run) }
-    }
-
-    enum StateFilter: String {
-        case live, finished, failed
-
-        func matches(_ run: Run) -> Bool {
-            switch self {
-            case .live: run.state == .live
-            case .finished: run.state == .finished
-            case .failed: run.state == .finished && ((run.exitCode ?? 0) != 0 || run.reason == "OOMKilled")
-            }
-        }
-    }
 
     var runs: [Run]
     var next: String?
@@ -51,15 +20,39 @@ struct RunPage {
 
     static let defaultLimit = 50
 
-    init(_ all: [Run], limit: Int?, before: String?, state: StateFilter?) throws {
-        let matching = all.filter { state?.matches($0) ?? true }
-        let limit = limit ?? Self.defaultLimit
-        guard (1...1000).contains(limit) else { throw EnvelopeError(.badRequest, "limit: must be from 1 to 1000, not \(limit)") }
-        let after = try before.map(Key.init(parsing:))
-        let older = matching.map { (Key($0), $0) }.filter { key, _ in after.map { key < $0 } ?? true }.sorted { $0.0 > $1.0 }
-        runs = older.prefix(limit).map(\.1)
-        next = older.count > limit ? older[limit - 1].0.text : nil
-        total = matching.count
-        oldest = matching.compactMap(\.started).min()
+    /// `runs`: the indexed runs and the nodes' pages together; `indexed`: the indexed ones
+    /// alone; `folded`: how many runs in `state` the nodes hold in all, and the oldest start.
+    /// A run with segments both indexed and folded counts once when this page holds it (a
+    /// retried Job whose first pod folded while its retry still runs).
+    init(_ runs: [JobRun], indexed: [JobRun], folded: (runs: Int, oldest: String?), before: JobRun.Key?, state: JobRun.State?,
+         limit: Int, reachable: (String) -> Bool) {
+        let page = JobRun.page(runs, before: before, state: state, limit: limit + 1)
+        self.runs = page.runs.prefix(limit).map { Self.row($0, reachable: reachable) }
+        next = page.runs.count > limit ? Self.text(page.runs[limit - 1].key) : nil
+        let indexedMatching = indexed.filter { state.map($0.isIn) ?? true }
+        // Runs with segments on both sides: counted by the index and by a node.
+        let indexedSegments = Dictionary(indexed.map { ($0.run, $0.segments.count) }, uniquingKeysWith: max)
+        let split = runs.filter { run in indexedSegments[run.run].map { $0 < run.segments.count } ?? false }
+        total = indexedMatching.count + folded.runs - split.filter { state.map($0.isIn) ?? true }.count
+        oldest = (indexedMatching.compactMap(\.started) + [folded.oldest].compactMap { $0 }).min()
+    }
+
+    private static func row(_ run: JobRun, reachable: (String) -> Bool) -> Run {
+        let newest = run.newest
+        return Run(run: run.run, state: run.isLive ? .live : .finished, started: run.started, finished: newest.finishedAt,
+                   exitCode: newest.exitCode.map(Int.init), reason: newest.reason, segments: run.segments.count,
+                   bytesKept: run.segments.reduce(0) { $0 + Int($1.keptBytes) },
+                   available: run.segments.allSatisfy { reachable($0.node) })
+    }
+
+    /// A page's end as the API gives it: `r1.` and the last run's start and name, base64url.
+    static func text(_ key: JobRun.Key) -> String { "r1." + Base64.encode(Array("\(key.started)\n\(key.run)".utf8), urlSafe: true) }
+
+    static func key(parsing text: String) throws -> JobRun.Key {
+        let invalid = EnvelopeError(.badRequest, "before: not a cursor of this API's runs: \(text.prefix(80))")
+        guard text.hasPrefix("r1."), let bytes = Base64.decode(String(text.dropFirst(3)), urlSafe: true) else { throw invalid }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[1].isEmpty else { throw invalid }
+        return JobRun.Key(started: String(parts[0]), run: String(parts[1]))
     }
 }

@@ -46,16 +46,19 @@ struct ToolLogScope: Sendable {
     var filtered: Bool { !jobNames.isEmpty || !buildIDs.isEmpty || !deploymentIDs.isEmpty }
 
     /// The source a ring's entries are read as, if this scope covers it.
-    func source(of ring: AgentRing) -> String? {
+    func source(of ring: AgentRing) -> String? { source(kind: ring.kind, name: ring.name) }
+
+    /// The source the entries of a ring of this kind and name are read as, if this scope covers it.
+    func source(kind: AgentRing.Kind, name: String) -> String? {
         let source: String
         let selected: Bool
-        switch ring.kind {
-        case .continuous, .scheduled, .oneoff: (source, selected) = ("run-logs", jobNames.contains(ring.name))
-        case .build: (source, selected) = ("builds", buildIDs.contains(ring.name))
+        switch kind {
+        case .continuous, .scheduled, .oneoff: (source, selected) = ("run-logs", jobNames.contains(name))
+        case .build: (source, selected) = ("builds", buildIDs.contains(name))
         case .webservice: (source, selected) = ("webservice", false)
         case .activity: (source, selected) = ("activity", false)
         case .custom:
-            source = Self.eventSources[ring.name] ?? ring.name
+            source = Self.eventSources[name] ?? name
             // Events are selected one by one (`keeps`).
             selected = source == "jobs" ? !jobNames.isEmpty : source == "deployments" && !deploymentIDs.isEmpty
         }

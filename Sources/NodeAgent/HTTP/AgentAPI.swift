@@ -50,6 +50,13 @@ struct AgentAPI: Sendable {
                                      heartbeat: heartbeat, metrics: metrics).response()
         }
         api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in try purge(ring(context)) }
+        let folded = FoldedRuns(node: node, store: store)
+        api.get(RouterPath(AgentRoutes.Pattern.foldedRings)) { request, context in
+            try Envelope.json(folded.rings(tool: name(context, "tool"), foldedQuery(request)))
+        }
+        api.get(RouterPath(AgentRoutes.Pattern.foldedRuns)) { request, context in
+            try Envelope.json(folded.runs(tool: name(context, "tool"), foldedQuery(request)))
+        }
         api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try stats() }
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
         api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
@@ -79,6 +86,14 @@ struct AgentAPI: Sendable {
         return text
     }
 
+    private func foldedQuery(_ request: Request) throws -> FoldedQuery {
+        do throws(InvalidQuery) {
+            return try FoldedQuery(parsing: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+        } catch {
+            throw EnvelopeError(.badRequest, error.description)
+        }
+    }
+
     private func rings(_ request: Request) throws -> Response {
         let query = request.uri.queryParameters
         var filter = RingFilter()
@@ -100,12 +115,26 @@ struct AgentAPI: Sendable {
             guard let value = UInt64(text) else { throw EnvelopeError(.badRequest, "since_version: must be a whole number") }
             since = value
         }
+        // A gateway of this release asks for folded runs by job; one of an earlier release
+        // lists them all, as it always did.
+        var byJob = false
+        if let text = query["folded"] {
+            guard text == "by-job" else { throw EnvelopeError(.badRequest, "folded: must be by-job, not \(text)") }
+            byJob = true
+        }
         let delta = inventory.delta(since: since)
-        let rows = try store.rings(matching: filter)
-            .filter { delta.changed?.contains($0.id) ?? true }
-            .map { try InventoryRow.make($0.info(), node: node) }
+        let changed = store.rings(matching: filter).filter { delta.changed?.contains($0.id) ?? true }
+        let (listed, folded) = byJob ? (changed.filter { !$0.isFolded }, changed.filter(\.isFolded)) : (changed, [])
+        let rows = try listed.map { try InventoryRow.make($0.info(), node: node) }
+        // Which jobs have folded runs changes only when a ring folds or goes.
+        let jobs = byJob && (delta.changed == nil || !folded.isEmpty || !delta.removed.isEmpty)
+            ? store.foldedJobs.map { FoldedJob(tool: $0.tool, kind: AgentRing.Kind($0.kind), name: $0.name) }
+                .sorted { ($0.tool, $0.name, $0.kind.rawValue) < ($1.tool, $1.name, $1.kind.rawValue) }
+            : nil
         return try Envelope.json(AgentInventory(node: node, instance: inventory.instance, version: delta.version,
-                                                full: delta.changed == nil, rings: rows, removed: delta.removed.map(\.description)))
+                                                full: delta.changed == nil, rings: rows,
+                                                removed: (delta.removed + (delta.changed == nil ? [] : folded.map(\.id))).map(\.description),
+                                                foldedJobs: jobs))
     }
 
     /// Records a ring's container as retired, before the ring goes (`RetiredContainers`).
