@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
@@ -64,10 +65,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Blocking work off the shared threads, in turns by tool; reads per tool at once.
+        .target(
+            name: "FairShare",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .target(
             name: "NodeAgent",
             dependencies: [
-                "RingStore", "LogModel", "AgentWire", "HTTPEnvelope", "SystemdSupport",
+                "RingStore", "LogModel", "AgentWire", "HTTPEnvelope", "SystemdSupport", "FairShare",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,6 +162,7 @@ let package = Package(
         // ringctl writes the files that the crash test kills it over.
         .testTarget(name: "RingStoreTests", dependencies: ["RingStore", "ringctl", "TestSupport"]),
         .testTarget(name: "LogModelTests", dependencies: ["LogModel"]),
+        .testTarget(name: "FairShareTests", dependencies: ["FairShare"]),
         .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LogModel", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
                                                          .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "HTTPEnvelopeTests", dependencies: ["HTTPEnvelope", "LogModel",

@@ -154,14 +154,28 @@ public final class AgentClient: Sendable {
         return elements
     }
 
+    /// A ring read's answer. A `429` (the tool has as many reads running on that node as it may)
+    /// is tried again after its `Retry-After`, a few times: the reads of one merged page are
+    /// many, and each is short.
     private func logs(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, accept: String,
                       timeout: TimeAmount) async throws -> HTTPClientResponse {
         var request = request(agent, AgentRoutes.ringLogs(ring) + "?" + query.encoded)
         request.headers.add(name: "Accept", value: accept)
-        let response = try await http.execute(request, timeout: timeout)
-        guard response.status == .ok else { throw AgentCallError(agent, response.status, body: try await response.body.collect(upTo: 1 << 20)) }
-        return response
+        var attempts = 1
+        while true {
+            let response = try await http.execute(request, timeout: timeout)
+            if response.status == .ok { return response }
+            let failure = AgentCallError(agent, response.status, body: try await response.body.collect(upTo: 1 << 20))
+            guard response.status == .tooManyRequests, attempts < Self.busyAttempts else { throw failure }
+            attempts += 1
+            let seconds = response.headers.first(name: "Retry-After").flatMap(Int.init) ?? 1
+            try await Task.sleep(for: .seconds(min(max(seconds, 1), 5)))
+        }
     }
+
+    /// Tries of a ring read that its agent answers `429`: a tool's reads beyond its share on a
+    /// node queue here, a second at a time, rather than fail.
+    static let busyAttempts = 5
 
     private func request(_ agent: AgentEndpoint, _ path: String, method: HTTPMethod = .GET) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: agent.url + path)

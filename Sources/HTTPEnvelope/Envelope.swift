@@ -10,12 +10,15 @@ public struct EnvelopeError: Error, CustomStringConvertible {
     public var warnings: [String]
     /// For 405: the methods the path has.
     public var allow: String?
+    /// For 429 and 503: when to try again, in seconds.
+    public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ message: String, warnings: [String] = [], allow: String? = nil) {
+    public init(_ status: HTTPResponse.Status, _ message: String, warnings: [String] = [], allow: String? = nil, retryAfter: Int? = nil) {
         self.status = status
         self.message = message
         self.warnings = warnings
         self.allow = allow
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }
@@ -24,6 +27,7 @@ public struct EnvelopeError: Error, CustomStringConvertible {
     public var response: Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let allow { headers[.allow] = allow }
+        if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
         let body = (try? Envelope.encoder.encode(Body(messages: Messages(warning: warnings, error: [message])))) ?? Data()
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }

@@ -1,3 +1,4 @@
+import FairShare
 import Foundation
 import LogModel
 import Logging
@@ -131,5 +132,15 @@ func onThreadOfItsOwn(_ work: @escaping @Sendable () -> Void) async {
             work()
             continuation.resume()
         }
+    }
+}
+
+/// Stops the read threads when the agent stops.
+struct FairPoolService: Service {
+    let pool: FairPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await pool.shutdown()
     }
 }

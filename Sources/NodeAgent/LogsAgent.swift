@@ -1,3 +1,4 @@
+import FairShare
 import Foundation
 import Hummingbird
 import LogModel
@@ -6,6 +7,22 @@ import Prometheus
 import RingStore
 import ServiceLifecycle
 import SystemdSupport
+
+/// How the agent shares its reads among tools (docs/architecture.md, "Threads").
+public struct ReadSharing: Sendable, Equatable {
+    /// Threads that read rings (page reads, block decoding, scans), in turns by tool.
+    public var threads: Int
+    /// Bounded reads a tool may have running at once (follows are not counted).
+    public var perTool: Int
+    /// How long one more waits for a place before it is refused with 429.
+    public var wait: Duration
+
+    public init(threads: Int = 2, perTool: Int = 4, wait: Duration = .seconds(1)) {
+        self.threads = threads
+        self.perTool = perTool
+        self.wait = wait
+    }
+}
 
 /// Everything a node agent is told at start.
 public struct AgentConfiguration: Sendable {
@@ -35,6 +52,7 @@ public struct AgentConfiguration: Sendable {
     /// Which finished runs fold into their job's history file; nil keeps every run in its ring
     /// file (what a fleet that may roll back to a release without history files sets).
     public var fold: FoldPolicy?
+    public var reads: ReadSharing
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
                 podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, journal: JournalConfiguration? = nil,
@@ -42,7 +60,8 @@ public struct AgentConfiguration: Sendable {
                 retention: RetentionPolicy, limits: IngestLimits,
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
                 retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5),
-                ringFileVersion: RingFileVersion = .newest, fold: FoldPolicy? = FoldPolicy()) {
+                ringFileVersion: RingFileVersion = .newest, fold: FoldPolicy? = FoldPolicy(), reads: ReadSharing = ReadSharing()) {
+        self.reads = reads
         self.ringFileVersion = ringFileVersion
         self.fold = fold
         self.node = node
@@ -88,15 +107,18 @@ public enum LogsAgent {
                                                capacities: configuration.capacities, limits: configuration.limits,
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
             store: store, toolRings: toolRings, inventory: inventory, health: health, retired: retired, podSource: watcher, logger: logger)
+        let reads = FairPool(threads: configuration.reads.threads)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
                            ingestor: ingestor, retiredContainers: retired, health: health, registry: registry, metrics: metrics,
                            token: configuration.token,
-                           heartbeat: configuration.heartbeat, retention: configuration.retention)
+                           heartbeat: configuration.heartbeat, retention: configuration.retention, reads: reads,
+                           admission: ToolAdmission(limit: configuration.reads.perTool, wait: configuration.reads.wait))
         let journal = try configuration.journal.map {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)
         }
-        var services: [any Service] = []
+        // First in, last out: the read threads stop after the server, whose reads use them.
+        var services: [any Service] = [FairPoolService(pool: reads)]
         if let interval = configuration.syncInterval { services.append(SyncService(store: store, interval: interval, logger: logger)) }
         if let policy = configuration.fold { services.append(FoldService(store: store, inventory: inventory, policy: policy, logger: logger)) }
         if let watcher { services.append(watcher) }

@@ -73,8 +73,21 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var heartbeat = env("HEARTBEAT") ?? "15s"
     @Option(help: "Safety-net rescan of the pods directory under inotify (LOGS_AGENT_RESCAN).")
     var rescan = env("RESCAN") ?? "5s"
+    @Option(help: "Threads that read rings, in turns by tool (LOGS_AGENT_READ_THREADS).")
+    var readThreads = env("READ_THREADS") ?? "2"
+    @Option(help: "Bounded reads one tool may run at once; one more waits, then gets 429 (LOGS_AGENT_READS_PER_TOOL).")
+    var readsPerTool = env("READS_PER_TOOL") ?? "4"
+    @Option(help: "How long a read beyond --reads-per-tool waits for a place (LOGS_AGENT_READ_WAIT).")
+    var readWait = env("READ_WAIT") ?? "1s"
 
     static func env(_ name: String) -> String? { ProcessInfo.processInfo.environment["LOGS_AGENT_" + name] }
+
+    static func count(_ text: String, _ flag: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard let count = Int(text), range.contains(count) else {
+            throw ValidationError("\(flag): expected a whole number from \(range.lowerBound) to \(range.upperBound), not \(text)")
+        }
+        return count
+    }
 
     func run() async throws {
         // Options without a default fall back to the environment here (an optional @Option
@@ -121,7 +134,10 @@ struct LogsAgentCommand: AsyncParsableCommand {
                                  burstBytes: try Self.size(burstBytes, "--burst-bytes")),
             heartbeat: try Self.duration(heartbeat, "--heartbeat"), rescanInterval: try Self.duration(rescan, "--rescan"),
             retentionInterval: try Self.duration(retentionInterval, "--retention-interval"),
-            ringFileVersion: try Self.ringFileVersion(ringFormat), fold: fold ? FoldPolicy(after: try Self.duration(foldAfter, "--fold-after")) : nil)
+            ringFileVersion: try Self.ringFileVersion(ringFormat), fold: fold ? FoldPolicy(after: try Self.duration(foldAfter, "--fold-after")) : nil,
+            reads: ReadSharing(threads: try Self.count(readThreads, "--read-threads", 1...256),
+                               perTool: try Self.count(readsPerTool, "--reads-per-tool", 1...10_000),
+                               wait: try Self.duration(readWait, "--read-wait")))
         // An agent over a directory that is not there would ingest nothing and say nothing; one
         // that reads the journal (a host without Kubernetes, under systemd) may have none.
         var isDirectory: ObjCBool = false

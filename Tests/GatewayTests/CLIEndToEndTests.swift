@@ -147,6 +147,28 @@ import TestSupport
     }
 
     /// The help says what each command takes, and nothing it does not.
+    /// Past its request rate the gateway answers 429 with `Retry-After`; the CLI waits as it
+    /// says, says so once, and gets its answer.
+    @Test func aBusyAnswerIsWaitedForAsRetryAfterSays() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], gatewayArguments: ["--rate-limit", "1"], mutualTLS: true)
+        let log = try gw.writer(node: "node-1", pod: "worker-1")
+        try log.write("the line")
+        _ = try await eventually("the job") {
+            try Self.cli(gw, as: "demo", ["job", "worker-1"]).output.contains("the line") ? true : nil
+        }
+        // A burst of 5, then one a second: some of these wait.
+        var waited = 0
+        for _ in 0..<8 {
+            let answer = try Self.cli(gw, as: "demo", ["job", "worker-1"])
+            #expect(answer.status == 0, "\(answer.errors)")
+            #expect(answer.output == "[worker-1/job] the line\n")
+            if answer.errors.contains("too many requests from tool:demo: at most 1") && answer.errors.contains("; trying again in 1 s") {
+                waited += 1
+            }
+        }
+        #expect(waited > 0)
+    }
+
     @Test func helpTextsFitTheirCommands() throws {
         func run(_ arguments: [String]) throws -> (status: Int32, text: String) {
             let process = Process()

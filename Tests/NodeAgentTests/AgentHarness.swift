@@ -66,9 +66,10 @@ final class AgentHarness: @unchecked Sendable {
         metric("logs_agent_follows", in: try await get("/metrics").text)
     }
 
-    /// A read as the agent answers it: each item, its positions and its time.
+    /// A read as the agent answers it: each item, its positions and its time (heartbeats, which
+    /// a long read writes to notice a client gone, left out).
     func read(_ ring: AgentRing, _ query: String = "") async throws -> [AgentItem] {
-        try await get(AgentRoutes.ringLogs(ring.id) + query).ok().agentItems()
+        try await get(AgentRoutes.ringLogs(ring.id) + query).ok().agentItems().filter { $0.type != .heartbeat }
     }
 
     /// The log items of a read, as the gateway hands them on.

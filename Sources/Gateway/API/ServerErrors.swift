@@ -12,6 +12,9 @@ enum ServerErrors {
         guard let error = error as? ServerError else { return nil }
         switch error.underlyingError {
         case let inner as EnvelopeError: return inner
+        case let agent as AgentCallError where agent.status == 429:
+            // The tool's reads on that node are all taken, still after the client's tries.
+            return EnvelopeError(.tooManyRequests, agent.description, retryAfter: 1)
         case let agent as AgentCallError: return EnvelopeError(.serviceUnavailable, agent.description)
         default: break
         }

@@ -41,7 +41,9 @@ struct RateLimitMiddleware: RouterMiddleware {
                 return bucket.take(1, now: now)
             }
             guard allowed else {
-                throw EnvelopeError(.tooManyRequests, "too many requests from \(identity): at most \(limits.requestsPerSecond) a second")
+                // A token comes back within a second at any rate of at least one a second.
+                throw EnvelopeError(.tooManyRequests, "too many requests from \(identity): at most \(limits.requestsPerSecond) a second",
+                                    retryAfter: 1)
             }
         }
         return try await next(request, context)
@@ -61,7 +63,8 @@ final class FollowSlots: Sendable {
             open[tool, default: 0] += 1
             return true
         }
-        guard granted else { throw EnvelopeError(.tooManyRequests, "\(tool) already has \(limit) open follows") }
+        // A place comes back when one of the tool's follows ends: nobody knows when.
+        guard granted else { throw EnvelopeError(.tooManyRequests, "\(tool) already has \(limit) open follows", retryAfter: 5) }
     }
 
     /// Open follows of all tools.

@@ -63,9 +63,18 @@ package final class CurlTransfer {
             self.body = body
         }
 
-        /// Every status line (`HTTP/1.1 200 OK`; an interim 100 comes before the final one).
+        /// When the server says to try again (`Retry-After` in seconds, of a 429 or 503).
+        package private(set) var retryAfter: Int?
+
+        /// Every status line (`HTTP/1.1 200 OK`; an interim 100 comes before the final one), and
+        /// the headers this client acts on.
         func header(_ line: Substring) {
-            if line.hasPrefix("HTTP/") { status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0 }
+            if line.hasPrefix("HTTP/") {
+                status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+                retryAfter = nil
+            } else if line.lowercased().hasPrefix("retry-after:") {
+                retryAfter = Int(line.dropFirst("retry-after:".count).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
         }
     }
 

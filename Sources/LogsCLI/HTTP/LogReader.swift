@@ -28,19 +28,30 @@ package final class LogReader {
                       newestFirst: Bool = false) throws(CLIFailure) {
         var backoff = 0.25
         var lastFailure: String?
+        var busy = 0
         while true {
             let query = cursor.map { filters + [("after", $0)] } ?? parameters + filters
             let failure: String
+            var wait: Double?
             do {
-                let status = try once(path + APIClient.query(query + (follow ? [("follow", "true")] : [])), follow: follow,
+                let answer = try once(path + APIClient.query(query + (follow ? [("follow", "true")] : [])), follow: follow,
                                       newestFirst: newestFirst) {
                     // Connected: the next failure is a new outage.
                     backoff = 0.25
                     lastFailure = nil
                 }
                 // A clean end is the server saying nothing more will come (a finished run).
-                if !follow || status == 0 { return }
-                failure = "the server answered HTTP \(status)"
+                if answer.status == 0 { return }
+                if answer.status == 429 {
+                    // The tool has as many reads running as a node allows: a read waits as
+                    // long as the server says, a few times; a follow for as long as it takes.
+                    busy += 1
+                    guard follow || busy < Self.busyTries else { throw answer.failure! }
+                    wait = Double(min(max(answer.retryAfter ?? 1, 1), 30))
+                } else if !follow {
+                    throw answer.failure!
+                }
+                failure = answer.failure?.description ?? "the server answered HTTP \(answer.status)"
             } catch let error as TransferError {
                 guard follow else { throw .connection("\(client.transfer.baseURL): \(error)") }
                 failure = error.description
@@ -55,18 +66,34 @@ package final class LogReader {
             printer.flush()
             // Said once per outage and cause, not at every retry.
             if failure != lastFailure {
-                errors.line(errorPalette.warning("Warning: \(failure); reconnecting until it answers (Ctrl-C ends)"))
+                let next = wait.map { "trying again in \(Int($0)) s" } ?? "reconnecting until it answers (Ctrl-C ends)"
+                errors.line(errorPalette.warning("Warning: \(failure); \(next)"))
                 errors.flush()
                 lastFailure = failure
             }
-            Thread.sleep(forTimeInterval: backoff)
-            backoff = min(backoff * 2, 5)
+            if let wait {
+                Thread.sleep(forTimeInterval: wait)
+            } else {
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 5)
+            }
         }
     }
 
-    /// One request. Returns 0 when the stream ended after a success, or the status of an error
-    /// answer that may heal (5xx); throws what will not.
-    private func once(_ target: String, follow: Bool, newestFirst: Bool, connected: @escaping () -> Void) throws -> Int {
+    /// Tries of a read that the server answers 429 (a follow tries for as long as it runs).
+    static let busyTries = 4
+
+    /// How one request ended: `status` 0 after a success; else the error answer's status, the
+    /// failure it is, and when the server said to try again.
+    struct Answer {
+        var status: Int
+        var failure: CLIFailure?
+        var retryAfter: Int?
+    }
+
+    /// One request: how it ended (an error answer that may heal: a 429 or a 5xx); throws what
+    /// will not.
+    private func once(_ target: String, follow: Bool, newestFirst: Bool, connected: @escaping () -> Void) throws -> Answer {
         var held: [(Components.Schemas.LogItem, ArraySlice<UInt8>)] = []
         var pending: [UInt8] = []
         var errorBody: [UInt8] = []
@@ -108,9 +135,9 @@ package final class LogReader {
         if let decodeFailure { throw CLIFailure.connection(decodeFailure) }
         guard (200..<300).contains(receiver.status) else {
             let failure = CLIFailure.answer(status: receiver.status, errors: APIClient.errors(in: errorBody))
-            if follow, failure.exitCode == 3 { return receiver.status }
-            throw failure
+            guard failure.exitCode == 3 else { throw failure }
+            return Answer(status: receiver.status, failure: failure, retryAfter: receiver.retryAfter)
         }
-        return 0
+        return Answer(status: 0)
     }
 }

@@ -1,4 +1,5 @@
 import AgentWire
+import FairShare
 import Foundation
 import HTTPEnvelope
 import Hummingbird
@@ -21,6 +22,9 @@ struct AgentAPI: Sendable {
     let token: String?
     let heartbeat: Duration
     let retention: RetentionPolicy
+    /// Where ring reads run, in turns by tool; and how many bounded reads a tool may run at once.
+    let reads: FairPool
+    let admission: ToolAdmission
 
     static let maxPushBytes = 1 << 20
     static let maxPushLines = 1000
@@ -46,8 +50,10 @@ struct AgentAPI: Sendable {
             } catch {
                 throw EnvelopeError(.badRequest, error.description)
             }
-            return try RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
-                                     heartbeat: heartbeat, metrics: metrics).response()
+            // A follow waits on its ring, not on the pool: only bounded reads take a place.
+            let ticket = query.follow ? nil : try await place(for: ring.metadata.tool)
+            return RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
+                                 heartbeat: heartbeat, metrics: metrics, reads: reads).response(holding: ticket)
         }
         api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in try purge(ring(context)) }
         let folded = FoldedRuns(node: node, store: store)
@@ -84,6 +90,16 @@ struct AgentAPI: Sendable {
             throw EnvelopeError(.badRequest, "\(parameter): must be a lowercase RFC 1123 label (a-z, 0-9, -; at most 63), not \(text)")
         }
         return text
+    }
+
+    /// One of the tool's places for a bounded read, or the 429 that says when to try again.
+    private func place(for tool: String) async throws -> ToolAdmission.Ticket {
+        do throws(ToolAdmission.Busy) {
+            return try await admission.acquire(tool)
+        } catch {
+            throw EnvelopeError(.tooManyRequests, "tool \(tool) has \(error.limit) reads running on this node: try again in \(error.retryAfter) s",
+                                retryAfter: error.retryAfter)
+        }
     }
 
     private func foldedQuery(_ request: Request) throws -> FoldedQuery {

@@ -1,4 +1,5 @@
 import AgentWire
+import FairShare
 import Foundation
 import Hummingbird
 import LogModel
@@ -9,6 +10,11 @@ import ServiceLifecycle
 /// `text/plain`; a bounded read, then, when following, whatever the writer appends, with
 /// heartbeats while it is quiet. The client's pace drives the reads (each write waits for the
 /// connection), so a slow follower costs memory for one page at most.
+///
+/// Reading and encoding a page is one slice on `reads`, the blocking pool that tools take turns
+/// on: the request's task only waits for it and writes what it made. A read that finds nothing
+/// to send for `probe` still writes (`Probe`), so that a client that went away is noticed and
+/// its scan stops.
 struct RingLogStream: Sendable {
     enum Format {
         case items, text
@@ -26,20 +32,24 @@ struct RingLogStream: Sendable {
     let format: Format
     let heartbeat: Duration
     let metrics: AgentMetrics
+    let reads: FairPool
     let metadata: RingMetadata
     let streams: Set<LogStream>?
     /// `grep` as bytes, once: it is matched against every record read.
     let grep: [UInt8]?
 
     static let pageItems = 5000
+    /// How long a read may go without writing before it writes a heartbeat (`Probe`).
+    static let probe: Duration = .milliseconds(50)
 
-    init(ring: Ring, node: String, query: RingReadQuery, format: Format, heartbeat: Duration, metrics: AgentMetrics) {
+    init(ring: Ring, node: String, query: RingReadQuery, format: Format, heartbeat: Duration, metrics: AgentMetrics, reads: FairPool) {
         self.ring = ring
         self.node = node
         self.query = query
         self.format = format
         self.heartbeat = heartbeat
         self.metrics = metrics
+        self.reads = reads
         metadata = ring.metadata
         grep = query.grep.map { Array($0.utf8) }
         streams = query.stream.map { stream in
@@ -51,14 +61,19 @@ struct RingLogStream: Sendable {
         }
     }
 
-    func response() throws -> Response {
-        let start = try startSeq()
+    /// The answer; `ticket` (a bounded read's place among its tool's) is given back when it ends.
+    /// Where the read starts is found inside the answer, so that a client that goes away during
+    /// a long search for it (the last N lines that match) is noticed there too.
+    func response(holding ticket: ToolAdmission.Ticket? = nil) -> Response {
         let stream = self
         let contentType = format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson"
         return Response(status: .ok, headers: [.contentType: contentType, .init("X-Accel-Buffering")!: "no"],
                         body: ResponseBody { writer in
+                            defer { ticket?.release() }
+                            var probe = Probe()
+                            let start = try await stream.startSeq(&probe, to: &writer)
                             var progress = Progress(position: start, budget: stream.query.limitBytes)
-                            let done = try await stream.writeAvailable(&progress, to: &writer)
+                            let done = try await stream.writeAvailable(&progress, &probe, to: &writer)
                             if stream.query.follow, !done {
                                 let shutdown = ShutdownSignal()
                                 stream.metrics.followStarted()
@@ -73,39 +88,63 @@ struct RingLogStream: Sendable {
                         })
     }
 
+    /// When the answer last wrote: a read that has written nothing for `probe` writes a
+    /// heartbeat item, since a write to a client that went away fails, and nothing else tells
+    /// (the server does not cancel the handler). `text/plain` has no such item.
+    struct Probe {
+        var lastWrite = ContinuousClock.now
+    }
+
+    private func keepAlive(_ probe: inout Probe, at position: UInt64, to writer: inout any ResponseBodyWriter) async throws {
+        guard format == .items, ContinuousClock.now - probe.lastWrite >= Self.probe else { return }
+        try await writer.write(ByteBuffer(bytes: heartbeatLine(at: position)))
+        probe.lastWrite = .now
+    }
+
+    private var tool: String { metadata.tool }
+
     /// Where reading starts: after a cursor, at a time, or the last N lines before the end of
     /// the window (`until`, `before`, or the ring's end), never before `since`.
-    private func startSeq() throws -> UInt64 {
+    private func startSeq(_ probe: inout Probe, to writer: inout any ResponseBodyWriter) async throws -> UInt64 {
         if let after = query.after { return after }
-        if query.grep != nil, let lines = query.lines { return try startOfLastMatching(lines) }
         var start: UInt64 = 0
-        if let since = query.since { start = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
-        if let lines = query.lines {
-            let last = ReadRequest(start: .last(lines), until: query.until, before: query.before, maxItems: 0, streams: streams)
-            start = max(start, try ring.read(last).next)
+        if let since = query.since {
+            start = try await reads.run(tool) { [ring] in try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
         }
-        return start
+        guard let lines = query.lines else { return start }
+        if query.grep != nil { return try await startOfLastMatching(lines, from: start, &probe, to: &writer) }
+        let last = ReadRequest(start: .last(lines), until: query.until, before: query.before, maxItems: 0, streams: streams)
+        return max(start, try await reads.run(tool) { [ring] in try ring.read(last).next })
     }
 
     /// With `grep`, the last N lines means the last N that match: found by reading the range
-    /// (a ring is bounded, so this is too).
-    private func startOfLastMatching(_ lines: Int) throws -> UInt64 {
-        var position: UInt64 = 0
-        if let since = query.since { position = try ring.read(ReadRequest(start: .time(since), maxItems: 0)).next }
-        var found: [UInt64] = []
-        var joiner = LineJoiner()
-        while true {
-            let page = try ring.read(window(from: position, maxBytes: nil))
-            var joined: [LineJoiner.Joined] = []
-            joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
-            for joined in joined {
-                if case let .record(record) = joined.item, matches(record.payload) { found.append(record.seq) }
-            }
-            if found.count > lines { found.removeFirst(found.count - lines) }
-            position = page.next
-            if page.end != .limit { break }
+    /// (a ring is bounded, so this is too), a page a slice.
+    private func startOfLastMatching(_ lines: Int, from start: UInt64, _ probe: inout Probe,
+                                     to writer: inout any ResponseBodyWriter) async throws -> UInt64 {
+        struct Scan: Sendable {
+            var position: UInt64
+            var found: [UInt64] = []
+            var joiner = LineJoiner()
+            var done = false
         }
-        return lines == 0 ? position : found.first ?? position
+        var scan = Scan(position: start)
+        while !scan.done {
+            try await keepAlive(&probe, at: start, to: &writer)
+            scan = try await reads.run(tool) { [self, scan] in
+                var scan = scan
+                let page = try ring.read(window(from: scan.position, maxBytes: nil))
+                var joined: [LineJoiner.Joined] = []
+                scan.joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+                for joined in joined {
+                    if case let .record(record) = joined.item, matches(record.payload) { scan.found.append(record.seq) }
+                }
+                if scan.found.count > lines { scan.found.removeFirst(scan.found.count - lines) }
+                scan.position = page.next
+                scan.done = page.end != .limit
+                return scan
+            }
+        }
+        return lines == 0 ? scan.position : scan.found.first ?? scan.position
     }
 
     /// A read from `position` within the query's window and filters.
@@ -122,57 +161,88 @@ struct RingLogStream: Sendable {
     }
 
     /// What a response has handed out so far, across the reads of a follow.
-    struct Progress {
+    struct Progress: Sendable {
         var position: UInt64
         var budget: Int?
         var items = 0
     }
 
-    /// Writes everything there is now (within the limits). Returns true when nothing more
-    /// should follow (`until` reached, a limit reached, or the ring finished).
-    private func writeAvailable(_ progress: inout Progress, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+    /// Where a run of page reads stands: ahead of `progress.position` by the records of a line
+    /// not yet complete.
+    struct Reading: Sendable {
+        var progress: Progress
         var joiner = LineJoiner()
-        // Ahead of `progress.position` by the records of a line not yet complete.
-        var readFrom = progress.position
+        var readFrom: UInt64
+        /// Set once nothing more should be written: true when nothing more should follow either.
+        var done: Bool?
+    }
+
+    /// Writes everything there is now (within the limits), a page a slice. Returns true when
+    /// nothing more should follow (`until` reached, a limit reached, or the ring finished).
+    private func writeAvailable(_ progress: inout Progress, _ probe: inout Probe, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+        var reading = Reading(progress: progress, readFrom: progress.position)
         while true {
-            let page = try ring.read(window(from: readFrom, maxBytes: progress.budget))
-            readFrom = page.next
-            var out = ByteBuffer()
-            var limited = false
-            // A read that stops mid-line hands out the line so far, marked partial. Text is the
-            // same bytes joined or not: it is joined only to count or match lines.
-            var joined: [LineJoiner.Joined] = []
-            if format == .text, query.limit == nil, query.grep == nil {
-                joined = page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
-            } else {
-                joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+            let (out, next) = try await reads.run(tool) { [self, reading] in try page(reading) }
+            reading = next
+            progress = reading.progress
+            if out.readableBytes > 0 {
+                try await writer.write(out)
+                probe.lastWrite = .now
             }
-            for item in joined {
-                if let limit = query.limit, progress.items >= limit {
-                    limited = true
-                    break
-                }
-                if case let .record(record) = item.item {
-                    if !matches(record.payload) {
-                        progress.position = item.next
-                        continue
-                    }
-                    if let limit = progress.budget { progress.budget = limit - record.payload.count }
-                }
-                encode(item, into: &out)
-                progress.items += 1
-                progress.position = item.next
+            if let done = reading.done { return done }
+            try await keepAlive(&probe, at: progress.position, to: &writer)
+        }
+    }
+
+    /// Reads and encodes one page: a slice on the pool.
+    private func page(_ reading: Reading) throws -> (ByteBuffer, Reading) {
+        var reading = reading
+        let page = try ring.read(window(from: reading.readFrom, maxBytes: reading.progress.budget))
+        reading.readFrom = page.next
+        var out = ByteBuffer()
+        var limited = false
+        // A read that stops mid-line hands out the line so far, marked partial. Text is the
+        // same bytes joined or not: it is joined only to count or match lines.
+        var joined: [LineJoiner.Joined] = []
+        if format == .text, query.limit == nil, query.grep == nil {
+            joined = page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
+        } else {
+            reading.joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+        }
+        for item in joined {
+            if let limit = query.limit, reading.progress.items >= limit {
+                limited = true
+                break
             }
-            if !limited, joiner.isEmpty { progress.position = page.next }
-            if out.readableBytes > 0 { try await writer.write(out) }
-            if limited { return true }
-            if let budget = progress.budget, budget <= 0 { return true }
+            if case let .record(record) = item.item {
+                if !matches(record.payload) {
+                    reading.progress.position = item.next
+                    continue
+                }
+                if let limit = reading.progress.budget { reading.progress.budget = limit - record.payload.count }
+            }
+            encode(item, into: &out)
+            reading.progress.items += 1
+            reading.progress.position = item.next
+        }
+        if !limited, reading.joiner.isEmpty { reading.progress.position = page.next }
+        if limited {
+            reading.done = true
+        } else if let budget = reading.progress.budget, budget <= 0 {
+            reading.done = true
+        } else {
             switch page.end {
-            case .limit: if query.limitBytes != nil, page.items.isEmpty { return true }
-            case .until: return true
-            case .caughtUp: return page.finished
+            case .limit: if query.limitBytes != nil, page.items.isEmpty { reading.done = true }
+            case .until: reading.done = true
+            case .caughtUp: reading.done = page.finished
             }
         }
+        return (out, reading)
+    }
+
+    private func heartbeatLine(at position: UInt64) -> [UInt8] {
+        let now = NanoTime.now()
+        return AgentItem.line(LogItem(type: .heartbeat, datetime: NanoTime.format(now)), seq: position, next: position, time: now)
     }
 
     private enum Wake { case changed, heartbeat, shutdown }
@@ -181,7 +251,8 @@ struct RingLogStream: Sendable {
         var progress = start
         while !Task.isCancelled, !ring.isDeleted {
             let version = ring.version
-            if try await writeAvailable(&progress, to: &writer) { return }
+            var probe = Probe()
+            if try await writeAvailable(&progress, &probe, to: &writer) { return }
             let wake = await withTaskGroup(of: Wake.self) { group in
                 group.addTask { [ring] in
                     await ring.waitForChange(after: version)
@@ -203,10 +274,7 @@ struct RingLogStream: Sendable {
             // a shutdown cuts it, so that the gateway retries instead of taking it for the end.
             if wake == .shutdown { throw CancellationError() }
             if wake == .heartbeat, !Task.isCancelled, format == .items {
-                let now = NanoTime.now()
-                let line = AgentItem.line(LogItem(type: .heartbeat, datetime: NanoTime.format(now)),
-                                          seq: progress.position, next: progress.position, time: now)
-                try await writer.write(ByteBuffer(bytes: line))
+                try await writer.write(ByteBuffer(bytes: heartbeatLine(at: progress.position)))
             }
         }
     }
