@@ -184,6 +184,23 @@ public struct AgentStats: Codable, Sendable, Equatable {
     public var diskFull: Bool
     /// What retention evicted since the agent started, by rule (nil from an older agent).
     public var evicted: [Evicted]?
+    /// Bounded reads running and waiting for a place now, by tool (only tools with either), and
+    /// reads refused with 429 since the agent started (nil from an older agent).
+    public var reads: [ToolReads]?
+    public var readsRefused: UInt64?
+
+    /// One tool's bounded reads on this node now.
+    public struct ToolReads: Codable, Sendable, Equatable {
+        public var tool: String
+        public var running: Int
+        public var waiting: Int
+
+        public init(tool: String, running: Int, waiting: Int) {
+            self.tool = tool
+            self.running = running
+            self.waiting = waiting
+        }
+    }
 
     /// Runs evicted by one retention rule (`max-age`, `keep-runs`, `tool-share`, `budget`), and their bytes on disk.
     public struct Evicted: Codable, Sendable, Equatable {
@@ -199,13 +216,15 @@ public struct AgentStats: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case messages, node, instance, usage, containers, watches, evicted
-        case ingestedBytes = "ingested_bytes", openFiles = "open_files", diskFull = "disk_full"
+        case messages, node, instance, usage, containers, watches, evicted, reads
+        case ingestedBytes = "ingested_bytes", openFiles = "open_files", diskFull = "disk_full", readsRefused = "reads_refused"
     }
 
     public init(node: String, instance: String, usage: Usage, ingestedBytes: UInt64, containers: Int, watches: Int,
-                openFiles: Int, diskFull: Bool, evicted: [Evicted]?) {
+                openFiles: Int, diskFull: Bool, evicted: [Evicted]?, reads: [ToolReads]? = nil, readsRefused: UInt64? = nil) {
         self.evicted = evicted
+        self.reads = reads
+        self.readsRefused = readsRefused
         self.node = node
         self.instance = instance
         self.usage = usage

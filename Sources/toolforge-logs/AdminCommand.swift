@@ -54,6 +54,14 @@ struct NodesCommand: ParsableCommand {
                 session.output.write("\n" + perTool.render())
                 session.output.flush()
             }
+            if session.format == .text, node != nil, let usage = nodes.first, let reads = usage.reads {
+                // Reads each tool runs and waits with now: who crowds the node's read threads.
+                var perTool = Table("READS OF", "RUNNING", "WAITING")
+                for tool in reads { perTool.add(tool.tool, String(tool.running), String(tool.waiting)) }
+                session.output.write("\n" + (reads.isEmpty ? "no reads running" : perTool.render())
+                                     + "; \(usage.readsRefused ?? 0) refused (429) since the agent started\n")
+                session.output.flush()
+            }
             if session.format == .text, node != nil, let evicted = nodes.first?.evicted, !evicted.isEmpty {
                 var byRule = Table("EVICTED BY", "RUNS", "BYTES")
                 for rule in evicted { byRule.add(rule.reason.rawValue, String(rule.runs), ByteCount.text(rule.bytes)) }

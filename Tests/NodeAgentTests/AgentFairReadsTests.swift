@@ -30,6 +30,13 @@ import Testing
         }
         #expect(refused.headers.first { $0.0.lowercased() == "retry-after" }?.1 == "1")
         #expect(refused.errors == ["tool demo has 1 reads running on this node: try again in 1 s"])
+        // Operators see who holds the node's reads, and the refusals.
+        let stats = try await agent.get(AgentRoutes.stats).json(AgentStats.self)
+        #expect(stats.reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)])
+        #expect((stats.readsRefused ?? 0) >= 1)
+        let metrics = try await agent.get("/metrics", headers: [:]).text
+        #expect(metrics.contains("logs_agent_tool_reads{tool=\"demo\",state=\"running\"} 1"), "\(metrics)")
+        #expect(metric("logs_agent_reads_refused", in: metrics).map { $0 >= 1 } == true)
         // Another tool's read is not behind it.
         let other = try await agent.ring(pod: "web-x7k2p")
         #expect(try await agent.messages(other) == ["hello"])

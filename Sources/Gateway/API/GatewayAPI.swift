@@ -573,6 +573,8 @@ struct GatewayAPI: APIProtocol {
                      tools: usage.tools.map {
                          .init(tool: $0.tool, bytes: Int($0.bytes), keptBytes: Int($0.keptBytes), rings: $0.rings, liveRings: $0.liveRings,
                                runs: $0.runs, foldedRings: $0.foldedRings, rolledBytes: Int($0.rolledBytes), droppedBytes: Int($0.droppedBytes))
-                     })
+                     },
+                     reads: stats.reads?.map { .init(tool: $0.tool, running: $0.running, waiting: $0.waiting) },
+                     readsRefused: stats.readsRefused.map { Int($0) })
     }
 }

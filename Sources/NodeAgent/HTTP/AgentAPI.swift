@@ -35,7 +35,8 @@ struct AgentAPI: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.get("healthz") { _, _ in try health.response() }
         router.get("metrics") { _, _ in
-            metrics.update(usage: try store.usage(budgetBytes: retention.budgetBytes), ingest: ingestor.stats.withLock { $0 }, health: health)
+            metrics.update(usage: try store.usage(budgetBytes: retention.budgetBytes), ingest: ingestor.stats.withLock { $0 }, health: health,
+                           reads: admission.load)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
@@ -97,6 +98,7 @@ struct AgentAPI: Sendable {
         do throws(ToolAdmission.Busy) {
             return try await admission.acquire(tool)
         } catch {
+            metrics.readRefused()
             throw EnvelopeError(.tooManyRequests, "tool \(tool) has \(error.limit) reads running on this node: try again in \(error.retryAfter) s",
                                 retryAfter: error.retryAfter)
         }
@@ -208,11 +210,26 @@ struct AgentAPI: Sendable {
             openFiles: OpenFileLimit.open(), diskFull: health.diskFull,
             evicted: metrics.evictedSoFar.sorted { $0.key.rawValue < $1.key.rawValue }.map {
                 AgentStats.Evicted(reason: $0.key.rawValue, runs: $0.value.runs, bytes: $0.value.bytes)
-            }))
+            },
+            reads: admission.load.sorted { $0.key < $1.key }.map { AgentStats.ToolReads(tool: $0.key, running: $0.value.running, waiting: $0.value.waiting) },
+            readsRefused: metrics.readsRefusedSoFar))
     }
 }
 
 enum InventoryRow {
+    /// What the metadata alone says of a ring (run, segment, start, exit): enough to group,
+    /// order and filter runs, without reading its state; counts and times are left zero.
+    static func brief(_ ring: Ring, node: String) -> AgentRing {
+        let meta = ring.metadata
+        return AgentRing(
+            id: ring.id.description, node: node, tool: meta.tool, kind: AgentRing.Kind(meta.kind), name: meta.name, run: meta.run,
+            segment: meta.segment, namespace: nil, pod: nil, container: nil, image: nil,
+            startedAt: meta.startedAt.map(NanoTime.format), finishedAt: nil, exitCode: meta.exitCode, reason: meta.reason,
+            state: .finished, diskBytes: 0, prefixCapacity: 0, suffixCapacity: 0, recordsWritten: 0, bytesWritten: 0,
+            rolledRecords: 0, rolledBytes: 0, droppedRecords: 0, droppedBytes: 0, truncatedRecords: 0, firstSeq: 0, endSeq: 0,
+            firstTime: nil, lastTime: nil)
+    }
+
     static func make(_ info: RingInfo, node: String) -> AgentRing {
         let meta = info.metadata
         return AgentRing(

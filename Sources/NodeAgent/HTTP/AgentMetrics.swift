@@ -1,3 +1,4 @@
+import FairShare
 import Metrics
 import RingStore
 import Synchronization
@@ -31,8 +32,16 @@ final class AgentMetrics: Sendable {
     private let containers = Gauge(label: "logs_agent_containers")
     private let activeFollows = Gauge(label: "logs_agent_follows")
     private let diskFull = Gauge(label: "logs_agent_disk_full")
+    /// Bounded reads running and waiting for a place, in all and per tool (only tools with
+    /// either at the scrape: a few), and reads refused with 429.
+    private let readsRunning = Gauge(label: "logs_agent_reads", dimensions: [("state", "running")])
+    private let readsWaiting = Gauge(label: "logs_agent_reads", dimensions: [("state", "waiting")])
+    private let toolReads = Mutex<[String: (running: Gauge, waiting: Gauge)]>([:])
+    private let refused = Atomic<UInt64>(0)
+    private let refusedCounter = Counter(label: "logs_agent_reads_refused")
 
-    func update(usage: UsageReport, ingest: IngestStats, health: AgentHealth) {
+    func update(usage: UsageReport, ingest: IngestStats, health: AgentHealth, reads: [String: (running: Int, waiting: Int)]) {
+        recordReads(reads)
         ingestedBytes.record(Double(ingest.bytes))
         usedBytes.record(Double(usage.usedBytes))
         keptBytes.record(Double(usage.keptBytes))
@@ -69,6 +78,33 @@ final class AgentMetrics: Sendable {
             }
         }
     }
+
+    private func recordReads(_ reads: [String: (running: Int, waiting: Int)]) {
+        readsRunning.record(reads.values.reduce(0) { $0 + $1.running })
+        readsWaiting.record(reads.values.reduce(0) { $0 + $1.waiting })
+        toolReads.withLock { gauges in
+            for (tool, gone) in gauges where reads[tool] == nil {
+                gone.running.destroy()
+                gone.waiting.destroy()
+                gauges[tool] = nil
+            }
+            for (tool, load) in reads {
+                let set = gauges[tool] ?? (Gauge(label: "logs_agent_tool_reads", dimensions: [("tool", tool), ("state", "running")]),
+                                           Gauge(label: "logs_agent_tool_reads", dimensions: [("tool", tool), ("state", "waiting")]))
+                gauges[tool] = set
+                set.running.record(load.running)
+                set.waiting.record(load.waiting)
+            }
+        }
+    }
+
+    /// A read refused with 429.
+    func readRefused() {
+        refused.add(1, ordering: .relaxed)
+        refusedCounter.increment()
+    }
+
+    var readsRefusedSoFar: UInt64 { refused.load(ordering: .relaxed) }
 
     func evicted(_ eviction: Eviction) {
         evictions.withLock { counts in
