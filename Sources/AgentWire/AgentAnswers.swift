@@ -184,12 +184,12 @@ public struct AgentStats: Codable, Sendable, Equatable {
     public var diskFull: Bool
     /// What retention evicted since the agent started, by rule (nil from an older agent).
     public var evicted: [Evicted]?
-    /// Bounded reads running and waiting for a place now, by tool (only tools with either), and
+    /// Reads that may scan, running and waiting for a place now, by tool (only tools with either), and
     /// reads refused with 429 since the agent started (nil from an older agent).
     public var reads: [ToolReads]?
     public var readsRefused: UInt64?
 
-    /// One tool's bounded reads on this node now.
+    /// One tool's reads that may scan, on this node now.
     public struct ToolReads: Codable, Sendable, Equatable {
         public var tool: String
         public var running: Int

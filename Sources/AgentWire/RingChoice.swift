@@ -62,14 +62,22 @@ public struct RingChoice: Sendable, Hashable {
             }
             keep.insert(index)
             bound = newestFirst ? min(bound, times.first!) : max(bound, times.last!)
-            if inside(times) { held += Int(clamping: ring(inWindow[index]).keptRecords) }
+            if inside(times) { held += Int(clamping: ring(inWindow[index]).keptRecords / Self.recordsPerLine) }
         }
         return inWindow.indices.filter(keep.contains).map { inWindow[$0] }
     }
 
+    /// Records a line may be made of: the kubelet cuts a long line into records of 16 KiB, and
+    /// the agent joins at most 256 KiB of them into one line. A ring's records are counted as
+    /// this many fewer lines, so that a ring of long lines is never taken for more lines than it
+    /// holds (a read of the last 500 lines then asks rings holding 8,000 records).
+    public static let recordsPerLine: UInt64 = 16
+
+    /// Whether a ring's records are all in the window, away from both of its ends: a ring that
+    /// starts at the very time of a cursor may hold lines already handed out, and is not counted.
     private func inside(_ times: Times) -> Bool {
         guard let first = times.first, let last = times.last else { return false }
-        return first >= (since ?? .min) && last < (until ?? .max)
+        return first > (since ?? .min) && (until.map { $0 > .min && last < $0 - 1 } ?? true)
     }
 
     /// A ring's first and last times, parsed once.

@@ -31,6 +31,17 @@ public struct RingReadQuery: Sendable, Hashable {
 
     /// A bound on the last-N count (a count, not what a response holds: that streams).
     public static let maxLines = 1_000_000
+    /// Items a small read asks for at most: a gateway's page of a merged read asks 5,001.
+    public static let smallItems = 10_000
+
+    /// Whether the read can cost a scan of the ring: a whole download, a count beyond a small
+    /// page, or a search (which reads until it finds its count). A follow waits on its ring and
+    /// a small read is a page or two: neither is held back by a tool's share of reads.
+    public var mayScan: Bool {
+        guard !follow else { return false }
+        guard grep == nil, let count = limit ?? lines else { return true }
+        return count > Self.smallItems
+    }
     public static let maxGrepBytes = 1024
 
     public init(after: UInt64? = nil, before: UInt64? = nil, since: Int64? = nil, until: Int64? = nil, lines: Int? = nil,

@@ -12,7 +12,8 @@ import SystemdSupport
 public struct ReadSharing: Sendable, Equatable {
     /// Threads that read rings (page reads, block decoding, scans), in turns by tool.
     public var threads: Int
-    /// Bounded reads a tool may have running at once (follows are not counted).
+    /// Reads that may scan (downloads, searches) a tool may have running at once; follows and
+    /// small reads (a page) are not counted.
     public var perTool: Int
     /// How long one more waits for a place before it is refused with 429.
     public var wait: Duration

@@ -75,7 +75,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var rescan = env("RESCAN") ?? "5s"
     @Option(help: "Threads that read rings, in turns by tool (LOGS_AGENT_READ_THREADS).")
     var readThreads = env("READ_THREADS") ?? "2"
-    @Option(help: "Bounded reads one tool may run at once; one more waits, then gets 429 (LOGS_AGENT_READS_PER_TOOL).")
+    @Option(help: "Reads that may scan (downloads, searches) one tool may run at once; one more waits, then gets 429 (LOGS_AGENT_READS_PER_TOOL).")
     var readsPerTool = env("READS_PER_TOOL") ?? "4"
     @Option(help: "How long a read beyond --reads-per-tool waits for a place (LOGS_AGENT_READ_WAIT).")
     var readWait = env("READ_WAIT") ?? "1s"

@@ -4,30 +4,39 @@ import LogModel
 import TestSupport
 import Testing
 
-/// A tool's reads beyond its share wait, then get 429 with when to come back; other tools'
-/// reads do not; a read whose client went away gives its place back.
+/// A tool's reads that may scan, beyond its share, wait, then get 429 with when to come back;
+/// its small reads and other tools' reads do not; a read whose client went away gives its place
+/// back.
 @Suite(.timeLimit(.minutes(3))) struct AgentFairReadsTests {
+    static let lines = 50_000
+
     @Test func aToolsReadsBeyondItsShareAreRefusedAndOthersAreNot() async throws {
         let agent = try AgentHarness(["--reads-per-tool", "1", "--read-wait", "1s", "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"])
-        // About 8 MB of log: more than the socket buffers hold, so a stalled reader holds its read.
+        // About 16 MB of log kept: far more than the socket buffers hold, so a stalled reader holds
+        // its read.
         let big = try agent.writer(pod: "download-x7k2p")
         let line = String(repeating: "x", count: 400)
-        try big.writeRaw((0..<20_000).map { "\(NanoTime.format(NanoTime.now())) stdout F \($0) \(line)\n" }.joined())
+        try big.writeRaw((0..<Self.lines).map { "\(NanoTime.format(NanoTime.now())) stdout F \($0) \(line)\n" }.joined())
         let small = try agent.writer(tool: "other", pod: "web-x7k2p")
         try small.write("hello")
         let ring = try await agent.ring(pod: "download-x7k2p")
         try await waitUntil("the whole log ingested") {
-            try await agent.inventory().rings.first { $0.id == ring.id }?.recordsWritten == 20_000
+            try await agent.inventory().rings.first { $0.id == ring.id }?.recordsWritten == UInt64(Self.lines)
         }
         let path = AgentRoutes.ringLogs(ring.id)
         let text = agent.auth.merging(["Accept": "text/plain"]) { $1 }
 
         let stalled = try StalledClient(port: agent.process.port, path: path, headers: text)
+        try await waitUntil("the stalled download holds the tool's place") {
+            try await agent.get(AgentRoutes.stats).json(AgentStats.self).reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)]
+        }
         // Its read holds the tool's one place: the next waits, then is refused.
-        let refused = try await eventually("a read of the same tool refused") {
-            let answer = try await agent.get(path + "?lines=1")
+        let refused = try await eventually("a search of the same tool refused") {
+            let answer = try await agent.get(path + "?grep=nothing-matches")
             return answer.status == 429 ? answer : nil
         }
+        // A small read (a page) does not wait for a place: it takes turns on the pool only.
+        #expect(try await agent.messages(ring, "?lines=1").first?.hasPrefix("\(Self.lines - 1) ") == true)
         #expect(refused.headers.first { $0.0.lowercased() == "retry-after" }?.1 == "1")
         #expect(refused.errors == ["tool demo has 1 reads running on this node: try again in 1 s"])
         // Operators see who holds the node's reads, and the refusals.
@@ -43,10 +52,10 @@ import Testing
 
         // The stalled client goes away: its read ends, and its place comes back.
         stalled.close()
-        let after = try await eventually("a read of the tool let in again") {
-            let answer = try await agent.get(path + "?lines=1")
+        let after = try await eventually("a search of the tool let in again") {
+            let answer = try await agent.get(path + "?grep=\(Self.lines - 1) x")
             return answer.status == 200 ? answer : nil
         }
-        #expect(after.text.contains("19999 "))
+        #expect(try after.agentItems().compactMap { try $0.decoded().message }.filter { $0.hasPrefix("\(Self.lines - 1) ") }.count == 1)
     }
 }

@@ -90,7 +90,10 @@ struct GatewayAPI: APIProtocol {
             }
             throw EnvelopeError(.notFound, "no logs of \(selection.description) for tool \(tool)\(nameHint(selection))")
         }
-        let page = RunPage(JobRun.group(found.indexed.map(\.1) + found.folded.rings.map(\.1)), indexed: JobRun.group(found.indexed.map(\.1)),
+        // A ring that folded since the index last asked is in both: once, as folded.
+        let foldedIDs = Set(found.folded.rings.map(\.1.id))
+        let indexed = found.indexed.map(\.1).filter { !foldedIDs.contains($0.id) }
+        let page = RunPage(JobRun.group(indexed + found.folded.rings.map(\.1)), indexed: JobRun.group(indexed),
                            folded: (found.folded.runs, found.folded.oldest), before: before, state: state, limit: limit) { node in
             index.isReachable(node)
         }
@@ -166,6 +169,9 @@ struct GatewayAPI: APIProtocol {
         func look() async -> (rings: [(AgentEndpoint, AgentRing)], unreachable: [String]) {
             var found = index.rings(tool: selection.tool, where: matches, sorted: false)
             let folded = await folded(selection, all: all, choice: choice)
+            // A ring that folded since the index last asked is in both: once, as folded.
+            let foldedIDs = Set(folded.rings.map(\.1.id))
+            found.rings.removeAll { foldedIDs.contains($0.1.id) }
             found.rings += folded.rings
             found.unreachable = (found.unreachable + folded.failed).sorted()
             guard !all else { return found }
@@ -232,18 +238,17 @@ struct GatewayAPI: APIProtocol {
         let identity = try access.requireReader(of: selection.tool)
         let request = try parameters.request(now: NanoTime.now())
         let choice = request.choice(filtered: selection.filtersEntries)
-        let (candidates, unreachable): ([(AgentEndpoint, AgentRing)], [String])
+        let (rings, unreachable): ([(AgentEndpoint, AgentRing)], [String])
         do {
-            (candidates, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine, choice: choice)
+            (rings, unreachable) = try await resolve(selection, emptyIsFine: emptyIsFine, choice: choice)
         } catch let error as EnvelopeError where error.status == .notFound && notFound != nil {
             throw EnvelopeError(.notFound, notFound! + nameHint(selection))
         }
-        let rings = choice.choose(candidates) { $0.1 }
         if let cursor = request.after {
             // A cursor names rings by id: it may only name rings of what is being read (those
             // of its runs that lie outside the window, folded, are looked up by id).
             var known = Set(index.rings(tool: selection.tool, where: selection.belongs, sorted: false).rings.map(\.1.id))
-            known.formUnion(candidates.map(\.1.id))
+            known.formUnion(rings.map(\.1.id))
             let missing = cursor.rings.filter { !known.contains($0) }
             if !missing.isEmpty {
                 var query = selection.folded
@@ -261,13 +266,13 @@ struct GatewayAPI: APIProtocol {
         let format = parameters.format
         if format == .json, !request.follow {
             let wanted = min(LogParameters.pageEntries, request.lines ?? .max)
-            var page = await merged.page(rings, request, limit: wanted, keep: selection.keeps, label: selection.label)
+            var page = await merged.page(rings, request, limit: wanted, filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
             // A page that filters emptied goes on from where it stopped, a bounded number of times.
             var looks = 1
             while page.entries.isEmpty, page.more, looks < 20, let mark = page.mark {
                 var further = request
                 further.after = CompositeCursor(mark: mark)
-                page = await merged.page(rings, further, limit: wanted, keep: selection.keeps, label: selection.label)
+                page = await merged.page(rings, further, limit: wanted, filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
                 looks += 1
             }
             if page.entries.isEmpty, request.after == nil, !page.more {
@@ -285,7 +290,8 @@ struct GatewayAPI: APIProtocol {
             try PreparedJSON.answer(LogEncoding.page(page.entries, next: next, messages: pageNotes))
             return .init(headers: headers, body: .json(.init(messages: pageNotes, data: .init(logs: []))))
         }
-        if format == .text, !request.follow, !selection.filtersEntries, rings.count == 1, let (agent, ring) = rings.first {
+        if format == .text, !request.follow, !selection.filtersEntries, case let needed = choice.choose(rings, ring: { $0.1 }),
+           needed.count == 1, let (agent, ring) = needed.first {
             // One ring as text: the agent's bytes pass through, so a download runs at its speed.
             var query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
             query.limitBytes = request.limitBytes  // one ring: the agent's budget is the answer's
@@ -369,7 +375,7 @@ struct GatewayAPI: APIProtocol {
                 }
                 var owed = next.lines ?? .max
                 while owed > 0, budget > 0 {
-                    let page = await merged.page(rings, next, limit: min(owed, MergedLogs.pageItems), keep: selection.keeps, label: selection.label)
+                    let page = await merged.page(rings, next, limit: min(owed, MergedLogs.pageItems), filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
                     guard await hand(page) else { return }
                     owed -= page.entries.count
                     guard page.more, let mark = page.mark else { break }
@@ -387,7 +393,7 @@ struct GatewayAPI: APIProtocol {
                 limit = min(lines, GatewayAPI.followLines)
                 if lines > limit, !(await say("a follow starts with at most its last \(limit) lines")) { return }
             }
-            let page = await merged.page(rings, first, limit: limit, forwardMarks: true, keep: selection.keeps, label: selection.label)
+            let page = await merged.page(rings, first, limit: limit, forwardMarks: true, filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
             guard await hand(page) else { return }
             guard budget > 0 else { return out.finish() }
             // A follow of what has all ended (a finished one-off job's newest run) waits for
@@ -434,7 +440,7 @@ struct GatewayAPI: APIProtocol {
         var found = 0
         var oldest: CompositeCursor.Mark?
         while owed > 0 {
-            let page = await merged.page(rings, backward, limit: min(owed, MergedLogs.pageItems), keep: selection.keeps, label: selection.label)
+            let page = await merged.page(rings, backward, limit: min(owed, MergedLogs.pageItems), filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
             owed -= page.entries.count
             found += page.entries.count
             oldest = page.mark ?? oldest

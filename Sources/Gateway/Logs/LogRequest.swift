@@ -18,10 +18,6 @@ struct LogRequest: Sendable {
     /// what it sends (an agent's budget would cut one ring of a merge short, and lose lines).
     var limitBytes: Int?
 
-    /// Whether a ring may hold something of the window, by the times the index knows (a read
-    /// of every run of a job asks only the runs in its window).
-    func mayHold(_ ring: AgentRing) -> Bool { RingChoice(since: since, until: until).overlaps(ring) }
-
     /// The rings this read can need, of those its source has (`RingChoice`). `filtered`: the
     /// read drops entries the agents send (the tool-wide read's filters), so a count of
     /// records bounds nothing. A mark cursor narrows the window to what lies past it; a cursor

@@ -30,9 +30,12 @@ struct MergedLogs: Sendable {
     /// the page holds, so that the page knows whether more follow; the agents seek to the
     /// position, so page k costs what page 1 does. Items carry marks as cursors (going forward
     /// when `forwardMarks`, as a follow's first page shown oldest first needs).
-    func page(_ selected: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil,
+    /// Only the rings that can hold the page are asked (`LogRequest.choice`: its window, and for a
+    /// count of lines the few at its starting end); every ring of `selected` gets a position.
+    /// `filtered`: entries are dropped here (`keep`), so no count of records bounds the page.
+    func page(_ selected: [(AgentEndpoint, AgentRing)], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil, filtered: Bool = false,
               keep: (AgentItem, AgentRing) -> Bool = { _, _ in true }, label: (inout ReadEntry, AgentRing) -> Void = { _, _ in }) async -> Page {
-        let rings = selected.filter { request.mayHold($0.1) }
+        let rings = request.choice(filtered: filtered).choose(selected) { $0.1 }
         let fetched = await fetch(rings, request, count: limit + 1)
         let streams = fetched.map(\.items)
         let forward = !request.newestFirst

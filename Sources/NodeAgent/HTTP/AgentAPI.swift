@@ -22,7 +22,7 @@ struct AgentAPI: Sendable {
     let token: String?
     let heartbeat: Duration
     let retention: RetentionPolicy
-    /// Where ring reads run, in turns by tool; and how many bounded reads a tool may run at once.
+    /// Where ring reads run, in turns by tool; and how many reads that may scan a tool may run at once.
     let reads: FairPool
     let admission: ToolAdmission
 
@@ -51,8 +51,9 @@ struct AgentAPI: Sendable {
             } catch {
                 throw EnvelopeError(.badRequest, error.description)
             }
-            // A follow waits on its ring, not on the pool: only bounded reads take a place.
-            let ticket = query.follow ? nil : try await place(for: ring.metadata.tool)
+            // Only a read that may scan takes one of its tool's places (a merged read's pages,
+            // one per ring at once, do not queue behind the tool's own downloads).
+            let ticket = query.mayScan ? try await place(for: ring.metadata.tool) : nil
             return RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
                                  heartbeat: heartbeat, metrics: metrics, reads: reads).response(holding: ticket)
         }

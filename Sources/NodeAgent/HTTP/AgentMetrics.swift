@@ -32,7 +32,7 @@ final class AgentMetrics: Sendable {
     private let containers = Gauge(label: "logs_agent_containers")
     private let activeFollows = Gauge(label: "logs_agent_follows")
     private let diskFull = Gauge(label: "logs_agent_disk_full")
-    /// Bounded reads running and waiting for a place, in all and per tool (only tools with
+    /// Reads that may scan, running and waiting for a place, in all and per tool (only tools with
     /// either at the scrape: a few), and reads refused with 429.
     private let readsRunning = Gauge(label: "logs_agent_reads", dimensions: [("state", "running")])
     private let readsWaiting = Gauge(label: "logs_agent_reads", dimensions: [("state", "waiting")])
