@@ -159,6 +159,7 @@ import TestSupport
                 ("/v1/tool/demo/job/Not_A_Job/logs", "not a job name: Not_A_Job"),
                 ("/v1/tool/demo/builds/Bad_Build/logs", "not a build name: Bad_Build"),
                 ("/v1/tool/demo/logs?job_names=Bad_Job", "job_names: not a name: Bad_Job"),
+                ("/v1/tool/demo/logs?deployment_ids=" + String(repeating: "d", count: 1025), "deployment_ids: at most 1024 characters, not 1025"),
             ]
             for (path, message) in names {
                 let response = try await client.execute(uri: path, method: .get, headers: Self.tool("demo"))

@@ -15,6 +15,8 @@ struct ToolLogScope: Sendable {
     static let eventSources = ["jobs-api": "jobs", "deployments": "deployments"]
     /// The sources of the tool's log that are not custom sources of the same name.
     static let sourceNames: Set<String> = ["run-logs", "jobs", "deployments", "webservice", "builds", "activity"]
+    /// The longest list a parameter may be (`sources`, `job_names`, …), in characters.
+    static let maxListLength = 1024
 
     var sources: Set<String>
     var jobNames: Set<String>
@@ -25,6 +27,11 @@ struct ToolLogScope: Sendable {
 
     init(sources: String?, jobNames: String?, buildIDs: String?, deploymentIDs: String?) throws {
         func list(_ text: String?, _ name: String, labels: Bool = true) throws -> Set<String> {
+            // The spec's bound, which also keeps every request within the 80 KiB an HTTP request
+            // line may have (a longer one is refused, bare, by the HTTP layer).
+            if let text, text.count > Self.maxListLength {
+                throw EnvelopeError(.badRequest, "\(name): at most \(Self.maxListLength) characters, not \(text.count)")
+            }
             let values = Set((text ?? "").split(separator: ",").map(String.init))
             if labels, let bad = values.first(where: { !NameRules.isLabel($0) }) {
                 throw EnvelopeError(.badRequest, "\(name): not a name: \(bad)")
