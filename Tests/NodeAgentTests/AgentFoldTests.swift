@@ -75,6 +75,9 @@ import Testing
 
         // Asked by job, as a gateway of this release asks, the inventory names the job and
         // leaves its folded runs out; the node is asked for those a request needs.
+        let badListing = try await agent.get(AgentRoutes.rings + "?folded=all")
+        #expect(badListing.status == 400)
+        #expect(badListing.errors == ["folded: must be by-job, not all"])
         let byJob = try await agent.inventory("?folded=by-job")
         #expect(byJob.foldedJobs == [FoldedJob(tool: "demo", kind: .scheduled, name: "tick")])
         #expect(!byJob.rings.contains { $0.kind == .scheduled })

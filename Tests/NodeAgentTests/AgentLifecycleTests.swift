@@ -80,6 +80,20 @@ final class DatagramSocket {
         }
     }
 
+    @Test func readSharingFlagsAreChecked() throws {
+        let scratch = Scratch("flags")
+        for (flag, value, message) in [("--read-threads", "0", "--read-threads: expected a whole number from 1 to 256, not 0"),
+                                       ("--reads-per-tool", "many", "--reads-per-tool: expected a whole number from 1 to 10000, not many"),
+                                       ("--read-wait", "soon", "--read-wait: expected a duration such as 15s, 10m, 2h or 14d, not soon")] {
+            let (status, said) = try ServiceProcess.runToExit(ServiceProcess.product("logs-agent"), [
+                "--node", "n", "--pods-dir", scratch.path, "--data-dir", scratch.file("data"),
+                "--listen", "127.0.0.1:0", "--insecure-no-auth", flag, value,
+            ])
+            #expect(status == 64, "\(flag)")
+            #expect(said.contains("Error: \(message)"), "\(said)")
+        }
+    }
+
     @Test func anUnusableTokenFileIsRefused() throws {
         let scratch = Scratch("flags")
         try "  \n".replace(file: scratch.file("blank"))

@@ -48,7 +48,8 @@ import TestSupport
             let ring = try await Self.pushedRing(client)
             let calls: [(String, HTTPRequest.Method)] = [(AgentRoutes.rings, .get), (AgentRoutes.stats, .get), (AgentRoutes.ringLogs(ring), .get),
                                                          (AgentRoutes.ring(ring), .delete), (AgentRoutes.tool("demo"), .delete),
-                                                         (AgentRoutes.customSource(tool: "demo", name: "x"), .post)]
+                                                         (AgentRoutes.customSource(tool: "demo", name: "x"), .post),
+                                                         (AgentRoutes.foldedRings(tool: "demo"), .get), (AgentRoutes.foldedRuns(tool: "demo"), .get)]
             for (path, method) in calls {
                 let none = try await client.execute(uri: path, method: method, body: ByteBuffer(string: #"[{"message": "x"}]"#))
                 #expect(none.status == .unauthorized, "\(path)")
