@@ -43,7 +43,7 @@ public final class FairPool: Sendable {
         }
     }
 
-    /// Slices waiting now, by tenant (for metrics and the operators' view).
+    /// Slices waiting now, by tenant.
     public var waiting: [String: Int] { state.withLock { $0.waiting.mapValues(\.count) } }
 
     private func enqueue(_ tenant: String, _ slice: @escaping Slice) {

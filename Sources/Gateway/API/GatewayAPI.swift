@@ -83,16 +83,8 @@ struct GatewayAPI: APIProtocol {
             found = await look()
         }
         let unreachable = (found.unreachable + found.folded.failed).sorted()
-        if found.indexed.isEmpty, found.folded.runs == 0 {
-            if !unreachable.isEmpty {
-                throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(unreachable.joined(separator: ", ")) "
-                    + "\(unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
-            }
-            throw EnvelopeError(.notFound, "no logs of \(selection.description) for tool \(tool)\(nameHint(selection))")
-        }
-        // A ring that folded since the index last asked is in both: once, as folded.
-        let foldedIDs = Set(found.folded.rings.map(\.1.id))
-        let indexed = found.indexed.map(\.1).filter { !foldedIDs.contains($0.id) }
+        if found.indexed.isEmpty, found.folded.runs == 0 { throw missing(selection, unreachable: unreachable) }
+        let indexed = found.folded.unfolded(found.indexed).map(\.1)
         let page = RunPage(JobRun.group(indexed + found.folded.rings.map(\.1)), indexed: JobRun.group(indexed),
                            folded: (found.folded.runs, found.folded.oldest), before: before, state: state, limit: limit) { node in
             index.isReachable(node)
@@ -169,10 +161,7 @@ struct GatewayAPI: APIProtocol {
         func look() async -> (rings: [(AgentEndpoint, AgentRing)], unreachable: [String]) {
             var found = index.rings(tool: selection.tool, where: matches, sorted: false)
             let folded = await folded(selection, all: all, choice: choice)
-            // A ring that folded since the index last asked is in both: once, as folded.
-            let foldedIDs = Set(folded.rings.map(\.1.id))
-            found.rings.removeAll { foldedIDs.contains($0.1.id) }
-            found.rings += folded.rings
+            found.rings = folded.merged(with: found.rings)
             found.unreachable = (found.unreachable + folded.failed).sorted()
             guard !all else { return found }
             found.rings.sort { ($0.1.startedAt ?? "", $0.1.id) < ($1.1.startedAt ?? "", $1.1.id) }
@@ -186,15 +175,21 @@ struct GatewayAPI: APIProtocol {
             chosen = all ? lookup.rings : selection.choose(lookup.rings)
         }
         if chosen.isEmpty, !emptyIsFine {
-            if !lookup.unreachable.isEmpty {
-                throw EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(lookup.unreachable.joined(separator: ", ")) "
-                    + "\(lookup.unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
-            }
             let jobKnown = !all && isKnown(selection)
             let which = !jobKnown ? "" : " for run \(selection.run)\(selection.container.map { " and container \($0)" } ?? "")"
-            throw EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)\(nameHint(selection))")
+            throw missing(selection, unreachable: lookup.unreachable, which: which)
         }
         return (chosen, lookup.unreachable)
+    }
+
+    /// Nothing of `selection` found: a 503 while a node that may hold it is unreachable, else a
+    /// 404 (`which` narrows what was looked for) with a typo's hint.
+    private func missing(_ selection: LogSelection, unreachable: [String], which: String = "") -> EnvelopeError {
+        guard unreachable.isEmpty else {
+            return EnvelopeError(.serviceUnavailable, "no logs of \(selection.description) found, and \(unreachable.joined(separator: ", ")) "
+                + "\(unreachable.count == 1 ? "is" : "are") unreachable: they may be there")
+        }
+        return EnvelopeError(.notFound, "no logs of \(selection.description)\(which) for tool \(selection.tool)\(nameHint(selection))")
     }
 
     /// The folded rings a request needs: a given run's; for the newest run, each node's newest

@@ -13,6 +13,16 @@ struct FoldedLookup: Sendable {
         var oldest: String?
         /// Nodes whose call failed: what they hold is not in the answer.
         var failed: [String] = []
+
+        /// The index's rings that are not among these: a ring that folded since the index last
+        /// asked its node is in both, and counts as folded.
+        func unfolded(_ indexed: [(AgentEndpoint, AgentRing)]) -> [(AgentEndpoint, AgentRing)] {
+            let foldedIDs = Set(rings.map(\.1.id))
+            return indexed.filter { !foldedIDs.contains($0.1.id) }
+        }
+
+        /// `indexed` and these rings together, each once.
+        func merged(with indexed: [(AgentEndpoint, AgentRing)]) -> [(AgentEndpoint, AgentRing)] { unfolded(indexed) + rings }
     }
 
     /// The folded rings of `selection` that `query` names.

@@ -41,17 +41,17 @@ package final class LogReader {
                     lastFailure = nil
                 }
                 // A clean end is the server saying nothing more will come (a finished run).
-                if answer.status == 0 { return }
-                if answer.status == 429 {
+                guard case let .failed(refusal, status, retryAfter) = answer else { return }
+                if status == 429 {
                     // The tool has as many reads running as a node allows: a read waits as
                     // long as the server says, a few times; a follow for as long as it takes.
                     busy += 1
-                    guard follow || busy < Self.busyTries else { throw answer.failure! }
-                    wait = Double(min(max(answer.retryAfter ?? 1, 1), 30))
+                    guard follow || busy < Self.busyTries else { throw refusal }
+                    wait = Double(min(max(retryAfter ?? 1, 1), 30))
                 } else if !follow {
-                    throw answer.failure!
+                    throw refusal
                 }
-                failure = answer.failure?.description ?? "the server answered HTTP \(answer.status)"
+                failure = refusal.description
             } catch let error as TransferError {
                 guard follow else { throw .connection("\(client.transfer.baseURL): \(error)") }
                 failure = error.description
@@ -83,12 +83,11 @@ package final class LogReader {
     /// Tries of a read that the server answers 429 (a follow tries for as long as it runs).
     static let busyTries = 4
 
-    /// How one request ended: `status` 0 after a success; else the error answer's status, the
-    /// failure it is, and when the server said to try again.
-    struct Answer {
-        var status: Int
-        var failure: CLIFailure?
-        var retryAfter: Int?
+    /// How one request ended: its answer all read, or an error answer that may heal (a 429 or a
+    /// 5xx), with its status and when the server said to try again.
+    enum Answer {
+        case ended
+        case failed(CLIFailure, status: Int, retryAfter: Int?)
     }
 
     /// One request: how it ended (an error answer that may heal: a 429 or a 5xx); throws what
@@ -136,8 +135,8 @@ package final class LogReader {
         guard (200..<300).contains(receiver.status) else {
             let failure = CLIFailure.answer(status: receiver.status, errors: APIClient.errors(in: errorBody))
             guard failure.exitCode == 3 else { throw failure }
-            return Answer(status: receiver.status, failure: failure, retryAfter: receiver.retryAfter)
+            return .failed(failure, status: receiver.status, retryAfter: receiver.retryAfter)
         }
-        return Answer(status: 0)
+        return .ended
     }
 }
