@@ -74,6 +74,9 @@ struct RetentionService: Service {
 struct FoldService: Service {
     let store: RingDirectory
     let inventory: Inventory
+    /// Where a folding run's container is recorded first: a folded run is not held in memory,
+    /// so the ingest learns there that its log files, still on the node, were read.
+    let retired: RetiredContainers
     let policy: FoldPolicy
     var interval: Duration = .seconds(15)
     let logger: Logger
@@ -82,9 +85,12 @@ struct FoldService: Service {
     /// fold at once.
     func run() async throws {
         while !Task.isShuttingDownGracefully {
-            await onThreadOfItsOwn { [store, inventory, policy, logger] in
+            await onThreadOfItsOwn { [store, inventory, retired, policy, logger] in
                 do {
-                    let folded = try store.fold(policy, now: NanoTime.now())
+                    let folded = try store.fold(policy, now: NanoTime.now()) { metadata in
+                        // Not folded when this fails: a restart would read the runs in again.
+                        try retired.add(metadata.compactMap(\.containerKey))
+                    }
                     folded.forEach(inventory.touch)
                     if !folded.isEmpty { logger.debug("folded finished runs", metadata: ["runs": "\(folded.count)"]) }
                 } catch {

@@ -100,6 +100,8 @@ public enum LogsAgent {
         let health = AgentHealth()
         let toolRings = ToolRings(store: store, node: configuration.node, capacities: configuration.capacities, inventory: inventory)
         let retired = RetiredContainers(dataDirectory: configuration.dataDirectory)
+        // Runs folded by a release before the run index: recorded as folding runs are now.
+        try retired.add(store.indexedAtOpen.compactMap(\.containerKey))
         let metrics = AgentMetrics()
         AgentFailure.registerAll()
         let watcher = try configuration.kubeAPI.map { try KubePodWatcher(configuration: $0, node: configuration.node, logger: logger) }
@@ -121,7 +123,7 @@ public enum LogsAgent {
         // First in, last out: the read threads stop after the server, whose reads use them.
         var services: [any Service] = [FairPoolService(pool: reads)]
         if let interval = configuration.syncInterval { services.append(SyncService(store: store, interval: interval, logger: logger)) }
-        if let policy = configuration.fold { services.append(FoldService(store: store, inventory: inventory, policy: policy, logger: logger)) }
+        if let policy = configuration.fold { services.append(FoldService(store: store, inventory: inventory, retired: retired, policy: policy, logger: logger)) }
         if let watcher { services.append(watcher) }
         if let journal { services.append(IngestService(ingest: journal)) }
         services.append(IngestService(ingest: ingestor))

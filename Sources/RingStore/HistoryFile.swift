@@ -32,6 +32,8 @@ struct FoldImage {
     /// The ring's final state with its suffix unwrapped: tail 0, head = used = the suffix bytes.
     var state: RingState
     var metadata: RingMetadata
+    /// What its record keeps of it (`FoldedRun`).
+    var info: RingInfo
     var prefix: [UInt8]
     var suffix: [UInt8]
 }
@@ -48,13 +50,17 @@ struct FoldedEntry {
 
 /// One job's finished runs, folded out of their ring files (docs/ring-format.md, "History
 /// files"): entries appended after the committed end, erased in place, the oldest given back
-/// from the front. One process writes it; readers `pread` the same descriptor.
+/// from the front; and beside it the run index, a record per entry ("The run index"). One
+/// process writes both; readers `pread` the same descriptors.
 final class HistoryFile: Sendable {
     let id: RingID
+    /// Its number in the directory, which the folded runs' table names it by.
+    let number: UInt32
     let path: String
     let job: JobKey
     let file: RawFile
     let checksum: Checksum
+    private let index: RawFile
 
     static let magic = Array("TFLHIST\u{0}".utf8)
     static let version: UInt16 = 1
@@ -71,54 +77,68 @@ final class HistoryFile: Sendable {
     static let descriptorLevel: Int32 = 19
     static let maxDescriptor = 64 * 1024
     static let entryType: UInt32 = 1
+    /// Records are read in pieces of this size: a job's index is read whole to list its runs.
+    static let indexChunk = 256 * 1024
+    /// The index's first page (its header) is never given back; pages of erased records after it are.
+    static let indexPageSize = 4096
 
-    struct Entry {
-        var offset: UInt64
-        var size: UInt64
-        var erased: Bool
+    /// What a history keeps, without reading a record: what retention and the usage report need.
+    struct Tally: Equatable {
+        /// Folded runs (segments) not erased, and their entries' bytes.
+        var runs = 0
+        var bytes: UInt64 = 0
+        var keptBytes: UInt64 = 0
+        /// The end of the first run not erased: the oldest, as folds go in the order runs ended.
+        var oldestEnd: Int64?
     }
 
     private struct State {
         var start: UInt64
         var end: UInt64
         var generation: UInt64
-        /// Entries from `start`, in file order: where erasing finds them, and how far the front can move.
-        var entries: [Entry]
         var unsynced = false
         /// Pages before this are given back. The front is punched only once the checkpoint that
         /// moved `start` past it is on disk: punched earlier, power loss could leave the old
         /// checkpoint pointing at zeroed entry headers, and every run after them unreachable.
         var punchedTo: UInt64
-
-        func index(of offset: UInt64) -> Int? {
-            var low = 0, high = entries.count
-            while low < high {
-                let middle = (low + high) / 2
-                if entries[middle].offset < offset { low = middle + 1 } else { high = middle }
-            }
-            return low < entries.count && entries[low].offset == offset ? low : nil
-        }
+        /// Where the next record goes, and the first record not erased (`indexEnd` when none).
+        var indexEnd: UInt64
+        var front: UInt64
+        var indexUnsynced = false
+        /// Index pages before this are given back: they held only erased records.
+        var indexPunchedTo = UInt64(HistoryFile.indexPageSize)
+        var tally = Tally()
+        /// Damage was found in the entries: read, never appended to.
+        var damaged = false
     }
 
     private let state: Mutex<State>
 
-    private init(id: RingID, path: String, job: JobKey, file: RawFile, seed: UInt32, state: State) {
+    private init(id: RingID, number: UInt32, path: String, job: JobKey, file: RawFile, index: RawFile, seed: UInt32, state: State) {
         self.id = id
+        self.number = number
         self.path = path
         self.job = job
         self.file = file
+        self.index = index
         checksum = Checksum(seed: seed)
         self.state = Mutex(state)
     }
 
-    /// Creates an empty history for `job` in `directory`, synced with its directory entry.
-    static func create(in directory: String, job: JobKey, now: Int64) throws -> HistoryFile {
+    static func indexPath(of path: String) -> String { String(path.dropLast(fileSuffix.count)) + RunIndexHeader.fileSuffix }
+
+    var tally: Tally { state.withLock { $0.tally } }
+    var isDamaged: Bool { state.withLock { $0.damaged } }
+
+    /// Creates an empty history for `job` in `directory`, and its index, synced with their directory entries.
+    static func create(in directory: String, number: UInt32, job: JobKey, now: Int64) throws -> HistoryFile {
         let key = job.encoded
         guard key.count <= maxJobKey else { throw RingStoreError.metadataTooLarge(bytes: key.count, limit: maxJobKey) }
         let id = RingID.random()
         let path = "\(directory)/\(id)\(fileSuffix)"
         let seed = UInt32.random(in: 0...UInt32.max)
         let file = try RawFile(path: path, mode: .create)
+        let index: RawFile
         do {
             try file.lockExclusive()
             var header = magic
@@ -133,20 +153,36 @@ final class HistoryFile: Sendable {
             header.appendLE(Checksum(seed: 0).of(header))
             try file.write(header, at: 0)
             try checkpointSlot.write(bounds(start: entriesStart, end: entriesStart), generation: 1, to: file, checksum: Checksum(seed: seed))
+            index = try newIndex(at: indexPath(of: path), history: id)
             try file.syncData()
+            try index.syncData()
             try RawFile(path: directory, mode: .directory).syncData()
         } catch {
             unlink(path)
+            unlink(indexPath(of: path))
             throw error
         }
-        return HistoryFile(id: id, path: path, job: job, file: file, seed: seed,
-                           state: State(start: entriesStart, end: entriesStart, generation: 1, entries: [], punchedTo: entriesStart))
+        let recordsStart = UInt64(RunIndexHeader.size)
+        return HistoryFile(id: id, number: number, path: path, job: job, file: file, index: index, seed: seed,
+                           state: State(start: entriesStart, end: entriesStart, generation: 1, punchedTo: entriesStart,
+                                        indexEnd: recordsStart, front: recordsStart))
     }
 
-    /// Opens a history for writing and returns the folded rings it holds. What was appended after
-    /// the committed end is cut off; erased entries are given back again (a crash may have come
-    /// between the mark and the punch). Damage that cannot be walked past ends the walk, in `problems`.
-    static func open(path: String) throws -> (history: HistoryFile, entries: [FoldedEntry], problems: [String]) {
+    /// An empty index, replacing whatever was at `path`.
+    private static func newIndex(at path: String, history: RingID) throws -> RawFile {
+        unlink(path)
+        let index = try RawFile(path: path, mode: .create)
+        try index.write(RunIndexHeader.encode(history: history), at: 0)
+        return index
+    }
+
+    /// Opens a history for writing, and its index; `each` is given every run it holds. What
+    /// was appended after the committed end is cut off, in both. Records are trusted as far as
+    /// they pass their checksums and follow one another; the entries after the last of them are
+    /// walked and indexed again (all of them for a history of a release before the index). In
+    /// that walk, erased entries are given back again (a crash may have come between the mark and
+    /// the punch), and damage that cannot be walked past ends it, in `problems`.
+    static func open(path: String, number: UInt32, walked: (RingMetadata) -> Void = { _ in }, each: (RunRecord) -> Void) throws -> (history: HistoryFile, problems: [String]) {
         let file = try RawFile(path: path, mode: .readWrite)
         try file.lockExclusive()
         let header = try file.read(count: headerSize, at: 0)
@@ -166,18 +202,55 @@ final class HistoryFile: Sendable {
         if try file.size() > end { try file.truncate(to: end) }
         if start > entriesStart { try file.erase(at: entriesStart, count: pageAligned(start) - entriesStart) }
 
-        let history = HistoryFile(id: RingID(bytes: Array(header[16..<32])), path: path, job: job, file: file, seed: seed,
-                                  state: State(start: start, end: end, generation: generation, entries: [],
-                                               punchedTo: pageAligned(start)))
-        var entries: [Entry] = []
-        var folded: [FoldedEntry] = []
+        let id = RingID(bytes: Array(header[16..<32]))
+        let indexPath = indexPath(of: path)
+        let existing = try? RawFile(path: indexPath, mode: .readWrite)
+        let index = try existing.flatMap { try RunIndexHeader.isValid($0.read(count: RunIndexHeader.size, at: 0), history: id) ? $0 : nil }
+            ?? newIndex(at: indexPath, history: id)
+        let recordsStart = UInt64(RunIndexHeader.size)
+        let history = HistoryFile(id: id, number: number, path: path, job: job, file: file, index: index, seed: seed,
+                                  state: State(start: start, end: end, generation: generation, punchedTo: pageAligned(start),
+                                               indexEnd: recordsStart, front: recordsStart))
+        let problems = try history.state.withLock { state in
+            try history.load(&state, walked: walked, each: each)
+        }
+        return (history, problems)
+    }
+
+    /// Reads the index and indexes the entries past it (see `open`), counting what is kept.
+    private func load(_ state: inout State, walked: (RingMetadata) -> Void, each: (RunRecord) -> Void) throws -> [String] {
+        var covered = state.start
+        var front: UInt64?
+        func take(_ record: RunRecord) {
+            guard !record.erased, record.entryOffset >= state.start else { return }
+            if front == nil {
+                front = record.at
+                state.tally.oldestEnd = record.run.endedAt
+            }
+            state.tally.runs += 1
+            state.tally.bytes += record.run.diskBytes
+            state.tally.keptBytes += record.run.keptBytes
+            each(record)
+        }
+        var previousEnd = HistoryFile.entriesStart
+        let first = try firstRecord()
+        state.indexPunchedTo = max(state.indexPunchedTo, HistoryFile.pageAligned(first))
+        state.indexEnd = try readRecords(from: first) { record in
+            guard record.entryOffset >= previousEnd, record.entryEnd <= state.end else { return false }
+            previousEnd = record.entryEnd
+            covered = max(covered, record.entryEnd)
+            take(record)
+            return true
+        }
+        if try index.size() > state.indexEnd { try index.truncate(to: state.indexEnd) }
         var problems: [String] = []
-        var offset = start
-        while offset < end {
-            guard let (size, flags, descriptor) = try history.entryHeader(at: offset, end: end) else {
+        var offset = covered
+        while offset < state.end {
+            guard let (size, flags, descriptor) = try entryHeader(at: offset, end: state.end) else {
                 // The next entry is found by its checksum: with the file's own seed, no logged
                 // byte can pass for an entry header.
-                guard let next = try history.nextEntry(after: offset, end: end) else {
+                state.damaged = true
+                guard let next = try nextEntry(after: offset, end: state.end) else {
                     problems.append("\(path): the entry at \(offset) is damaged, and no entry follows it")
                     break
                 }
@@ -185,22 +258,78 @@ final class HistoryFile: Sendable {
                 offset = next
                 continue
             }
-            // An entry that cannot be read counts as erased: nothing refers to it, and the front
-            // moves past it with its neighbours.
-            var readable = false
-            if flags & erasedFlag != 0 {
-                try file.erase(at: offset + entryHeaderSize, count: size - entryHeaderSize)
-            } else if let entry = try history.decodeEntry(at: offset, size: size, flags: flags, descriptor: descriptor) {
-                folded.append(entry)
-                readable = true
+            if flags & HistoryFile.erasedFlag != 0 {
+                try file.erase(at: offset + HistoryFile.entryHeaderSize, count: size - HistoryFile.entryHeaderSize)
+            } else if let entry = try decodeEntry(at: offset, size: size, flags: flags, descriptor: descriptor) {
+                let run = FoldedRun(try Ring(folded: entry, in: self, record: state.indexEnd).info(), diskBytes: size)
+                let bytes = RunRecord.encode(run, entryOffset: offset, checksum: checksum)
+                try index.write(bytes, at: state.indexEnd)
+                take(RunRecord(run: run, entryOffset: offset, erased: false, at: state.indexEnd, size: bytes.count))
+                walked(entry.metadata)
+                state.indexEnd += UInt64(bytes.count)
+                state.indexUnsynced = true
             } else {
+                state.damaged = true
                 problems.append("\(path): the entry at \(offset) has a damaged descriptor; its run is left out")
             }
-            entries.append(Entry(offset: offset, size: size, erased: !readable))
             offset += size
         }
-        history.state.withLock { $0.entries = entries }
-        return (history, folded, problems)
+        state.front = front ?? state.indexEnd
+        return problems
+    }
+
+    /// Where the first record is: after the header, or, once the pages of erased records at
+    /// the front were given back, the first record intact in the first page not given back.
+    private func firstRecord() throws -> UInt64 {
+        let start = UInt64(RunIndexHeader.size)
+        if try record(at: start) != nil { return start }
+        let size = try index.size()
+        var page = UInt64(HistoryFile.indexPageSize)
+        while page < size {
+            let bytes = try index.read(count: HistoryFile.indexPageSize, at: page)
+            if bytes.contains(where: { $0 != 0 }) {
+                // A record cut by the page before is not whole here, and fails its checksum.
+                for offset in stride(from: page, to: page + UInt64(HistoryFile.indexPageSize), by: Int(RingFormat.frameAlignment))
+                where try record(at: offset) != nil {
+                    return offset
+                }
+                return start
+            }
+            page += UInt64(HistoryFile.indexPageSize)
+        }
+        return start
+    }
+
+    /// Reads records in order from `from` while `accept` takes them; returns where the first
+    /// record it did not take (or the end of the index) is.
+    private func readRecords(from: UInt64, to limit: UInt64 = .max, _ accept: (RunRecord) throws -> Bool) throws -> UInt64 {
+        var offset = from
+        while offset < limit {
+            let wanted = Int(min(UInt64(HistoryFile.indexChunk), limit - offset))
+            var chunk = [UInt8](repeating: 0, count: wanted)
+            let count = try chunk.withUnsafeMutableBytes { try index.read(into: $0, at: offset) }
+            let last = count < wanted || offset + UInt64(count) >= limit
+            var position = 0
+            var stopped = false
+            try chunk.withUnsafeBytes { raw in
+                let read = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                while position < read.count {
+                    // A record the chunk cuts is read again from its start.
+                    if !last && read.count - position < RunRecord.maxSize { return }
+                    guard let record = RunRecord.decode(UnsafeRawBufferPointer(rebasing: read[position...]), at: offset + UInt64(position),
+                                                        job: job, checksum: checksum),
+                          try accept(record)
+                    else {
+                        stopped = true
+                        return
+                    }
+                    position += record.size
+                }
+            }
+            offset += UInt64(position)
+            if stopped || last { return offset }
+        }
+        return offset
     }
 
     private static func bounds(start: UInt64, end: UInt64) -> [UInt8] {
@@ -216,6 +345,7 @@ final class HistoryFile: Sendable {
     /// checksum or does not fit before `end`.
     private func entryHeader(at offset: UInt64, end: UInt64) throws -> (UInt64, UInt32, (crc: UInt32, length: UInt64, state: Int, prefix: UInt64, suffix: UInt64))? {
         let bytes = try file.read(count: Int(HistoryFile.entryHeaderSize), at: offset)
+        guard bytes.count == Int(HistoryFile.entryHeaderSize) else { return nil }
         let size = bytes.loadLE(UInt64.self, at: 8)
         guard checksum.of(Array(bytes[4...])) == bytes.loadLE(UInt32.self, at: 0),
               bytes.loadLE(UInt32.self, at: 4) == HistoryFile.entryType,
@@ -280,16 +410,18 @@ final class HistoryFile: Sendable {
         return FoldedEntry(offset: offset, size: size, superblock: superblock, state: state, metadata: metadata)
     }
 
-    /// Appends `images` and commits them: the entries are synced, then the checkpoint that
-    /// makes them exist. A crash before the checkpoint leaves the file as it was.
-    func append(_ images: [FoldImage]) throws -> [FoldedEntry] {
+    /// Appends `images` and commits them: the entries and their records are synced, then the
+    /// checkpoint that makes them exist. A crash before the checkpoint leaves the file as it
+    /// was, and the records past its end are cut off on open.
+    func append(_ images: [FoldImage]) throws -> [RunRecord] {
         try state.withLock { state in
             var bytes: [UInt8] = []
-            var folded: [FoldedEntry] = []
+            var indexBytes: [UInt8] = []
+            var records: [RunRecord] = []
             for image in images {
                 let offset = state.end + UInt64(bytes.count)
-                let state = image.state.encoded(image.superblock.version)
-                let plain = try image.superblock.encoded() + state + Ring.encode(image.metadata)
+                let encodedState = image.state.encoded(image.superblock.version)
+                let plain = try image.superblock.encoded() + encodedState + Ring.encode(image.metadata)
                 let compressed = plain.withUnsafeBytes { BlockCodec.compress($0, level: HistoryFile.descriptorLevel) }
                 let descriptor = compressed ?? plain
                 let descriptorSpace = alignedUp(UInt64(descriptor.count), to: RingFormat.frameAlignment)
@@ -302,7 +434,7 @@ final class HistoryFile: Sendable {
                 header.appendLE(compressed == nil ? 0 : HistoryFile.compressedDescriptorFlag)
                 header.appendLE(checksum.of(descriptor))
                 header.appendLE(UInt32(descriptor.count))
-                header.appendLE(UInt32(state.count))
+                header.appendLE(UInt32(encodedState.count))
                 header.appendLE(UInt64(image.prefix.count))
                 header.appendLE(UInt64(image.suffix.count))
                 header.storeLE(checksum.of(Array(header[4...])), at: 0)
@@ -311,78 +443,161 @@ final class HistoryFile: Sendable {
                 bytes += repeatElement(0, count: Int(descriptorSpace) - descriptor.count)
                 bytes += image.prefix
                 bytes += image.suffix
-                var superblock = image.superblock
-                superblock.regionsAt = offset + HistoryFile.entryHeaderSize + descriptorSpace
-                superblock.prefixCapacity = UInt64(image.prefix.count)
-                superblock.suffixCapacity = UInt64(image.suffix.count)
-                folded.append(FoldedEntry(offset: offset, size: size, superblock: superblock, state: image.state, metadata: image.metadata))
+                let run = FoldedRun(image.info, diskBytes: size)
+                let record = RunRecord.encode(run, entryOffset: offset, checksum: checksum)
+                records.append(RunRecord(run: run, entryOffset: offset, erased: false, at: state.indexEnd + UInt64(indexBytes.count),
+                                         size: record.count))
+                indexBytes += record
             }
             try file.write(bytes, at: state.end)
+            try index.write(indexBytes, at: state.indexEnd)
             try file.syncData()
+            try index.syncData()
             let end = state.end + UInt64(bytes.count)
             try HistoryFile.checkpointSlot.write(HistoryFile.bounds(start: state.start, end: end), generation: state.generation + 1,
                                                  to: file, checksum: checksum)
             try file.syncData()
             state.generation += 1
             state.end = end
-            state.entries += folded.map { Entry(offset: $0.offset, size: $0.size, erased: false) }
-            return folded
+            state.indexEnd += UInt64(indexBytes.count)
+            if state.tally.runs == 0 { state.tally.oldestEnd = records.first?.run.endedAt }
+            for record in records {
+                state.tally.runs += 1
+                state.tally.bytes += record.run.diskBytes
+                state.tally.keptBytes += record.run.keptBytes
+            }
+            return records
         }
     }
 
-    /// Erases the entry at `offset`: marks it erased, then gives its bytes back (zeros where
-    /// the file system cannot punch); `sync()` puts that on disk. When the oldest entries are
-    /// all erased, the front moves past them. Returns whether the history holds no entry any more.
-    @discardableResult
-    func erase(at offset: UInt64) throws -> Bool {
-        try state.withLock { state in
-            guard let index = state.index(of: offset), !state.entries[index].erased else { return state.entries.allSatisfy(\.erased) }
-            let entry = state.entries[index]
-            var header = try file.read(count: Int(HistoryFile.entryHeaderSize), at: offset)
-            header.storeLE(header.loadLE(UInt32.self, at: 32) | HistoryFile.erasedFlag, at: 32)
-            header.storeLE(checksum.of(Array(header[4...])), at: 0)
-            try file.write(header, at: offset)
-            try file.erase(at: offset + HistoryFile.entryHeaderSize, count: entry.size - HistoryFile.entryHeaderSize)
-            state.entries[index].erased = true
-            let gone = state.entries.prefix { $0.erased }.count
-            if gone > 0 {
-                let start = gone == state.entries.count ? state.end : state.entries[gone].offset
-                try HistoryFile.checkpointSlot.write(HistoryFile.bounds(start: start, end: state.end), generation: state.generation + 1,
-                                                     to: file, checksum: checksum)
-                state.generation += 1
-                state.start = start
-                state.entries.removeFirst(gone)
-            }
-            state.unsynced = true
-            return state.entries.isEmpty
+    /// The record at `offset` in the index; nil when none is whole there.
+    func record(at offset: UInt64) throws -> RunRecord? {
+        var bytes = [UInt8](repeating: 0, count: RunRecord.maxSize)
+        let count = try bytes.withUnsafeMutableBytes { try index.read(into: $0, at: offset) }
+        return bytes.withUnsafeBytes { RunRecord.decode(UnsafeRawBufferPointer(rebasing: $0[0..<count]), at: offset, job: job, checksum: checksum) }
+    }
+
+    /// Every run kept, oldest fold first: the index read from its first live record.
+    func records() throws -> [RunRecord] { try records(from: nil).records }
+
+    /// Up to `count` runs kept, oldest fold first, from the record at `from` (nil: the first
+    /// live one); and where the next record is.
+    func records(from: UInt64?, count: Int = .max) throws -> (records: [RunRecord], next: UInt64) {
+        let (front, limit, start) = state.withLock { ($0.front, $0.indexEnd, $0.start) }
+        var records: [RunRecord] = []
+        let next = try readRecords(from: max(from ?? front, front), to: limit) { record in
+            guard records.count < count else { return false }
+            if !record.erased, record.entryOffset >= start { records.append(record) }
+            return true
         }
+        return (records, next)
+    }
+
+    /// The run `record` names, read as a ring from its entry; nil when its entry is erased (the
+    /// record is then marked too: a crash came between the two) or does not decode.
+    func ring(_ record: RunRecord) throws -> Ring? {
+        let end = state.withLock { $0.end }
+        guard let (size, flags, descriptor) = try entryHeader(at: record.entryOffset, end: end) else { return nil }
+        if flags & HistoryFile.erasedFlag != 0 {
+            try erase(recordAt: record.at)
+            return nil
+        }
+        guard let entry = try decodeEntry(at: record.entryOffset, size: size, flags: flags, descriptor: descriptor),
+              entry.superblock.id == record.run.id
+        else { return nil }
+        return try Ring(folded: entry, in: self, record: record.at)
+    }
+
+    /// Erases the run whose record is at `offset`: its entry is marked erased and its bytes
+    /// given back (zeros where the file system cannot punch), then its record is marked;
+    /// `sync()` puts both on disk. When the oldest runs are all erased, the front moves past
+    /// them. Returns whether the history holds no run any more.
+    @discardableResult
+    func erase(recordAt offset: UInt64) throws -> Bool {
+        try state.withLock { state in
+            var bytes = try index.read(count: RunRecord.maxSize, at: offset)
+            guard let record = bytes.withUnsafeBytes({ RunRecord.decode($0, at: offset, job: job, checksum: checksum) }), !record.erased
+            else { return state.tally.runs == 0 }
+            if record.entryOffset >= state.start, let (size, flags, _) = try entryHeader(at: record.entryOffset, end: state.end),
+               try file.read(count: 16, at: record.entryOffset + 16) == record.run.id.bytes {
+                if flags & HistoryFile.erasedFlag == 0 {
+                    var header = try file.read(count: Int(HistoryFile.entryHeaderSize), at: record.entryOffset)
+                    header.storeLE(flags | HistoryFile.erasedFlag, at: 32)
+                    header.storeLE(checksum.of(Array(header[4...])), at: 0)
+                    try file.write(header, at: record.entryOffset)
+                }
+                try file.erase(at: record.entryOffset + HistoryFile.entryHeaderSize, count: size - HistoryFile.entryHeaderSize)
+                state.unsynced = true
+            }
+            bytes = Array(bytes[0..<record.size])
+            bytes[RunRecord.flagsOffset] |= RunRecord.erasedFlag
+            bytes.storeLE(checksum.of(Array(bytes[4...])), at: 0)
+            try index.write(bytes, at: offset)
+            state.indexUnsynced = true
+            state.tally.runs -= 1
+            state.tally.bytes -= record.run.diskBytes
+            state.tally.keptBytes -= min(record.run.keptBytes, state.tally.keptBytes)
+            if offset == state.front { try advanceFront(&state) }
+            return state.tally.runs == 0
+        }
+    }
+
+    /// Moves the front to the first run not erased, and the committed start to its entry.
+    private func advanceFront(_ state: inout State) throws {
+        let start = state.start
+        var front: RunRecord?
+        _ = try readRecords(from: state.front, to: state.indexEnd) { record in
+            guard record.erased || record.entryOffset < start else {
+                front = record
+                return false
+            }
+            return true
+        }
+        state.front = front?.at ?? state.indexEnd
+        state.tally.oldestEnd = front?.run.endedAt
+        let newStart = front?.entryOffset ?? state.end
+        guard newStart > state.start else { return }
+        try HistoryFile.checkpointSlot.write(HistoryFile.bounds(start: newStart, end: state.end), generation: state.generation + 1,
+                                             to: file, checksum: checksum)
+        state.generation += 1
+        state.start = newStart
+        state.unsynced = true
     }
 
     /// Forces erasures made without `durable` to disk, then gives back the front they released.
     func sync() throws {
         try state.withLock { state in
-            try sync(&state)
-        }
-    }
-
-    private func sync(_ state: inout State) throws {
-        if state.unsynced {
-            // Cleared first: the flag is set again below if the sync fails.
-            state.unsynced = false
-            do {
-                try file.syncData()
-            } catch {
-                state.unsynced = true
-                throw error
+            try HistoryFile.sync(file, if: &state.unsynced)
+            try HistoryFile.sync(index, if: &state.indexUnsynced)
+            let front = HistoryFile.pageAligned(state.start)
+            if front > state.punchedTo {
+                try file.erase(at: state.punchedTo, count: front - state.punchedTo)
+                state.punchedTo = front
+            }
+            // Only erased records lie before the front; the start finds the first after them.
+            let indexFront = HistoryFile.pageAligned(state.front)
+            if indexFront > state.indexPunchedTo {
+                try index.erase(at: state.indexPunchedTo, count: indexFront - state.indexPunchedTo)
+                state.indexPunchedTo = indexFront
             }
         }
-        let front = HistoryFile.pageAligned(state.start)
-        if front > state.punchedTo {
-            try file.erase(at: state.punchedTo, count: front - state.punchedTo)
-            state.punchedTo = front
+    }
+
+    /// Syncs `file` if `unsynced` says so, and clears it; set again if the sync fails.
+    private static func sync(_ file: RawFile, if unsynced: inout Bool) throws {
+        guard unsynced else { return }
+        unsynced = false
+        do {
+            try file.syncData()
+        } catch {
+            unsynced = true
+            throw error
         }
     }
 
-    /// Removes the file: it holds no entry any more.
-    func remove() { unlink(path) }
+    /// Removes the file and its index: it holds no run any more.
+    func remove() {
+        unlink(path)
+        unlink(HistoryFile.indexPath(of: path))
+    }
 }

@@ -51,7 +51,9 @@ struct RunGroup {
     var endedAt: Int64 = .min
     var live = false
 
-    var job: String { "\(tool)\u{0}\(kind.rawValue)\u{0}\(name)" }
+    var job: String { RunGroup.key(JobKey(tool: tool, kind: kind, name: name)) }
+
+    static func key(_ job: JobKey) -> String { "\(job.tool)\u{0}\(job.kind.rawValue)\u{0}\(job.name)" }
 
     /// Groups rings into runs; runs with any live ring are marked live (never evicted).
     static func group(_ infos: [RingInfo]) -> [RunGroup] {
@@ -70,14 +72,61 @@ struct RunGroup {
     }
 }
 
+/// One job's history as retention sees it: its folded runs oldest first, read from the index
+/// only as far as retention gets (a pass that evicts nothing reads no record).
+final class HistoryQueue {
+    let history: HistoryFile
+    private(set) var runs: Int
+    private(set) var bytes: UInt64
+    private var ahead: [RunRecord] = []
+    private var next: UInt64?
+    private var started = false
+
+    init(_ history: HistoryFile) {
+        self.history = history
+        let tally = history.tally
+        runs = tally.runs
+        bytes = tally.bytes
+        oldestHint = tally.oldestEnd
+    }
+
+    private let oldestHint: Int64?
+    var job: JobKey { history.job }
+
+    /// When the oldest run left ended; nil when none is left.
+    func oldestEnd() throws -> Int64? {
+        guard started else { return runs > 0 ? oldestHint : nil }
+        return try peek()?.run.endedAt
+    }
+
+    func peek() throws -> RunRecord? {
+        started = true
+        if ahead.isEmpty, runs > 0 {
+            (ahead, next) = try history.records(from: next, count: 64)
+            ahead.reverse()
+        }
+        return ahead.last
+    }
+
+    func pop() throws -> RunRecord? {
+        guard try peek() != nil else { return nil }
+        let record = ahead.removeLast()
+        runs -= 1
+        bytes -= Swift.min(record.run.diskBytes, bytes)
+        return record
+    }
+}
+
 extension RetentionPolicy {
-    /// What to evict from `infos`, in order, and why. Pure: the directory carries it out.
-    func evictions(_ infos: [RingInfo], now: Int64) -> [Eviction] {
+    /// What to evict, in order, and why: of the runs in ring files (`infos`) and of each job's
+    /// folded runs (`histories`), oldest first. The directory carries it out.
+    func evictions(_ infos: [RingInfo], histories: [HistoryQueue], now: Int64) throws -> [Eviction] {
         var runs = RunGroup.group(infos)
         var evicted: [Eviction] = []
-        var total = infos.reduce(0) { $0 + $1.diskBytes }
+        var total = infos.reduce(0) { $0 + $1.diskBytes } + histories.reduce(0) { $0 + $1.bytes }
         var perTool: [String: UInt64] = [:]
         for info in infos { perTool[info.metadata.tool, default: 0] += info.diskBytes }
+        for history in histories { perTool[history.job.tool, default: 0] += history.bytes }
 
         func evict(_ index: Int, _ reason: Eviction.Reason) {
             let run = runs.remove(at: index)
@@ -86,28 +135,52 @@ extension RetentionPolicy {
             evicted.append(Eviction(tool: run.tool, kind: run.kind, name: run.name, run: run.run,
                                     rings: run.rings, bytes: run.bytes, reason: reason))
         }
+        // A folded run goes segment by segment: its record is the unit of a history.
+        func evict(_ history: HistoryQueue, _ reason: Eviction.Reason) throws {
+            guard let record = try history.pop() else { return }
+            total -= record.run.diskBytes
+            perTool[history.job.tool, default: 0] -= record.run.diskBytes
+            evicted.append(Eviction(tool: history.job.tool, kind: history.job.kind, name: history.job.name, run: record.run.run,
+                                    rings: [record.run.id], bytes: record.run.diskBytes, reason: reason))
+        }
+        /// The oldest finished run that `included` takes, in a ring file or in a history.
+        func evictOldest(_ reason: Eviction.Reason, job: String? = nil, tool: String? = nil) throws -> Bool {
+            let file = runs.firstIndex { !$0.live && (job == nil || $0.job == job) && (tool == nil || $0.tool == tool) }
+            var oldest: (HistoryQueue, Int64)?
+            for history in histories where (job == nil || RunGroup.key(history.job) == job) && (tool == nil || history.job.tool == tool) {
+                if let end = try history.oldestEnd(), end < oldest?.1 ?? .max { oldest = (history, end) }
+            }
+            if let (history, end) = oldest, file.map({ end < runs[$0].endedAt }) ?? true {
+                try evict(history, reason)
+            } else if let file {
+                evict(file, reason)
+            } else {
+                return false
+            }
+            return true
+        }
 
         if let maxAge {
             let (seconds, attoseconds) = maxAge.components
             let cutoff = now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
             while let index = runs.firstIndex(where: { !$0.live && $0.endedAt < cutoff }) { evict(index, .maxAge) }
+            for history in histories {
+                while let end = try history.oldestEnd(), end < cutoff { try evict(history, .maxAge) }
+            }
         }
-        // Newest first within each job: everything past the K-th finished run goes.
         if let keepRuns {
-            var seen: [String: Int] = [:]
-            for index in runs.indices.reversed() where !runs[index].live {
-                seen[runs[index].job, default: 0] += 1
-                if seen[runs[index].job]! > keepRuns { evict(index, .keepRuns) }
+            var kept: [String: Int] = [:]
+            for run in runs where !run.live { kept[run.job, default: 0] += 1 }
+            for history in histories { kept[RunGroup.key(history.job), default: 0] += history.runs }
+            for (job, count) in kept.sorted(by: { $0.key < $1.key }) where count > keepRuns {
+                for _ in keepRuns..<count where try !evictOldest(.keepRuns, job: job) { break }
             }
         }
         let toolLimit = toolBudget
         for (tool, _) in perTool.sorted(by: { $0.key < $1.key }) {
-            while perTool[tool, default: 0] > toolLimit,
-                  let index = runs.firstIndex(where: { !$0.live && $0.tool == tool }) {
-                evict(index, .toolShare)
-            }
+            while perTool[tool, default: 0] > toolLimit, try evictOldest(.toolShare, tool: tool) {}
         }
-        while total > budgetBytes, let index = runs.firstIndex(where: { !$0.live }) { evict(index, .budget) }
+        while total > budgetBytes, try evictOldest(.budget) {}
         return evicted
     }
 }

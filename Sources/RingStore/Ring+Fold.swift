@@ -5,15 +5,17 @@ struct FoldedPlace: Sendable {
     let offset: UInt64
     /// The entry's bytes: what the run costs on disk.
     let size: UInt64
+    /// Where its record is in the history's run index.
+    let record: UInt64
 }
 
 extension Ring {
     /// A folded ring, read from its history entry with the same reader as a ring file: its
     /// regions are the entry's, its id and sequence numbers the ring's, so cursors still resume.
-    convenience init(folded entry: FoldedEntry, in history: HistoryFile) throws {
+    convenience init(folded entry: FoldedEntry, in history: HistoryFile, record: UInt64) throws {
         try self.init(file: history.file, superblock: entry.superblock, state: entry.state, metadata: entry.metadata,
                       metadataGeneration: 1, checkpointGeneration: 1, writable: false,
-                      folded: FoldedPlace(history: history, offset: entry.offset, size: entry.size))
+                      folded: FoldedPlace(history: history, offset: entry.offset, size: entry.size, record: record))
     }
 
     /// Whether this ring may fold: a ring file, finished, its last block sealed, and at most
@@ -42,7 +44,7 @@ extension Ring {
         flat.used = flat.head
         flat.stagingHalf = 0
         // Kept: the journal's ingest resumes after the newest position of any ring, folded or not.
-        return FoldImage(id: id, superblock: superblock, state: flat, metadata: metadata, prefix: prefix, suffix: suffix)
+        return FoldImage(id: id, superblock: superblock, state: flat, metadata: metadata, info: try info(), prefix: prefix, suffix: suffix)
     }
 
     /// A region's frames in order, unwrapped (wrap frames and the slack after them left out),

@@ -280,7 +280,7 @@ public final class Ring: Sendable {
         var historyEmpty = false
         let waiters = try writerLock.withLock { _ in
             if let folded {
-                historyEmpty = try folded.history.erase(at: folded.offset)
+                historyEmpty = try folded.history.erase(recordAt: folded.record)
             } else {
                 try file.truncate(to: 0)
                 unlink(path)

@@ -20,33 +20,40 @@ public struct FoldPolicy: Sendable, Equatable {
     /// Job runs fold; custom sources and activity are never finished runs of a job.
     static let kinds: Set<RingKind> = [.continuous, .scheduled, .oneoff, .webservice, .build]
 
+    /// The journal's runs keep their ring files: its ingest resumes from the position their
+    /// state keeps, which a folded run's record does not.
     func isDue(_ metadata: RingMetadata, lastTimestamp: Int64?, createdAt: Int64, now: Int64) -> Bool {
         let ended = metadata.finishedAt ?? lastTimestamp ?? createdAt
         let (seconds, attoseconds) = after.components
-        return FoldPolicy.kinds.contains(metadata.kind) && ended <= now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
+        return FoldPolicy.kinds.contains(metadata.kind) && metadata.extra["source"] != "journal"
+            && ended <= now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
     }
 }
 
 extension RingDirectory {
     /// The jobs whose finished runs are folded here, one each however many runs it keeps: what
     /// the agent's inventory names instead of listing every folded run.
-    public var foldedJobs: Set<JobKey> { openHistories.withLock { Set($0.values.map(\.job)) } }
+    public var foldedJobs: Set<JobKey> { histories.withLock { Set($0.byNumber.values.map(\.job)) } }
 
     /// Folds finished rings that `policy` says are due into their jobs' history files, at most
     /// `policy.batch`; returns the ids folded (each keeps its id: it is listed and read as before).
-    /// Blocking file I/O and two syncs per job: the agent calls it on a thread of its own. A
-    /// purge waits for the job being folded, not for the whole pass. Every job is tried; the
-    /// first failure is thrown after.
+    /// `beforeFolding` is given their metadata first, once: a folded run is not held in memory,
+    /// so what the caller must remember of it (the agent, which containers not to read in
+    /// again) is recorded while its ring file is still there. Blocking file I/O and two syncs
+    /// per job: the agent calls it on a thread of its own. A purge waits for the job being
+    /// folded, not for the whole pass. Every job is tried; the first failure is thrown after.
     @discardableResult
-    public func fold(_ policy: FoldPolicy, now: Int64) throws -> [RingID] {
+    public func fold(_ policy: FoldPolicy, now: Int64, beforeFolding: ([RingMetadata]) throws -> Void = { _ in }) throws -> [RingID] {
         let skip = unfoldable.withLock { $0 }
-        let due = rings(matching: RingFilter(finished: true)).filter { ring in
+        let due = rings(matching: RingFilter(finished: true, folded: false)).filter { ring in
             guard !skip.contains(ring.id), ring.isFoldCandidate(maxBytes: policy.maxBytes), let info = try? ring.info() else { return false }
             return policy.isDue(info.metadata, lastTimestamp: info.lastTimestamp, createdAt: info.createdAt, now: now)
-        }
+        }.prefix(policy.batch)
+        guard !due.isEmpty else { return [] }
+        try beforeFolding(due.map(\.metadata))
         var folded: [RingID] = []
         var failure: (any Error)?
-        for (job, group) in Dictionary(grouping: due.prefix(policy.batch), by: { JobKey($0.metadata) }) {
+        for (job, group) in Dictionary(grouping: due, by: { JobKey($0.metadata) }) {
             do {
                 // Images are made before the lock (reading and compressing a job's runs is the
                 // slow part); the lock then checks each ring is still the one imaged.
@@ -81,20 +88,25 @@ extension RingDirectory {
     private func fold(_ imaged: [(Ring, FoldImage)], into job: JobKey, now: Int64) throws -> [RingID] {
         let images = imaged.filter { ring, _ in rings.withLock { $0[ring.id] === ring } }.map(\.1)
         guard !images.isEmpty else { return [] }
-        let history = try historyOfJob.withLock { $0[job] } ?? {
-            let created = try HistoryFile.create(in: historyPath, job: job, now: now)
-            historyOfJob.withLock { $0[job] = created }
-            openHistories.withLock { $0[created.id] = created }
+        let history = try histories.withLock { $0.ofJob[job] } ?? {
+            let number = histories.withLock { histories in
+                defer { histories.nextNumber += 1 }
+                return histories.nextNumber
+            }
+            let created = try HistoryFile.create(in: historyPath, number: number, job: job, now: now)
+            histories.withLock { $0.add(created) }
             return created
         }()
-        let entries = try history.append(images)
-        for entry in entries {
-            let ring = try Ring(folded: entry, in: history)
+        let records = try history.append(images)
+        histories.withLock { histories in
+            for record in records { histories.table.insert(record.run.id, .init(history: history.number, record: record.at)) }
+        }
+        for record in records {
             // A reader that took the ring file's object keeps reading it: its descriptor outlives the unlink.
-            if let replaced = rings.withLock({ $0.updateValue(ring, forKey: ring.id) }) { unlink(replaced.path) }
+            if let replaced = rings.withLock({ $0.removeValue(forKey: record.run.id) }) { unlink(replaced.path) }
         }
         // The unlinks reach the disk with the directory's next sync (or a purge's, before it answers).
         entriesChanged.store(true, ordering: .releasing)
-        return entries.map(\.superblock.id)
+        return records.map(\.run.id)
     }
 }

@@ -21,6 +21,12 @@ public struct RingFilter: Sendable, Equatable {
         self.folded = folded
     }
 
+    /// Whether the folded run its record describes is one this filter names.
+    public func matches(folded run: FoldedRun) -> Bool {
+        (tool == nil || tool == run.job.tool) && (kind == nil || kind == run.job.kind) && (name == nil || name == run.job.name)
+            && (self.run == nil || self.run == run.run) && finished != false && folded != false
+    }
+
     func matches(_ ring: Ring) -> Bool {
         let metadata = ring.metadata
         return (tool == nil || tool == metadata.tool) && (kind == nil || kind == metadata.kind)
@@ -30,15 +36,14 @@ public struct RingFilter: Sendable, Equatable {
 }
 
 /// A data directory of ring files (`<uuid>.ring`), and of the history files their finished runs
-/// fold into (`history/<uuid>.hist`), opened for writing by this process alone.
+/// fold into (`history/<uuid>.hist`, each with its run index), opened for writing by this process alone.
 public final class RingDirectory: Sendable {
     public let path: String
-    /// Ring files and folded rings alike: a reader never needs to know which it has.
+    /// Ring files: live rings, and finished ones that did not fold.
     let rings: Mutex<[RingID: Ring]>
-    /// Where each job's runs fold to now: never a history in which damage was found.
-    let historyOfJob: Mutex<[JobKey: HistoryFile]>
-    /// Every history open, by its id: what `sync()` syncs.
-    let openHistories: Mutex<[RingID: HistoryFile]>
+    /// The histories, and where each folded run's record is: a folded run is read as a ring
+    /// when it is asked for, never held as one (a node keeps millions).
+    let histories: Mutex<Histories>
     /// Finished rings that looked foldable but whose regions did not walk cleanly: they keep
     /// their ring files, and are not tried again.
     let unfoldable = Mutex<Set<RingID>>([])
@@ -52,6 +57,24 @@ public final class RingDirectory: Sendable {
     public let quarantined: [String: String]
     /// The format of rings created here; rings opened keep their own (docs/ring-format.md).
     public let fileVersion: RingFileVersion
+
+    struct Histories {
+        var table = FoldedRunTable()
+        var byNumber: [UInt32: HistoryFile] = [:]
+        /// Where each job's runs fold to now: never a history in which damage was found.
+        var ofJob: [JobKey: HistoryFile] = [:]
+        var nextNumber: UInt32 = 0
+
+        mutating func add(_ history: HistoryFile) {
+            byNumber[history.number] = history
+            if !history.isDamaged { ofJob[history.job] = history }
+        }
+
+        mutating func drop(_ history: HistoryFile) {
+            byNumber[history.number] = nil
+            if ofJob[history.job] === history { ofJob[history.job] = nil }
+        }
+    }
 
     static let suffix = ".ring"
     var historyPath: String { Self.historyPath(in: path) }
@@ -76,31 +99,33 @@ public final class RingDirectory: Sendable {
             quarantined[file] = error.description
             rename(file, file + "~")
         }
-        var historyOfJob: [JobKey: HistoryFile] = [:]
-        var openHistories: [RingID: HistoryFile] = [:]
+        var histories = Histories()
         var problems: [String] = []
+        var walked: [RingMetadata] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: historyPath).sorted()
         where name.hasSuffix(HistoryFile.fileSuffix) {
             let file = historyPath + "/" + name
+            let number = histories.nextNumber
+            histories.nextNumber += 1
             do {
-                let (history, folded, damage) = try HistoryFile.open(path: file)
+                let (history, damage) = try HistoryFile.open(path: file, number: number, walked: { walked.append($0) }) { record in
+                    histories.table.load(record.run.id, .init(history: number, record: record.at))
+                }
                 problems += damage
-                guard !folded.isEmpty else {
+                guard history.tally.runs > 0 else {
                     // Nothing to read: gone if it is only empty, kept aside if it is damaged.
                     if damage.isEmpty { history.remove() } else { rename(file, file + "~") }
                     continue
                 }
-                openHistories[history.id] = history
-                // Appended to after damage, runs past it would be out of reach at the next start.
-                if damage.isEmpty { historyOfJob[history.job] = history }
-                for entry in folded { opened[entry.superblock.id] = try Ring(folded: entry, in: history) }
+                histories.add(history)
             } catch let error as RingStoreError {
                 try quarantine(file, error)
             }
         }
+        histories.table.finishLoading()
         for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(RingDirectory.suffix) {
             let file = path + "/" + name
-            if let id = RingID(name.dropLast(RingDirectory.suffix.count)), opened[id] != nil {
+            if let id = RingID(name.dropLast(RingDirectory.suffix.count)), Self.record(of: id, in: histories) != nil {
                 unlink(file)
                 entriesChanged.store(true, ordering: .releasing)
                 continue
@@ -113,14 +138,18 @@ public final class RingDirectory: Sendable {
             }
         }
         rings = Mutex(opened)
-        self.historyOfJob = Mutex(historyOfJob)
-        self.openHistories = Mutex(openHistories)
+        self.histories = Mutex(histories)
         self.quarantined = quarantined
         self.problems = problems
+        indexedAtOpen = walked
     }
 
     /// Damage found in history files at start, as text for the operator's log.
     public let problems: [String]
+    /// The runs whose records were written at start, from their entries (a history of a release
+    /// before the run index, or an index cut short): what a caller learns of a folded run when
+    /// it folds, it learns of these now.
+    public let indexedAtOpen: [RingMetadata]
 
     public func create(metadata: RingMetadata, prefixCapacity: UInt64, suffixCapacity: UInt64, now: Int64) throws -> Ring {
         let id = RingID.random()
@@ -131,10 +160,53 @@ public final class RingDirectory: Sendable {
         return ring
     }
 
-    public func ring(_ id: RingID) -> Ring? { rings.withLock { $0[id] } }
+    /// The ring with `id`: a ring file, or a folded run read from its history's entry.
+    public func ring(_ id: RingID) -> Ring? {
+        if let ring = rings.withLock({ $0[id] }) { return ring }
+        guard let (history, record) = histories.withLock({ Self.record(of: id, in: $0) }) else { return nil }
+        return try? history.ring(record)
+    }
 
+    /// What the record of the folded run with `id` says; nil when no folded run has that id.
+    public func foldedRun(_ id: RingID) -> FoldedRun? { histories.withLock { Self.record(of: id, in: $0) }?.1.run }
+
+    /// The folded run with `id`: its history and record, checked against the full id.
+    private static func record(of id: RingID, in histories: Histories) -> (HistoryFile, RunRecord)? {
+        for place in histories.table.places(of: id) {
+            guard let history = histories.byNumber[place.history],
+                  let record = try? history.record(at: place.record), record.run.id == id, !record.erased
+            else { continue }
+            return (history, record)
+        }
+        return nil
+    }
+
+    /// The rings `filter` names. Folded runs are read from their entries one by one: a caller
+    /// that needs only what their records say asks `foldedRuns(matching:)`.
     public func rings(matching filter: RingFilter = RingFilter()) -> [Ring] {
-        rings.withLock { Array($0.values) }.filter(filter.matches).sorted { $0.id < $1.id }
+        var found = filter.folded == true ? [] : rings.withLock { Array($0.values) }.filter(filter.matches)
+        if filter.folded != false, filter.finished != false {
+            for history in matchingHistories(filter) {
+                for record in (try? history.records()) ?? [] where filter.run == nil || filter.run == record.run.run {
+                    if let ring = try? history.ring(record), filter.matches(ring) { found.append(ring) }
+                }
+            }
+        }
+        return found.sorted { $0.id < $1.id }
+    }
+
+    /// The folded runs `filter` names, as their records say, oldest fold first per history.
+    public func foldedRuns(matching filter: RingFilter = RingFilter()) throws -> [FoldedRun] {
+        guard filter.folded != false, filter.finished != false else { return [] }
+        return try matchingHistories(filter).flatMap { try $0.records() }.map(\.run).filter { filter.run == nil || filter.run == $0.run }
+    }
+
+    private func matchingHistories(_ filter: RingFilter) -> [HistoryFile] {
+        histories.withLock { Array($0.byNumber.values) }.filter { history in
+            let job = history.job
+            return (filter.tool == nil || filter.tool == job.tool) && (filter.kind == nil || filter.kind == job.kind)
+                && (filter.name == nil || filter.name == job.name)
+        }.sorted { $0.number < $1.number }
     }
 
     /// Removes a ring and its bytes for good (a purge, or eviction). `durable` (a purge) has
@@ -149,16 +221,22 @@ public final class RingDirectory: Sendable {
     /// Removes a ring; returns the history it was folded into, if it was.
     private func remove(_ id: RingID) throws -> HistoryFile? {
         try maintenance.withLock { _ in
-            guard let ring = rings.withLock({ $0.removeValue(forKey: id) }) else {
+            if let ring = rings.withLock({ $0.removeValue(forKey: id) }) {
+                try ring.destroy()
+                entriesChanged.store(true, ordering: .releasing)
+                return nil
+            }
+            guard let (history, record) = histories.withLock({ Self.record(of: id, in: $0) }) else {
                 throw RingStoreError.unknownRing(id.description)
             }
-            if try ring.destroy(), let history = ring.folded?.history {
-                historyOfJob.withLock { if $0[history.job] === history { $0[history.job] = nil } }
-                openHistories.withLock { $0[history.id] = nil }
-                history.remove()
+            let empty = try history.erase(recordAt: record.at)
+            DecodedBlockCache.shared.forget(ring: id)
+            histories.withLock {
+                $0.table.remove(id, .init(history: history.number, record: record.at))
+                if empty { $0.drop(history) }
             }
-            entriesChanged.store(true, ordering: .releasing)
-            return ring.folded?.history
+            if empty { history.remove() }
+            return history
         }
     }
 
@@ -179,22 +257,26 @@ public final class RingDirectory: Sendable {
     /// Removes every ring of a tool (the tool was deleted), then syncs once; returns the rings removed.
     @discardableResult
     public func purge(tool: String) throws -> [RingID] {
-        let doomed = rings(matching: RingFilter(tool: tool)).map(\.id)
+        let doomed = rings(matching: RingFilter(tool: tool, folded: false)).map(\.id)
+            + (try foldedRuns(matching: RingFilter(tool: tool)).map(\.id))
         let histories = try doomed.compactMap { try remove($0) }
         try syncRemovals(histories)
         return doomed
     }
 
     /// Applies `policy` now; returns what it evicted. `beforeRemoving` is given the metadata of
-    /// every ring to evict, once, before any goes: what the caller must remember of them (the
-    /// agent, which containers not to read in again) is recorded first, in one write.
+    /// every ring file to evict, once, before any goes: what the caller must remember of them
+    /// (the agent, which containers not to read in again) is recorded first, in one write. A
+    /// folded run's container was given to `fold`'s `beforeFolding` already.
     @discardableResult
     public func enforce(_ policy: RetentionPolicy, now: Int64,
                         beforeRemoving: ([RingMetadata]) -> Void = { _ in }) throws -> [Eviction] {
-        let infos = try rings().map { try $0.info() }
+        let infos = try rings(matching: RingFilter(folded: false)).map { try $0.info() }
         let metadata = Dictionary(infos.map { ($0.id, $0.metadata) }, uniquingKeysWith: { first, _ in first })
-        let evictions = policy.evictions(infos, now: now)
-        if !evictions.isEmpty { beforeRemoving(evictions.flatMap(\.rings).compactMap { metadata[$0] }) }
+        let queues = histories.withLock { $0.byNumber.values.sorted { $0.number < $1.number } }.map(HistoryQueue.init)
+        let evictions = try policy.evictions(infos, histories: queues, now: now)
+        let files = evictions.flatMap(\.rings).compactMap { metadata[$0] }
+        if !files.isEmpty { beforeRemoving(files) }
         for eviction in evictions {
             for id in eviction.rings {
                 do {
@@ -242,7 +324,7 @@ public final class RingDirectory: Sendable {
                 failure = failure ?? error
             }
         }
-        for history in openHistories.withLock({ Array($0.values) }) {
+        for history in histories.withLock({ Array($0.byNumber.values) }) {
             do {
                 try history.sync()
             } catch {
@@ -263,6 +345,7 @@ public final class RingDirectory: Sendable {
     }
 
     public func usage(budgetBytes: UInt64? = nil) throws -> UsageReport {
-        UsageReport(try rings().map { try $0.info() }, budgetBytes: budgetBytes)
+        UsageReport(try rings(matching: RingFilter(folded: false)).map { try $0.info() },
+                    folded: histories.withLock { $0.byNumber.values.map { ($0.job, $0.tally) } }, budgetBytes: budgetBytes)
     }
 }

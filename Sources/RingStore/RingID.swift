@@ -52,6 +52,9 @@ public struct RingID: Hashable, Sendable, Comparable, CustomStringConvertible, C
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Its first 8 bytes (60 of them random): what the folded runs' table keys on.
+    var prefix: UInt64 { high }
+
     public static func < (lhs: RingID, rhs: RingID) -> Bool { (lhs.high, lhs.low) < (rhs.high, rhs.low) }
 
     public init(from decoder: Decoder) throws {

@@ -41,13 +41,16 @@ public struct UsageReport: Sendable, Equatable, Codable {
     public var tools: [ToolUsage]
     public var rings: [RingUsage]
 
-    init(_ infos: [RingInfo], budgetBytes: UInt64?) {
+    /// Ring files from their infos; folded runs from their histories' tallies, each segment
+    /// counted as a run (their records keep no roll-over counters: a run folds only when small).
+    init(_ infos: [RingInfo], folded: [(JobKey, HistoryFile.Tally)], budgetBytes: UInt64?) {
         self.budgetBytes = budgetBytes
-        usedBytes = infos.reduce(0) { $0 + $1.diskBytes }
-        keptBytes = infos.reduce(0) { $0 + $1.keptBytes }
+        let foldedRuns = folded.reduce(0) { $0 + $1.1.runs }
+        usedBytes = infos.reduce(0) { $0 + $1.diskBytes } + folded.reduce(0) { $0 + $1.1.bytes }
+        keptBytes = infos.reduce(0) { $0 + $1.keptBytes } + folded.reduce(0) { $0 + $1.1.keptBytes }
         liveRings = infos.filter { !$0.finished }.count
-        finishedRings = infos.count - liveRings
-        foldedRings = infos.filter(\.folded).count
+        finishedRings = infos.count - liveRings + foldedRuns
+        foldedRings = foldedRuns
         rolledBytes = infos.reduce(0) { $0 + $1.counters.rolledBytes }
         droppedBytes = infos.reduce(0) { $0 + $1.counters.droppedBytes }
         rings = infos.map {
@@ -55,15 +58,20 @@ public struct UsageReport: Sendable, Equatable, Codable {
                       run: $0.metadata.run, bytes: $0.diskBytes, finished: $0.finished,
                       rolledBytes: $0.counters.rolledBytes, droppedBytes: $0.counters.droppedBytes)
         }.sorted { ($0.tool, $0.id) < ($1.tool, $1.id) }
-        tools = Dictionary(grouping: infos, by: \.metadata.tool).map { tool, rings in
-            ToolUsage(tool: tool, bytes: rings.reduce(0) { $0 + $1.diskBytes }, keptBytes: rings.reduce(0) { $0 + $1.keptBytes },
-                      rings: rings.count,
-                      liveRings: rings.filter { !$0.finished }.count,
-                      runs: Set(rings.filter(\.finished).map { [$0.metadata.kind.rawValue, $0.metadata.name, $0.metadata.run] }).count,
-                      foldedRings: rings.filter(\.folded).count,
-                      rolledBytes: rings.reduce(0) { $0 + $1.counters.rolledBytes },
-                      droppedBytes: rings.reduce(0) { $0 + $1.counters.droppedBytes },
-                      truncatedRecords: rings.reduce(0) { $0 + $1.counters.truncatedRecords })
+        let foldedByTool = Dictionary(grouping: folded, by: \.0.tool)
+        tools = Set(infos.map(\.metadata.tool)).union(foldedByTool.keys).map { tool in
+            let rings = infos.filter { $0.metadata.tool == tool }
+            let histories = foldedByTool[tool, default: []].map(\.1)
+            let runs = histories.reduce(0) { $0 + $1.runs }
+            return ToolUsage(tool: tool, bytes: rings.reduce(0) { $0 + $1.diskBytes } + histories.reduce(0) { $0 + $1.bytes },
+                             keptBytes: rings.reduce(0) { $0 + $1.keptBytes } + histories.reduce(0) { $0 + $1.keptBytes },
+                             rings: rings.count + runs,
+                             liveRings: rings.filter { !$0.finished }.count,
+                             runs: Set(rings.filter(\.finished).map { [$0.metadata.kind.rawValue, $0.metadata.name, $0.metadata.run] }).count + runs,
+                             foldedRings: runs,
+                             rolledBytes: rings.reduce(0) { $0 + $1.counters.rolledBytes },
+                             droppedBytes: rings.reduce(0) { $0 + $1.counters.droppedBytes },
+                             truncatedRecords: rings.reduce(0) { $0 + $1.counters.truncatedRecords })
         }.sorted { $0.tool < $1.tool }
     }
 }

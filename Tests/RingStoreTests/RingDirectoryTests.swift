@@ -94,8 +94,9 @@ import Testing
             told.append(doomed.map(\.run))
             #expect(store.rings().count == 9)
         }
-        #expect(told == [["cron-3", "cron-2", "cron-1"]])
-        #expect(evicted.map(\.run) == ["cron-3", "cron-2", "cron-1"])
+        // Oldest first, as every rule evicts.
+        #expect(told == [["cron-1", "cron-2", "cron-3"]])
+        #expect(evicted.map(\.run) == ["cron-1", "cron-2", "cron-3"])
         #expect(evicted.allSatisfy { $0.reason == .keepRuns })
         let left = Set(store.rings().map(\.metadata.run))
         #expect(left == ["cron-4", "cron-5", "other-1", "cron-6"])

@@ -69,8 +69,9 @@ struct AgentAPI: Sendable {
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
         api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
             let tool = try name(context, "tool")
-            // One synced write for all of them: a tool may have thousands of runs.
-            try retiredContainers.add(store.rings(matching: RingFilter(tool: tool)).compactMap(\.metadata.containerKey))
+            // One synced write for all of them: a tool may have thousands of runs. Folded runs'
+            // containers were recorded when they folded.
+            try retiredContainers.add(store.rings(matching: RingFilter(tool: tool, folded: false)).compactMap(\.metadata.containerKey))
             let purged = try store.purge(tool: tool)
             for id in purged { inventory.remove(id) }
             return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged \(purged.count) rings of \(tool)"]), rings: purged.count))
@@ -142,9 +143,15 @@ struct AgentAPI: Sendable {
             byJob = true
         }
         let delta = inventory.delta(since: since)
-        let changed = store.rings(matching: filter).filter { delta.changed?.contains($0.id) ?? true }
-        let (listed, folded) = byJob ? (changed.filter { !$0.isFolded }, changed.filter(\.isFolded)) : (changed, [])
+        var files = filter
+        if byJob { files.folded = false }
+        let listed = store.rings(matching: files).filter { delta.changed?.contains($0.id) ?? true }
         let rows = try listed.map { try InventoryRow.make($0.info(), node: node) }
+        // A ring that changed and is no longer a ring file folded: a by-job listing names its job instead.
+        let listedIDs = Set(listed.map(\.id))
+        let folded = byJob ? (delta.changed ?? []).filter { id in
+            !listedIDs.contains(id) && store.foldedRun(id).map { filter.matches(folded: $0) } == true
+        } : []
         // Which jobs have folded runs changes only when a ring folds or goes.
         let jobs = byJob && (delta.changed == nil || !folded.isEmpty || !delta.removed.isEmpty)
             ? store.foldedJobs.map { FoldedJob(tool: $0.tool, kind: AgentRing.Kind($0.kind), name: $0.name) }
@@ -152,7 +159,7 @@ struct AgentAPI: Sendable {
             : nil
         return try Envelope.json(AgentInventory(node: node, instance: inventory.instance, version: delta.version,
                                                 full: delta.changed == nil, rings: rows,
-                                                removed: (delta.removed + (delta.changed == nil ? [] : folded.map(\.id))).map(\.description),
+                                                removed: (delta.removed + folded).map(\.description),
                                                 foldedJobs: jobs))
     }
 
@@ -220,15 +227,18 @@ struct AgentAPI: Sendable {
 enum InventoryRow {
     /// What the metadata alone says of a ring (run, segment, start, exit): enough to group,
     /// order and filter runs, without reading its state; counts and times are left zero.
-    static func brief(_ ring: Ring, node: String) -> AgentRing {
-        let meta = ring.metadata
-        return AgentRing(
-            id: ring.id.description, node: node, tool: meta.tool, kind: AgentRing.Kind(meta.kind), name: meta.name, run: meta.run,
-            segment: meta.segment, namespace: nil, pod: nil, container: nil, image: nil,
-            startedAt: meta.startedAt.map(NanoTime.format), finishedAt: nil, exitCode: meta.exitCode, reason: meta.reason,
-            state: .finished, diskBytes: 0, prefixCapacity: 0, suffixCapacity: 0, recordsWritten: 0, bytesWritten: 0,
-            rolledRecords: 0, rolledBytes: 0, droppedRecords: 0, droppedBytes: 0, truncatedRecords: 0, firstSeq: 0, endSeq: 0,
-            firstTime: nil, lastTime: nil)
+    /// A folded run as its record says: what choosing rings for a read (`RingChoice`) and
+    /// paging runs (`JobRun`) look at, without reading its entry. Its records count as written
+    /// and readable from 0, so that `keptRecords` is what the record keeps.
+    static func brief(_ run: FoldedRun, node: String) -> AgentRing {
+        AgentRing(
+            id: run.id.description, node: node, tool: run.job.tool, kind: AgentRing.Kind(run.job.kind), name: run.job.name, run: run.run,
+            segment: run.segment, namespace: nil, pod: nil, container: nil, image: nil,
+            startedAt: run.startedAt.map(NanoTime.format), finishedAt: NanoTime.format(run.endedAt), exitCode: run.exitCode,
+            reason: run.oomKilled ? "OOMKilled" : nil, state: .finished, diskBytes: run.diskBytes, prefixCapacity: 0, suffixCapacity: 0,
+            recordsWritten: run.keptRecords, bytesWritten: run.keptBytes, rolledRecords: 0, rolledBytes: 0, droppedRecords: 0,
+            droppedBytes: 0, truncatedRecords: 0, firstSeq: 0, endSeq: run.keptRecords,
+            firstTime: run.firstTimestamp.map(NanoTime.format), lastTime: run.lastTimestamp.map(NanoTime.format))
     }
 
     static func make(_ info: RingInfo, node: String) -> AgentRing {

@@ -253,7 +253,8 @@ final class Ingestor: @unchecked Sendable {
     private func loadRings() {
         guard ringsByContainer == nil else { return }
         var live: [String: Ring] = [:]
-        for ring in store.rings() {
+        // A folded run's container is in `retired` (recorded when it folded): not read again either.
+        for ring in store.rings(matching: RingFilter(folded: false)) {
             guard let key = ring.metadata.containerKey else { continue }
             if ring.isFinished { finished[String(key.prefix { $0 != "/" }), default: []].insert(key) } else { live[key] = ring }
         }

@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
 
-/// Container runs whose rings are gone on purpose: purged, or evicted by retention. Kept beside
-/// the rings (`retired-containers`, one container key a line). The kubelet keeps a finished
-/// pod's log files until the pod is deleted: an agent restarted in between finds no ring for
-/// such a run and would read it back in from them (purged lines back, an evicted run again as
-/// if new). A key is forgotten once its pod's directory is gone.
+/// Container runs whose ring files are gone on purpose: purged, evicted by retention, or folded
+/// into a history (which the agent does not hold in memory, docs/ring-format.md, "The run
+/// index"). Kept beside the rings (`retired-containers`, one container key a line). The kubelet
+/// keeps a finished pod's log files until the pod is deleted: an agent restarted in between
+/// finds no ring file for such a run and would read it back in from them (purged lines back,
+/// an evicted or folded run again as if new). A key is forgotten once its pod's directory is gone.
 final class RetiredContainers: Sendable {
     let path: String
     let directory: String

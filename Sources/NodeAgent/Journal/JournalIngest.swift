@@ -76,7 +76,8 @@ final class JournalIngest: @unchecked Sendable {
             rings[key] = JournalRing(ring: ring, position: JournalPosition(ring.sourcePosition),
                                      route: JournalRoute(tool: ring.metadata.tool, name: ring.metadata.name, run: ring.metadata.run))
         }
-        for ring in store.rings(matching: RingFilter(kind: .continuous, finished: true)) {
+        // The journal's runs never fold (`FoldPolicy`): their ring files keep their positions.
+        for ring in store.rings(matching: RingFilter(kind: .continuous, finished: true, folded: false)) {
             guard ring.metadata.extra["source"] == "journal", let key = ring.metadata.extra["journalKey"],
                   let position = JournalPosition(ring.sourcePosition) else { continue }
             finishedRuns[key, default: FinishedRun(position: position)].add(position)

@@ -1,0 +1,157 @@
+import Foundation
+
+/// A folded run as its index record says: what listing a job's runs, choosing the runs a read
+/// needs and retention use, without decoding the run's entry (docs/ring-format.md, "The run index").
+public struct FoldedRun: Sendable, Equatable {
+    public var id: RingID
+    public var job: JobKey
+    public var run: String
+    public var segment: Int
+    public var startedAt: Int64?
+    /// Finished at, else the last record's time, else created at: what retention orders by.
+    public var endedAt: Int64
+    public var exitCode: Int32?
+    /// Killed for its memory: a failed run whatever its exit code.
+    public var oomKilled: Bool
+    public var firstTimestamp: Int64?
+    public var lastTimestamp: Int64?
+    /// Records the run keeps (never more: its positions less what rolled over or was dropped).
+    public var keptRecords: UInt64
+    /// Log bytes the run keeps, before compression.
+    public var keptBytes: UInt64
+    /// Its entry's bytes in the history file.
+    public var diskBytes: UInt64
+
+    /// What a finished ring's state says, as its record keeps it.
+    init(_ info: RingInfo, diskBytes: UInt64) {
+        let metadata = info.metadata
+        let counters = info.counters
+        let firstSeq = info.prefixRecords.isEmpty ? info.suffixRecords.lowerBound : 0
+        let written = counters.recordsWritten - Swift.min(counters.rolledRecords + counters.droppedRecords, counters.recordsWritten)
+        self.init(id: info.id, job: JobKey(metadata), run: metadata.run, segment: metadata.segment, startedAt: metadata.startedAt,
+                  endedAt: metadata.finishedAt ?? info.lastTimestamp ?? info.createdAt, exitCode: metadata.exitCode,
+                  oomKilled: metadata.reason == "OOMKilled", firstTimestamp: info.firstTimestamp, lastTimestamp: info.lastTimestamp,
+                  keptRecords: Swift.min(info.nextSeq - Swift.min(firstSeq, info.nextSeq), written), keptBytes: info.keptBytes,
+                  diskBytes: diskBytes)
+    }
+
+    public init(id: RingID, job: JobKey, run: String, segment: Int, startedAt: Int64?, endedAt: Int64, exitCode: Int32?,
+                oomKilled: Bool, firstTimestamp: Int64?, lastTimestamp: Int64?, keptRecords: UInt64, keptBytes: UInt64,
+                diskBytes: UInt64) {
+        self.id = id
+        self.job = job
+        self.run = run
+        self.segment = segment
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.exitCode = exitCode
+        self.oomKilled = oomKilled
+        self.firstTimestamp = firstTimestamp
+        self.lastTimestamp = lastTimestamp
+        self.keptRecords = keptRecords
+        self.keptBytes = keptBytes
+        self.diskBytes = diskBytes
+    }
+}
+
+/// One record of a history's run index: a folded run, where its entry is, and whether it was erased.
+struct RunRecord {
+    var run: FoldedRun
+    var entryOffset: UInt64
+    var erased: Bool
+    /// Where the record itself is, in the index file.
+    var at: UInt64
+    var size: Int
+
+    var entryEnd: UInt64 { entryOffset + run.diskBytes }
+
+    static let fixedSize = 82
+    static let maxRunName = 255
+    static let maxSize = Int(alignedUp(UInt64(fixedSize + maxRunName), to: RingFormat.frameAlignment))
+    static let erasedFlag: UInt8 = 1
+    static let exitCodeFlag: UInt8 = 2
+    static let oomKilledFlag: UInt8 = 4
+    /// Where the flags byte is: erasing rewrites it, and the CRC.
+    static let flagsOffset = 7
+
+    /// The record's bytes, checksummed with the history's seed. A run name longer than the
+    /// record keeps is cut (whole characters): the entry's metadata has it whole.
+    static func encode(_ run: FoldedRun, entryOffset: UInt64, checksum: Checksum) -> [UInt8] {
+        var name = Array(run.run.utf8)
+        if name.count > maxRunName { name = Array(String(decoding: name.prefix(maxRunName), as: UTF8.self).utf8.prefix(maxRunName)) }
+        let size = Int(alignedUp(UInt64(fixedSize + name.count), to: RingFormat.frameAlignment))
+        var flags: UInt8 = 0
+        if run.exitCode != nil { flags |= exitCodeFlag }
+        if run.oomKilled { flags |= oomKilledFlag }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        bytes.appendLE(UInt32(0))
+        bytes.appendLE(UInt16(size))
+        bytes.append(UInt8(name.count))
+        bytes.append(flags)
+        bytes.appendLE(entryOffset)
+        bytes.append(contentsOf: run.id.bytes)
+        bytes.appendLE(UInt32(clamping: run.diskBytes))
+        bytes.appendLE(run.exitCode ?? 0)
+        bytes.appendLE(run.startedAt ?? .min)
+        bytes.appendLE(run.endedAt)
+        bytes.appendLE(run.firstTimestamp ?? .min)
+        bytes.appendLE(run.lastTimestamp ?? .min)
+        bytes.appendLE(UInt32(clamping: run.keptRecords))
+        bytes.appendLE(UInt32(clamping: run.keptBytes))
+        bytes.appendLE(UInt16(clamping: run.segment))
+        bytes.append(contentsOf: name)
+        bytes.append(contentsOf: repeatElement(0, count: size - bytes.count))
+        bytes.storeLE(checksum.of(Array(bytes[4...])), at: 0)
+        return bytes
+    }
+
+    /// The record at the start of `bytes` (which lies at `at` in the file), or nil when it is
+    /// not whole in `bytes` or fails its checksum.
+    static func decode(_ bytes: UnsafeRawBufferPointer, at: UInt64, job: JobKey, checksum: Checksum) -> RunRecord? {
+        guard bytes.count >= fixedSize else { return nil }
+        let size = Int(bytes.loadLE(UInt16.self, at: 4))
+        let nameLength = Int(bytes[6])
+        guard size >= fixedSize + nameLength, size % Int(RingFormat.frameAlignment) == 0, size <= bytes.count,
+              checksum.of(UnsafeRawBufferPointer(rebasing: bytes[4..<size])) == bytes.loadLE(UInt32.self, at: 0)
+        else { return nil }
+        let flags = bytes[7]
+        func time(_ offset: Int) -> Int64? {
+            let value = bytes.loadLE(Int64.self, at: offset)
+            return value == .min ? nil : value
+        }
+        let run = FoldedRun(
+            id: RingID(bytes: Array(bytes[16..<32])), job: job,
+            run: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[fixedSize..<(fixedSize + nameLength)]), as: UTF8.self),
+            segment: Int(bytes.loadLE(UInt16.self, at: 80)), startedAt: time(40), endedAt: bytes.loadLE(Int64.self, at: 48),
+            exitCode: flags & exitCodeFlag != 0 ? bytes.loadLE(Int32.self, at: 36) : nil, oomKilled: flags & oomKilledFlag != 0,
+            firstTimestamp: time(56), lastTimestamp: time(64), keptRecords: UInt64(bytes.loadLE(UInt32.self, at: 72)),
+            keptBytes: UInt64(bytes.loadLE(UInt32.self, at: 76)), diskBytes: UInt64(bytes.loadLE(UInt32.self, at: 32)))
+        return RunRecord(run: run, entryOffset: bytes.loadLE(UInt64.self, at: 8), erased: flags & erasedFlag != 0, at: at, size: size)
+    }
+}
+
+/// The index file's header: what it is, and whose history it indexes.
+enum RunIndexHeader {
+    static let magic = Array("TFLRUNS\u{0}".utf8)
+    static let version: UInt16 = 1
+    static let size = 64
+    static let fileSuffix = ".runs"
+
+    static func encode(history: RingID) -> [UInt8] {
+        var bytes = magic
+        bytes.appendLE(version)
+        bytes.appendLE(UInt16(0))
+        bytes.appendLE(UInt32(0))
+        bytes.append(contentsOf: history.bytes)
+        bytes.append(contentsOf: repeatElement(0, count: size - 4 - bytes.count))
+        bytes.appendLE(Checksum(seed: 0).of(bytes))
+        return bytes
+    }
+
+    /// Whether `bytes` is the header of an index of `history` that this release reads.
+    static func isValid(_ bytes: [UInt8], history: RingID) -> Bool {
+        bytes.count == size && Array(bytes[0..<8]) == magic && bytes.loadLE(UInt16.self, at: 8) == version
+            && Array(bytes[16..<32]) == history.bytes && Checksum(seed: 0).of(Array(bytes[0..<(size - 4)])) == bytes.loadLE(UInt32.self, at: size - 4)
+    }
+}
