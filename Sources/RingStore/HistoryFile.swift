@@ -233,15 +233,16 @@ final class HistoryFile: Sendable {
             each(record)
         }
         var previousEnd = HistoryFile.entriesStart
-        let first = try firstRecord()
-        state.indexPunchedTo = max(state.indexPunchedTo, HistoryFile.pageAligned(first))
-        state.indexEnd = try readRecords(from: first) { record in
+        func chain(_ record: RunRecord) -> Bool {
             guard record.entryOffset >= previousEnd, record.entryEnd <= state.end else { return false }
             previousEnd = record.entryEnd
             covered = max(covered, record.entryEnd)
             take(record)
             return true
         }
+        state.indexEnd = try readRecords(from: UInt64(RunIndexHeader.size), chain)
+        // Pages of erased records given back at the front: the chain goes on after the hole.
+        while let next = try recordAfterHole(at: state.indexEnd) { state.indexEnd = try readRecords(from: next, chain) }
         if try index.size() > state.indexEnd { try index.truncate(to: state.indexEnd) }
         var problems: [String] = []
         var offset = covered
@@ -278,26 +279,26 @@ final class HistoryFile: Sendable {
         return problems
     }
 
-    /// Where the first record is: after the header, or, once the pages of erased records at
-    /// the front were given back, the first record intact in the first page not given back.
-    private func firstRecord() throws -> UInt64 {
-        let start = UInt64(RunIndexHeader.size)
-        if try record(at: start) != nil { return start }
+    /// Where the chain of records goes on when it stops at `offset` on a hole (a page of erased
+    /// records given back, read as zeros): the first record intact in the first page after it
+    /// that is not a hole. Nil when `offset` is not a hole, or nothing follows it.
+    private func recordAfterHole(at offset: UInt64) throws -> UInt64? {
+        guard try index.read(count: 8, at: offset) == [UInt8](repeating: 0, count: 8) else { return nil }
         let size = try index.size()
-        var page = UInt64(HistoryFile.indexPageSize)
+        var page = HistoryFile.pageAligned(offset)
         while page < size {
             let bytes = try index.read(count: HistoryFile.indexPageSize, at: page)
             if bytes.contains(where: { $0 != 0 }) {
                 // A record cut by the page before is not whole here, and fails its checksum.
-                for offset in stride(from: page, to: page + UInt64(HistoryFile.indexPageSize), by: Int(RingFormat.frameAlignment))
-                where try record(at: offset) != nil {
-                    return offset
+                for candidate in stride(from: max(page, offset), to: page + UInt64(HistoryFile.indexPageSize), by: Int(RingFormat.frameAlignment))
+                where try record(at: candidate) != nil {
+                    return candidate
                 }
-                return start
+                return nil
             }
             page += UInt64(HistoryFile.indexPageSize)
         }
-        return start
+        return nil
     }
 
     /// Reads records in order from `from` while `accept` takes them; returns where the first
@@ -482,26 +483,32 @@ final class HistoryFile: Sendable {
 
     /// Up to `count` runs kept, oldest fold first, from the record at `from` (nil: the first
     /// live one); and where the next record is.
+    /// Read without the lock: when the front moves meanwhile and the pages before it are given
+    /// back, the read goes on from the new front.
     func records(from: UInt64?, count: Int = .max) throws -> (records: [RunRecord], next: UInt64) {
         let (front, limit, start) = state.withLock { ($0.front, $0.indexEnd, $0.start) }
         var records: [RunRecord] = []
-        let next = try readRecords(from: max(from ?? front, front), to: limit) { record in
-            guard records.count < count else { return false }
-            if !record.erased, record.entryOffset >= start { records.append(record) }
-            return true
+        var offset = max(from ?? front, front)
+        while true {
+            offset = try readRecords(from: offset, to: limit) { record in
+                guard records.count < count else { return false }
+                if !record.erased, record.entryOffset >= start { records.append(record) }
+                return true
+            }
+            let moved = state.withLock { $0.front }
+            guard offset < limit, records.count < count, moved > offset else { return (records, offset) }
+            offset = moved
         }
-        return (records, next)
     }
 
-    /// The run `record` names, read as a ring from its entry; nil when its entry is erased (the
-    /// record is then marked too: a crash came between the two) or does not decode.
+    /// The run `record` names, read as a ring from its entry; nil when its entry is erased (a
+    /// crash came between marking it and its record: retention or a purge marks the record) or
+    /// does not decode.
     func ring(_ record: RunRecord) throws -> Ring? {
         let end = state.withLock { $0.end }
-        guard let (size, flags, descriptor) = try entryHeader(at: record.entryOffset, end: end) else { return nil }
-        if flags & HistoryFile.erasedFlag != 0 {
-            try erase(recordAt: record.at)
-            return nil
-        }
+        guard let (size, flags, descriptor) = try entryHeader(at: record.entryOffset, end: end),
+              flags & HistoryFile.erasedFlag == 0
+        else { return nil }
         guard let entry = try decodeEntry(at: record.entryOffset, size: size, flags: flags, descriptor: descriptor),
               entry.superblock.id == record.run.id
         else { return nil }
@@ -546,13 +553,16 @@ final class HistoryFile: Sendable {
     private func advanceFront(_ state: inout State) throws {
         let start = state.start
         var front: RunRecord?
-        _ = try readRecords(from: state.front, to: state.indexEnd) { record in
+        let stop = try readRecords(from: state.front, to: state.indexEnd) { record in
             guard record.erased || record.entryOffset < start else {
                 front = record
                 return false
             }
             return true
         }
+        // A record that does not read is no proof that the runs after it are gone: the
+        // history is what counts, and the next start indexes it again.
+        guard front != nil || stop >= state.indexEnd else { return }
         state.front = front?.at ?? state.indexEnd
         state.tally.oldestEnd = front?.run.endedAt
         let newStart = front?.entryOffset ?? state.end

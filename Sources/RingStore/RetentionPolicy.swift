@@ -136,12 +136,14 @@ extension RetentionPolicy {
                                     rings: run.rings, bytes: run.bytes, reason: reason))
         }
         // A folded run goes segment by segment: its record is the unit of a history.
-        func evict(_ history: HistoryQueue, _ reason: Eviction.Reason) throws {
-            guard let record = try history.pop() else { return }
-            total -= record.run.diskBytes
-            perTool[history.job.tool, default: 0] -= record.run.diskBytes
+        func evict(_ history: HistoryQueue, _ reason: Eviction.Reason) throws -> Bool {
+            guard let record = try history.pop() else { return false }
+            // Saturating: a purge meanwhile may have taken runs the tally counted.
+            total -= Swift.min(record.run.diskBytes, total)
+            perTool[history.job.tool, default: 0] -= Swift.min(record.run.diskBytes, perTool[history.job.tool, default: 0])
             evicted.append(Eviction(tool: history.job.tool, kind: history.job.kind, name: history.job.name, run: record.run.run,
                                     rings: [record.run.id], bytes: record.run.diskBytes, reason: reason))
+            return true
         }
         /// The oldest finished run that `included` takes, in a ring file or in a history.
         func evictOldest(_ reason: Eviction.Reason, job: String? = nil, tool: String? = nil) throws -> Bool {
@@ -151,7 +153,7 @@ extension RetentionPolicy {
                 if let end = try history.oldestEnd(), end < oldest?.1 ?? .max { oldest = (history, end) }
             }
             if let (history, end) = oldest, file.map({ end < runs[$0].endedAt }) ?? true {
-                try evict(history, reason)
+                return try evict(history, reason)
             } else if let file {
                 evict(file, reason)
             } else {
@@ -165,7 +167,7 @@ extension RetentionPolicy {
             let cutoff = now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
             while let index = runs.firstIndex(where: { !$0.live && $0.endedAt < cutoff }) { evict(index, .maxAge) }
             for history in histories {
-                while let end = try history.oldestEnd(), end < cutoff { try evict(history, .maxAge) }
+                while let end = try history.oldestEnd(), end < cutoff, try evict(history, .maxAge) {}
             }
         }
         if let keepRuns {

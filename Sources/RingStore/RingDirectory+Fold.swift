@@ -45,10 +45,15 @@ extension RingDirectory {
     @discardableResult
     public func fold(_ policy: FoldPolicy, now: Int64, beforeFolding: ([RingMetadata]) throws -> Void = { _ in }) throws -> [RingID] {
         let skip = unfoldable.withLock { $0 }
-        let due = rings(matching: RingFilter(finished: true, folded: false)).filter { ring in
-            guard !skip.contains(ring.id), ring.isFoldCandidate(maxBytes: policy.maxBytes), let info = try? ring.info() else { return false }
-            return policy.isDue(info.metadata, lastTimestamp: info.lastTimestamp, createdAt: info.createdAt, now: now)
-        }.prefix(policy.batch)
+        let due = rings(matching: RingFilter(finished: true, folded: false)).compactMap { ring -> (Ring, Int64)? in
+            guard !skip.contains(ring.id), ring.isFoldCandidate(maxBytes: policy.maxBytes), let info = try? ring.info(),
+                  policy.isDue(info.metadata, lastTimestamp: info.lastTimestamp, createdAt: info.createdAt, now: now)
+            else { return nil }
+            return (ring, info.metadata.finishedAt ?? info.lastTimestamp ?? info.createdAt)
+        }
+        // Oldest first, then each job's in that order (`images`): a history's records are then in
+        // the order its runs ended, which retention, reading only a history's front, relies on.
+        .sorted { ($0.1, $0.0.metadata.run) < ($1.1, $1.0.metadata.run) }.prefix(policy.batch).map(\.0)
         guard !due.isEmpty else { return [] }
         try beforeFolding(due.map(\.metadata))
         var folded: [RingID] = []

@@ -27,7 +27,7 @@ public struct RingFilter: Sendable, Equatable {
             && (self.run == nil || self.run == run.run) && finished != false && folded != false
     }
 
-    func matches(_ ring: Ring) -> Bool {
+    public func matches(_ ring: Ring) -> Bool {
         let metadata = ring.metadata
         return (tool == nil || tool == metadata.tool) && (kind == nil || kind == metadata.kind)
             && (name == nil || name == metadata.name) && (run == nil || run == metadata.run)

@@ -9,7 +9,7 @@ struct RingCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringctl",
         abstract: "Inspect, verify and load toolforge-logs ring files.",
-        subcommands: [Info.self, Dump.self, Verify.self, WriteLoad.self]
+        subcommands: [Info.self, Dump.self, Verify.self, WriteLoad.self, FoldLoad.self]
     )
 }
 
@@ -138,5 +138,58 @@ struct WriteLoad: ParsableCommand {
             seq = end
             try ring.append(entries, sourcePosition: withUnsafeBytes(of: seq.littleEndian, Array.init))
         }
+    }
+}
+
+/// Fills a data directory with the folded runs of many scheduled jobs, through the store's own
+/// API (create, append, finish, fold), as a node that kept them for days would hold them: for
+/// measuring an agent's memory and start over millions of runs (bench/node_history.py).
+struct FoldLoad: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fold-load",
+        abstract: "Write and fold the runs of tools x jobs scheduled jobs into a data directory (for benchmarks).")
+
+    @Argument(help: "The data directory; created if missing.") var directory: String
+    @Option(help: "Tools.") var tools = 200
+    @Option(help: "Scheduled jobs per tool.") var jobs = 5
+    @Option(help: "Runs per job.") var runs = 4032
+    @Option(help: "Lines per run.") var lines = 20
+    @Option(help: "Minutes between a job's runs.") var every = 5
+    @Option(help: "Runs created, then folded, in one go.") var batch = 2000
+
+    func run() throws {
+        let store = try RingDirectory(path: directory)
+        let start = ContinuousClock.now
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let first = now - Int64(runs * every) * 60_000_000_000
+        var written = 0
+        for run in 0..<runs {
+            let at = first + Int64(run * every) * 60_000_000_000
+            for tool in 0..<tools {
+                for job in 0..<jobs {
+                    let name = "job-\(job)"
+                    let metadata = RingMetadata(tool: "tool-\(tool)", kind: .scheduled, name: name, run: "\(name)-\(29_000_000 + run * every)",
+                                                namespace: "tool-tool-\(tool)", pod: "\(name)-\(29_000_000 + run * every)-x7k2p",
+                                                container: "job", startedAt: at, finishedAt: at + 2_000_000_000,
+                                                exitCode: (run + tool + job) % 97 == 0 ? 1 : 0, reason: nil)
+                    let ring = try store.create(metadata: metadata, prefixCapacity: 1 << 20, suffixCapacity: 15 << 20, now: at)
+                    try ring.append((0..<lines).map { line in
+                        .line(timestamp: at + Int64(line) * 50_000_000, stream: line % 7 == 0 ? .stderr : .stdout, flags: [],
+                              payload: Array("run \(run) line \(line): GET /api/v1/items/\((run * 7919 + line * 31) % 10007) \(200 + line % 3) \((run + line) % 997)ms".utf8))
+                    })
+                    try ring.finish()
+                    written += 1
+                    if written % batch == 0 { try foldAll(store, now: now) }
+                }
+            }
+        }
+        try foldAll(store, now: now)
+        try store.sync()
+        let seconds = Double((ContinuousClock.now - start).components.seconds)
+        print("wrote and folded \(written) runs in \(Int(seconds)) s (\(Int(Double(written) / max(seconds, 1))) runs/s)")
+    }
+
+    private func foldAll(_ store: RingDirectory, now: Int64) throws {
+        while try !store.fold(FoldPolicy(after: .zero, batch: batch), now: now).isEmpty {}
     }
 }

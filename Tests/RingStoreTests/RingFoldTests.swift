@@ -224,6 +224,7 @@ import Testing
         #expect(info.st_blocks * 512 <= 12 * 1024, "\(info.st_blocks * 512) bytes allocated")
         let reopened = try RingDirectory(path: directory.path)
         #expect(reopened.problems.isEmpty)
+        #expect(reopened.indexedAtOpen.isEmpty, "the index is read past the pages given back, not rebuilt")
         #expect(Set(reopened.rings().map(\.id)) == kept)
         #expect(try reopened.foldedRuns().map(\.run) == (280..<300).map { String(format: "tick-%04d", $0) })
     }

@@ -145,7 +145,9 @@ struct AgentAPI: Sendable {
         let delta = inventory.delta(since: since)
         var files = filter
         if byJob { files.folded = false }
-        let listed = store.rings(matching: files).filter { delta.changed?.contains($0.id) ?? true }
+        // A delta looks up only what changed: a gateway of an earlier release lists folded runs
+        // too, and reading all of them at every poll would cost a read per run.
+        let listed = delta.changed.map { $0.compactMap(store.ring).filter(files.matches).sorted { $0.id < $1.id } } ?? store.rings(matching: files)
         let rows = try listed.map { try InventoryRow.make($0.info(), node: node) }
         // A ring that changed and is no longer a ring file folded: a by-job listing names its job instead.
         let listedIDs = Set(listed.map(\.id))
