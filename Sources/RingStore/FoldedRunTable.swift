@@ -49,7 +49,23 @@ struct FoldedRunTable {
         count += 1
     }
 
-    mutating func finishLoading() { sorted.sort { $0.key < $1.key } }
+    mutating func finishLoading() {
+        sorted.sort { $0.key < $1.key }
+        fit()
+    }
+
+    /// Room for `count` runs before the first is loaded: grown by doubling instead, the table
+    /// of a node of millions of runs would hold up to twice the memory it needs.
+    mutating func reserveCapacity(_ count: Int) { sorted.reserveCapacity(count) }
+
+    /// Gives back capacity beyond an eighth more than the table holds.
+    private mutating func fit() {
+        guard sorted.capacity > sorted.count + sorted.count / 8 + Self.tailLimit else { return }
+        let exact = [Slot](unsafeUninitializedCapacity: sorted.count) { buffer, initialized in
+            initialized = buffer.initialize(fromContentsOf: sorted)
+        }
+        sorted = exact
+    }
 
     /// Every place an id with `id`'s prefix may be: the caller checks the record's full id.
     func places(of id: RingID) -> [Place] {
@@ -89,9 +105,14 @@ struct FoldedRunTable {
             sorted.removeAll { $0.place == Self.gone }
             goneCount = 0
         }
+        // Grown by a sixteenth, not doubled: a merge adds a few thousand runs to millions.
+        if sorted.capacity < sorted.count + recent.count {
+            sorted.reserveCapacity(sorted.count + Swift.max(recent.count, sorted.count / 16))
+        }
         sorted += recent
         recent.removeAll(keepingCapacity: true)
         sorted.sort { $0.key < $1.key }
+        fit()
     }
 
     private func lowerBound(_ key: UInt64) -> Int {

@@ -478,6 +478,13 @@ final class HistoryFile: Sendable {
         return bytes.withUnsafeBytes { RunRecord.decode(UnsafeRawBufferPointer(rebasing: $0[0..<count]), at: offset, job: job, checksum: checksum) }
     }
 
+    /// Whether the run whose record is at `offset` was erased: its flag, or its page given back
+    /// (only erased records lie before the front). A read that fails counts as erased.
+    func isErased(recordAt offset: UInt64) -> Bool {
+        guard let head = try? index.read(count: 8, at: offset) else { return true }
+        return head[RunRecord.flagsOffset] & RunRecord.erasedFlag != 0 || head.allSatisfy { $0 == 0 }
+    }
+
     /// Every run kept, oldest fold first: the index read from its first live record.
     func records() throws -> [RunRecord] { try records(from: nil).records }
 

@@ -296,7 +296,9 @@ public final class Ring: Sendable {
         return historyEmpty
     }
 
-    public var isDeleted: Bool { shared.withLock { $0.deleted } }
+    /// A folded ring is read from its history entry as an object of its own each time it is
+    /// asked for: whether its run was erased since, its record says.
+    public var isDeleted: Bool { shared.withLock { $0.deleted } || (folded.map { $0.history.isErased(recordAt: $0.record) } ?? false) }
 
     /// Writes the checkpoint for `state` and makes it what readers see; wakes followers. The
     /// staging halves it no longer names (`releasing`) are given back by a later `sync()`.

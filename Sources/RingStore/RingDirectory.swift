@@ -102,8 +102,14 @@ public final class RingDirectory: Sendable {
         var histories = Histories()
         var problems: [String] = []
         var walked: [RingMetadata] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: historyPath).sorted()
-        where name.hasSuffix(HistoryFile.fileSuffix) {
+        let historyFiles = try FileManager.default.contentsOfDirectory(atPath: historyPath).sorted()
+        // At most a run per smallest record: the table is sized once, not doubled as it loads.
+        let indexBytes = historyFiles.filter { $0.hasSuffix(RunIndexHeader.fileSuffix) }.reduce(0) { total, name in
+            var info = stat()
+            return total + (stat(historyPath + "/" + name, &info) == 0 ? Int(info.st_size) : 0)
+        }
+        histories.table.reserveCapacity(indexBytes / RunRecord.minSize)
+        for name in historyFiles where name.hasSuffix(HistoryFile.fileSuffix) {
             let file = historyPath + "/" + name
             let number = histories.nextNumber
             histories.nextNumber += 1
@@ -123,6 +129,11 @@ public final class RingDirectory: Sendable {
             }
         }
         histories.table.finishLoading()
+        // An index whose history is gone: a release before the index removed the history.
+        for name in historyFiles where name.hasSuffix(RunIndexHeader.fileSuffix)
+        && !historyFiles.contains(String(name.dropLast(RunIndexHeader.fileSuffix.count)) + HistoryFile.fileSuffix) {
+            unlink(historyPath + "/" + name)
+        }
         for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(RingDirectory.suffix) {
             let file = path + "/" + name
             if let id = RingID(name.dropLast(RingDirectory.suffix.count)), Self.record(of: id, in: histories) != nil {

@@ -68,6 +68,7 @@ struct RunRecord {
     static let fixedSize = 82
     static let maxRunName = 255
     static let maxSize = Int(alignedUp(UInt64(fixedSize + maxRunName), to: RingFormat.frameAlignment))
+    static let minSize = Int(alignedUp(UInt64(fixedSize), to: RingFormat.frameAlignment))
     static let erasedFlag: UInt8 = 1
     static let exitCodeFlag: UInt8 = 2
     static let oomKilledFlag: UInt8 = 4

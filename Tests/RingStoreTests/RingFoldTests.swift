@@ -103,10 +103,14 @@ import Testing
             let history = try #require(try histories(directory).first)
             let holds = { try Data(contentsOf: URL(fileURLWithPath: directory.file("history/\(history)"))).range(of: stored) != nil }
             #expect(try holds(), "the folded run's blocks are in the history, byte for byte")
+            // A reader that took the folded run before the purge learns it is gone.
+            let held = try #require(store.ring(leaky.id))
 
             try store.delete(leaky.id)
             #expect(try !holds())
             #expect(store.ring(leaky.id) == nil)
+            #expect(held.isDeleted)
+            #expect(throws: RingStoreError.self) { try held.read(ReadRequest()) }
             #expect(Set(store.rings().map(\.metadata.run)) == ["before", "after"])
         }()
         let reopened = try RingDirectory(path: directory.path)
@@ -298,8 +302,12 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.file("history")) where name.hasSuffix(".runs") {
             try FileManager.default.removeItem(atPath: directory.file("history/" + name))
         }
+        // A release before the index removes an emptied history and leaves its index behind.
+        let orphan = directory.file("history/\(UUID().uuidString.lowercased()).runs")
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: orphan))
         let next = try {
             let store = try RingDirectory(path: directory.path)
+            #expect(!FileManager.default.fileExists(atPath: orphan))
             #expect(store.problems.count == 1, "\(store.problems)")
             #expect(store.ring(damaged) == nil)
             #expect(store.rings().count == 2, "the runs before and after the damaged entry")
