@@ -92,6 +92,8 @@ final class HistoryQueue {
 
     private let oldestHint: Int64?
     var job: JobKey { history.job }
+    /// Runs never to evict (live elsewhere): passed over, and left in the history.
+    var keep: (FoldedRun) -> Bool = { _ in false }
 
     /// When the oldest run left ended; nil when none is left.
     func oldestEnd() throws -> Int64? {
@@ -101,11 +103,16 @@ final class HistoryQueue {
 
     func peek() throws -> RunRecord? {
         started = true
-        if ahead.isEmpty, runs > 0 {
-            (ahead, next) = try history.records(from: next, count: 64)
-            ahead.reverse()
+        while true {
+            if ahead.isEmpty, runs > 0 {
+                (ahead, next) = try history.records(from: next, count: 64)
+                ahead.reverse()
+                if ahead.isEmpty { runs = 0 }
+            }
+            guard let first = ahead.last, keep(first.run) else { return ahead.last }
+            ahead.removeLast()
+            runs -= 1
         }
-        return ahead.last
     }
 
     func pop() throws -> RunRecord? {
@@ -135,7 +142,13 @@ extension RetentionPolicy {
             evicted.append(Eviction(tool: run.tool, kind: run.kind, name: run.name, run: run.run,
                                     rings: run.rings, bytes: run.bytes, reason: reason))
         }
-        // A folded run goes segment by segment: its record is the unit of a history.
+        // A folded run goes segment by segment: its record is the unit of a history. A segment
+        // of a run that is still live in a ring file (a retried Job's earlier pod) stays.
+        let liveRuns = Set(runs.filter(\.live).map { $0.job + "\u{0}" + $0.run })
+        for history in histories {
+            let job = RunGroup.key(history.job)
+            history.keep = { liveRuns.contains(job + "\u{0}" + $0.run) }
+        }
         func evict(_ history: HistoryQueue, _ reason: Eviction.Reason) throws -> Bool {
             guard let record = try history.pop() else { return false }
             // Saturating: a purge meanwhile may have taken runs the tally counted.

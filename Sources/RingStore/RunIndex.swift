@@ -75,11 +75,16 @@ struct RunRecord {
     /// Where the flags byte is: erasing rewrites it, and the CRC.
     static let flagsOffset = 7
 
-    /// The record's bytes, checksummed with the history's seed. A run name longer than the
-    /// record keeps is cut (whole characters): the entry's metadata has it whole.
+    /// The record's bytes, checksummed with the history's seed. Runs are named after Kubernetes
+    /// objects (at most 253 bytes); a longer name is cut at a character, and its run is found
+    /// by the cut name (the entry's metadata has it whole).
     static func encode(_ run: FoldedRun, entryOffset: UInt64, checksum: Checksum) -> [UInt8] {
-        var name = Array(run.run.utf8)
-        if name.count > maxRunName { name = Array(String(decoding: name.prefix(maxRunName), as: UTF8.self).utf8.prefix(maxRunName)) }
+        var name: [UInt8] = []
+        for scalar in run.run.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            guard name.count + bytes.count <= maxRunName else { break }
+            name += bytes
+        }
         let size = Int(alignedUp(UInt64(fixedSize + name.count), to: RingFormat.frameAlignment))
         var flags: UInt8 = 0
         if run.exitCode != nil { flags |= exitCodeFlag }

@@ -233,6 +233,21 @@ import Testing
         #expect(try reopened.foldedRuns().map(\.run) == (280..<300).map { String(format: "tick-%04d", $0) })
     }
 
+    @Test func aFoldedSegmentOfARunStillLiveIsNotEvicted() throws {
+        let directory = Scratch("ringstore-fold")
+        let store = try RingDirectory(path: directory.path)
+        let retried = try finishedRun(store, run: "tick-1")
+        let old = try finishedRun(store, run: "tick-0")
+        try store.fold(fold, now: Self.now)
+        // The Job's retry: a new pod of the same run, still running.
+        let live = try store.create(metadata: metadata(run: "tick-1"), prefixCapacity: 4096, suffixCapacity: 65536, now: 1)
+        try live.append([.line(timestamp: 5, stream: .stdout, flags: [], payload: Array("retrying".utf8))])
+        let evicted = try store.enforce(RetentionPolicy(budgetBytes: 0, toolShare: 1), now: Self.now)
+        #expect(evicted.flatMap(\.rings) == [old.id])
+        #expect(store.ring(retried.id)?.folded != nil)
+        #expect(store.ring(live.id) != nil)
+    }
+
     @Test func liveRingsBigRunsAndCustomSourcesKeepTheirRingFiles() throws {
         let directory = Scratch("ringstore-fold")
         let store = try RingDirectory(path: directory.path)
