@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RingStore
+import Synchronization
 
 /// Looks inside ring files: for operators on a node, and for the crash tests that drive a
 /// writer from outside.
@@ -157,15 +158,35 @@ struct FoldLoad: ParsableCommand {
     @Option(help: "Minutes between a job's runs.") var every = 5
     @Option(help: "Runs created, then folded, in one go.") var batch = 2000
 
+    @Option(help: "Threads writing (each a share of the tools).") var threads = 2
+
     func run() throws {
         let store = try RingDirectory(path: directory)
         let start = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let failure = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: threads) { share in
+            do {
+                try write(store, tools: Array(stride(from: share, to: tools, by: threads)), now: now)
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        try foldAll(store, now: now)
+        try store.sync()
+        let seconds = Double((ContinuousClock.now - start).components.seconds)
+        let written = tools * jobs * runs
+        print("wrote and folded \(written) runs in \(Int(seconds)) s (\(Int(Double(written) / max(seconds, 1))) runs/s, \(threads) threads)")
+    }
+
+    /// Every run of `tools`' jobs, oldest first, folded every `batch` runs.
+    private func write(_ store: RingDirectory, tools: [Int], now: Int64) throws {
         let first = now - Int64(runs * every) * 60_000_000_000
         var written = 0
         for run in 0..<runs {
             let at = first + Int64(run * every) * 60_000_000_000
-            for tool in 0..<tools {
+            for tool in tools {
                 for job in 0..<jobs {
                     let name = "job-\(job)"
                     let metadata = RingMetadata(tool: "tool-\(tool)", kind: .scheduled, name: name, run: "\(name)-\(29_000_000 + run * every)",
@@ -183,10 +204,6 @@ struct FoldLoad: ParsableCommand {
                 }
             }
         }
-        try foldAll(store, now: now)
-        try store.sync()
-        let seconds = Double((ContinuousClock.now - start).components.seconds)
-        print("wrote and folded \(written) runs in \(Int(seconds)) s (\(Int(Double(written) / max(seconds, 1))) runs/s)")
     }
 
     private func foldAll(_ store: RingDirectory, now: Int64) throws {
