@@ -43,7 +43,7 @@ struct GatewayAPI: APIProtocol {
         try access.requireReader(of: tool)
         let (rings, unreachable) = index.rings(tool: tool)
         let rows = rings.map { agent, ring in
-            Components.Schemas.RingRow(kind: .init(rawValue: ring.kind.rawValue) ?? .custom, name: ring.name, run: ring.run,
+            Components.Schemas.RingRow(kind: .init(ring.kind), name: ring.name, run: ring.run,
                                        segment: ring.segment, pod: ring.pod, container: ring.container, node: agent.node,
                                        state: ring.state == .live ? .live : .finished, started: ring.startedAt,
                                        finished: ring.finishedAt, exitCode: ring.exitCode.map(Int.init), reason: ring.reason,
@@ -51,7 +51,7 @@ struct GatewayAPI: APIProtocol {
                                        available: index.isReachable(agent.node))
         }
         let folded = index.foldedJobs(tool: tool).compactMap { node, job, reachable in
-            Components.Schemas.FoldedRow.KindPayload(rawValue: job.kind.rawValue).map {
+            Components.Schemas.FoldedRow.KindPayload(job.kind).map {
                 Components.Schemas.FoldedRow(kind: $0, name: job.name, node: node, available: reachable)
             }
         }

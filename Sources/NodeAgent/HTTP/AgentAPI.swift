@@ -261,6 +261,17 @@ enum InventoryRow {
 }
 
 extension AgentRing.Kind {
-    /// The wire's kinds are RingStore's, by name.
-    init(_ kind: RingKind) { self = Self(rawValue: kind.rawValue)! }
+    /// The wire's kinds are RingStore's: a kind added to the store does not build until the
+    /// wire says what it is (a force-unwrapped lookup by name crashed the agent instead).
+    init(_ kind: RingKind) {
+        switch kind {
+        case .continuous: self = .continuous
+        case .scheduled: self = .scheduled
+        case .oneoff: self = .oneoff
+        case .webservice: self = .webservice
+        case .build: self = .build
+        case .custom: self = .custom
+        case .activity: self = .activity
+        }
+    }
 }
