@@ -159,32 +159,37 @@ struct FoldLoad: ParsableCommand {
     @Option(help: "Runs created, then folded, in one go.") var batch = 2000
 
     @Option(help: "Threads writing (each a share of the tools).") var threads = 2
+    @Option(help: "The first run's number: nodes that share a job's runs each write a slice of them.") var firstRun = 0
+    @Option(help: "Runs of the whole job, across nodes (default: --runs); the last ended now.") var totalRuns: Int?
+    @Option(help: "The newest runs of each job left in their ring files, not folded.") var unfolded = 0
 
     func run() throws {
         let store = try RingDirectory(path: directory)
         let start = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let failure = Mutex<(any Error)?>(nil)
+        let folded = firstRun..<(firstRun + runs - min(unfolded, runs))
         DispatchQueue.concurrentPerform(iterations: threads) { share in
             do {
-                try write(store, tools: Array(stride(from: share, to: tools, by: threads)), now: now)
+                try write(store, tools: Array(stride(from: share, to: tools, by: threads)), runs: folded, fold: true, now: now)
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
         try foldAll(store, now: now)
+        try write(store, tools: Array(0..<tools), runs: folded.upperBound..<(firstRun + runs), fold: false, now: now)
         try store.sync()
         let seconds = Double((ContinuousClock.now - start).components.seconds)
         let written = tools * jobs * runs
         print("wrote and folded \(written) runs in \(Int(seconds)) s (\(Int(Double(written) / max(seconds, 1))) runs/s, \(threads) threads)")
     }
 
-    /// Every run of `tools`' jobs, oldest first, folded every `batch` runs.
-    private func write(_ store: RingDirectory, tools: [Int], now: Int64) throws {
-        let first = now - Int64(runs * every) * 60_000_000_000
+    /// The runs `runs` of `tools`' jobs, oldest first, folded every `batch` runs when `fold`.
+    private func write(_ store: RingDirectory, tools: [Int], runs: Range<Int>, fold: Bool, now: Int64) throws {
+        let first = now - Int64((totalRuns ?? self.runs) * every) * 60_000_000_000
         var written = 0
-        for run in 0..<runs {
+        for run in runs {
             let at = first + Int64(run * every) * 60_000_000_000
             for tool in tools {
                 for job in 0..<jobs {
@@ -200,7 +205,7 @@ struct FoldLoad: ParsableCommand {
                     })
                     try ring.finish()
                     written += 1
-                    if written % batch == 0 { try foldAll(store, now: now) }
+                    if fold, written % batch == 0 { try foldAll(store, now: now) }
                 }
             }
         }
