@@ -18,6 +18,9 @@ enum AgentFailure: String, CaseIterable, Sendable {
     /// A line of the Kubernetes pod watch that could not be read: the watch ends, and the pods
     /// are listed again.
     case podWatchEvent = "pod-watch-event"
+    /// A tool's activity (pods seen, runs ended or purged) could not be written to its activity
+    /// ring: what happened happened, the line saying so is missing.
+    case activityRecord = "activity-record"
 
     /// Every operation's series from the start, at 0: an alert on `increase()` sees the first
     /// failure (a series that appears at 1 has not increased).

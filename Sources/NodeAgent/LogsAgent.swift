@@ -115,7 +115,7 @@ public enum LogsAgent {
                            ingestor: ingestor, retiredContainers: retired, health: health, registry: registry, metrics: metrics,
                            token: configuration.token,
                            heartbeat: configuration.heartbeat, retention: configuration.retention, reads: reads,
-                           admission: ToolAdmission(limit: configuration.reads.perTool, wait: configuration.reads.wait))
+                           admission: ToolAdmission(limit: configuration.reads.perTool, wait: configuration.reads.wait), logger: logger)
         let journal = try configuration.journal.map {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)

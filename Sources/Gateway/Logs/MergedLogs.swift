@@ -225,7 +225,11 @@ struct MergedLogs: Sendable {
                     }
                     guard await out.send(entry) else { return }
                 }
-            } catch {}
+            } catch is CancellationError {
+                // The client went: there is no one left to tell.
+            } catch {
+                _ = await out.send(.message("the merge of this follow stopped: \(error)", level: "warning"))
+            }
             out.finish()
         })
         entries.onTermination {

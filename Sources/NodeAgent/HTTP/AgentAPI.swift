@@ -4,6 +4,7 @@ import Foundation
 import HTTPEnvelope
 import Hummingbird
 import LogModel
+import Logging
 import Prometheus
 import RingStore
 
@@ -25,6 +26,7 @@ struct AgentAPI: Sendable {
     /// Where ring reads run, in turns by tool; and how many reads that may scan a tool may run at once.
     let reads: FairPool
     let admission: ToolAdmission
+    let logger: Logger
 
     static let maxPushBytes = 1 << 20
     static let maxPushLines = 1000
@@ -176,9 +178,14 @@ struct AgentAPI: Sendable {
         try store.delete(ring.id)
         inventory.remove(ring.id)
         if metadata.kind != .activity {
-            try? toolRings.record([.init(tool: metadata.tool, message: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
-                                         fields: ["event": "purged", "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run],
-                                         time: NanoTime.now())])
+            do {
+                try toolRings.record([.init(tool: metadata.tool, message: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
+                                             fields: ["event": "purged", "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run],
+                                             time: NanoTime.now())])
+            } catch {
+                // Purged all the same: the line saying so is what is missing.
+                AgentFailure.activityRecord.record(error, logger: logger, ["tool": "\(metadata.tool)", "ring": "\(ring.id)"])
+            }
         }
         return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
     }

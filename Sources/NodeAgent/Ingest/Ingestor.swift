@@ -323,7 +323,7 @@ final class Ingestor: @unchecked Sendable {
         do {
             try toolRings.record(activity)
         } catch {
-            logger.error("cannot record activity", metadata: ["error": "\(error)"])
+            AgentFailure.activityRecord.record(error, logger: logger, ["events": "\(activity.count)"])
         }
         activity.removeAll()
     }
