@@ -7,7 +7,8 @@ folded into the job's history file (the default), next to zstd -3 of each run's 
 For each size (lines a run) the real agent (--bin-dir) ingests RUNS pods of one scheduled job
 (a kubelet-like pods directory, a PodList that gives each pod's Job, exit code and end), each
 run's lines from bench/corpus.py (the eight kinds in turn: varied lines, never one repeated).
-Once every run is listed finished (and, folded, once no ring file of a run is left), the whole
+Once every run is listed finished (and, folded, once no ring file of a run is left), and the
+pods are deleted as the kubelet does (the agent then forgets their containers), the whole
 data directory's allocated bytes (st_blocks * 512, indexes and the activity ring included)
 divided by runs. "folded within" is the time from the last run listed finished to the last
 ring file gone (the agent folds runs finished for --fold-after 1s here, 1m by default, and looks
@@ -119,6 +120,15 @@ def measure(a, size, count, fold):
                     left, since = now_left, time.time()
             took = since - finished
         unfolded = len(ring_files(data)) - 1
+        # The kubelet deletes finished pods (a CronJob keeps its last few): the agent then forgets
+        # their containers, which it kept so as not to read them in again while they were there.
+        shutil.rmtree(pods)
+        os.makedirs(pods)
+        with open(os.path.join(work, "pods.json"), "w") as f:
+            json.dump({"kind": "PodList", "items": []}, f)
+        retired = os.path.join(data, "retired-containers")
+        while time.time() < deadline + 30 and os.path.exists(retired) and os.path.getsize(retired) > 0:
+            time.sleep(0.5)
         disk = allocated(data)
         by_run = {r["run"]: r for r in scheduled(port)}
         for run, (lines, _) in enumerate(runs):

@@ -165,7 +165,11 @@ extension RetentionPolicy {
             for history in histories where (job == nil || RunGroup.key(history.job) == job) && (tool == nil || history.job.tool == tool) {
                 if let end = try history.oldestEnd(), end < oldest?.1 ?? .max { oldest = (history, end) }
             }
-            if let (history, end) = oldest, file.map({ end < runs[$0].endedAt }) ?? true {
+            // Ended at the same time, runs go in the order of their names, as ring files do.
+            func older(_ history: HistoryQueue, _ end: Int64, than run: RunGroup) throws -> Bool {
+                end != run.endedAt ? end < run.endedAt : try (history.peek()?.run.run ?? "") < run.run
+            }
+            if let (history, end) = oldest, try file.map({ try older(history, end, than: runs[$0]) }) ?? true {
                 return try evict(history, reason)
             } else if let file {
                 evict(file, reason)

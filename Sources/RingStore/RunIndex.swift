@@ -65,22 +65,37 @@ struct RunRecord {
 
     var entryEnd: UInt64 { entryOffset + run.diskBytes }
 
-    static let fixedSize = 82
+    static let fixedSize = 64
     static let maxRunName = 255
     static let maxSize = Int(alignedUp(UInt64(fixedSize + maxRunName), to: RingFormat.frameAlignment))
     static let minSize = Int(alignedUp(UInt64(fixedSize), to: RingFormat.frameAlignment))
     static let erasedFlag: UInt8 = 1
     static let exitCodeFlag: UInt8 = 2
     static let oomKilledFlag: UInt8 = 4
+    /// The run's name is its job's, a dash, then what the record keeps ("tick-29412345").
+    static let jobPrefixFlag: UInt8 = 8
+    /// The start is unknown: the base time is the end.
+    static let noStartFlag: UInt8 = 16
+    /// Times other than the base are in microseconds from it, or in the unit these two bits
+    /// say when that does not fit (a run that spans more than 35 minutes): 1 milliseconds,
+    /// 2 seconds.
+    static let unitShift: UInt8 = 5
+    static let units: [Int64] = [1_000, 1_000_000, 1_000_000_000]
     /// Where the flags byte is: erasing rewrites it, and the CRC.
-    static let flagsOffset = 7
+    static let flagsOffset = 6
+    static let noTime = Int32.min
 
-    /// The record's bytes, checksummed with the history's seed. Runs are named after Kubernetes
-    /// objects (at most 253 bytes); a longer name is cut at a character, and its run is found
-    /// by the cut name (the entry's metadata has it whole).
+    /// The record's bytes, checksummed with the history's seed: 72 bytes for a scheduled job's
+    /// run, whose record is most of what the index costs a run (docs/ring-format.md). Times other
+    /// than the start are kept in microseconds from it (milliseconds or seconds when that does
+    /// not fit), rounded outward: a read's choice of runs may take one more, never one fewer. Runs are named after Kubernetes objects (at most 253
+    /// bytes); a longer name is cut at a character, and its run is found by the cut name (the
+    /// entry's metadata has it whole).
     static func encode(_ run: FoldedRun, entryOffset: UInt64, checksum: Checksum) -> [UInt8] {
+        let prefix = run.job.name + "-"
+        let short = run.run.hasPrefix(prefix) && run.run.count > prefix.count
         var name: [UInt8] = []
-        for scalar in run.run.unicodeScalars {
+        for scalar in (short ? String(run.run.dropFirst(prefix.count)) : run.run).unicodeScalars {
             let bytes = Array(String(scalar).utf8)
             guard name.count + bytes.count <= maxRunName else { break }
             name += bytes
@@ -89,23 +104,35 @@ struct RunRecord {
         var flags: UInt8 = 0
         if run.exitCode != nil { flags |= exitCodeFlag }
         if run.oomKilled { flags |= oomKilledFlag }
+        if short { flags |= jobPrefixFlag }
+        if run.startedAt == nil { flags |= noStartFlag }
+        let base = run.startedAt ?? run.endedAt
+        let times = [run.endedAt, run.firstTimestamp, run.lastTimestamp].compactMap { $0 }
+        let unitIndex = units.firstIndex { unit in times.allSatisfy { abs($0 - base) / unit < Int64(Int32.max) - 1 } } ?? units.count - 1
+        let unit = units[unitIndex]
+        flags |= UInt8(unitIndex) << unitShift
+        func delta(_ time: Int64?, up: Bool) -> Int32 {
+            guard let time else { return noTime }
+            let (quotient, remainder) = (time - base).quotientAndRemainder(dividingBy: unit)
+            let rounded = quotient + (up && remainder > 0 ? 1 : 0) - (!up && remainder < 0 ? 1 : 0)
+            return Int32(clamping: Swift.max(rounded, Int64(noTime) + 1))
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
         bytes.appendLE(UInt32(0))
-        bytes.appendLE(UInt16(size))
+        bytes.append(UInt8(size / 8))
         bytes.append(UInt8(name.count))
         bytes.append(flags)
-        bytes.appendLE(entryOffset)
+        bytes.append(UInt8(clamping: run.segment))
+        bytes.appendLE(entryOffset & 0xff_ffff_ffff | UInt64(run.diskBytes / 8) << 40)
         bytes.append(contentsOf: run.id.bytes)
-        bytes.appendLE(UInt32(clamping: run.diskBytes))
         bytes.appendLE(run.exitCode ?? 0)
-        bytes.appendLE(run.startedAt ?? .min)
-        bytes.appendLE(run.endedAt)
-        bytes.appendLE(run.firstTimestamp ?? .min)
-        bytes.appendLE(run.lastTimestamp ?? .min)
         bytes.appendLE(UInt32(clamping: run.keptRecords))
         bytes.appendLE(UInt32(clamping: run.keptBytes))
-        bytes.appendLE(UInt16(clamping: run.segment))
+        bytes.appendLE(base)
+        bytes.appendLE(delta(run.endedAt, up: true))
+        bytes.appendLE(delta(run.firstTimestamp, up: false))
+        bytes.appendLE(delta(run.lastTimestamp, up: true))
         bytes.append(contentsOf: name)
         bytes.append(contentsOf: repeatElement(0, count: size - bytes.count))
         bytes.storeLE(checksum.of(Array(bytes[4...])), at: 0)
@@ -116,24 +143,27 @@ struct RunRecord {
     /// not whole in `bytes` or fails its checksum.
     static func decode(_ bytes: UnsafeRawBufferPointer, at: UInt64, job: JobKey, checksum: Checksum) -> RunRecord? {
         guard bytes.count >= fixedSize else { return nil }
-        let size = Int(bytes.loadLE(UInt16.self, at: 4))
-        let nameLength = Int(bytes[6])
-        guard size >= fixedSize + nameLength, size % Int(RingFormat.frameAlignment) == 0, size <= bytes.count,
+        let size = Int(bytes[4]) * 8
+        let nameLength = Int(bytes[5])
+        guard size >= fixedSize + nameLength, size <= bytes.count,
               checksum.of(UnsafeRawBufferPointer(rebasing: bytes[4..<size])) == bytes.loadLE(UInt32.self, at: 0)
         else { return nil }
-        let flags = bytes[7]
+        let flags = bytes[6]
+        let base = bytes.loadLE(Int64.self, at: 44)
+        let unit = units[Swift.min(Int(flags >> unitShift & 3), units.count - 1)]
         func time(_ offset: Int) -> Int64? {
-            let value = bytes.loadLE(Int64.self, at: offset)
-            return value == .min ? nil : value
+            let delta = bytes.loadLE(Int32.self, at: offset)
+            return delta == noTime ? nil : base + Int64(delta) * unit
         }
+        let location = bytes.loadLE(UInt64.self, at: 8)
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[fixedSize..<(fixedSize + nameLength)]), as: UTF8.self)
         let run = FoldedRun(
-            id: RingID(bytes: Array(bytes[16..<32])), job: job,
-            run: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[fixedSize..<(fixedSize + nameLength)]), as: UTF8.self),
-            segment: Int(bytes.loadLE(UInt16.self, at: 80)), startedAt: time(40), endedAt: bytes.loadLE(Int64.self, at: 48),
-            exitCode: flags & exitCodeFlag != 0 ? bytes.loadLE(Int32.self, at: 36) : nil, oomKilled: flags & oomKilledFlag != 0,
-            firstTimestamp: time(56), lastTimestamp: time(64), keptRecords: UInt64(bytes.loadLE(UInt32.self, at: 72)),
-            keptBytes: UInt64(bytes.loadLE(UInt32.self, at: 76)), diskBytes: UInt64(bytes.loadLE(UInt32.self, at: 32)))
-        return RunRecord(run: run, entryOffset: bytes.loadLE(UInt64.self, at: 8), erased: flags & erasedFlag != 0, at: at, size: size)
+            id: RingID(bytes: Array(bytes[16..<32])), job: job, run: flags & jobPrefixFlag != 0 ? job.name + "-" + name : name,
+            segment: Int(bytes[7]), startedAt: flags & noStartFlag != 0 ? nil : base, endedAt: time(52) ?? base,
+            exitCode: flags & exitCodeFlag != 0 ? bytes.loadLE(Int32.self, at: 32) : nil, oomKilled: flags & oomKilledFlag != 0,
+            firstTimestamp: time(56), lastTimestamp: time(60), keptRecords: UInt64(bytes.loadLE(UInt32.self, at: 36)),
+            keptBytes: UInt64(bytes.loadLE(UInt32.self, at: 40)), diskBytes: (location >> 40) * 8)
+        return RunRecord(run: run, entryOffset: location & 0xff_ffff_ffff, erased: flags & erasedFlag != 0, at: at, size: size)
     }
 }
 

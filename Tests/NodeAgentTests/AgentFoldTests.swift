@@ -38,6 +38,9 @@ import Testing
             let log = try agent.writer(pod: pod)
             for line in lines(of: run) { try log.write(line) }
             entries.append(podEntry(pod, uid: log.uid, run: run))
+            // Runs a few milliseconds apart, not microseconds: a run index record keeps its
+            // times to the microsecond (a job's runs are a minute apart at the least).
+            usleep(3_000)
         }
         try "{\"kind\": \"PodList\", \"items\": [\(entries.joined(separator: ","))]}".replace(file: agent.podsJSON)
         let scheduled = "?kind=scheduled"
