@@ -236,18 +236,18 @@ struct AgentAPI: Sendable {
 enum InventoryRow {
     /// What the metadata alone says of a ring (run, segment, start, exit): enough to group,
     /// order and filter runs, without reading its state; counts and times are left zero.
-    /// A folded run as its record says: what choosing rings for a read (`RingChoice`) and
-    /// paging runs (`JobRun`) look at, without reading its entry. Its records count as written
-    /// and readable from 0, so that `keptRecords` is what the record keeps.
-    static func brief(_ run: FoldedRun, node: String) -> AgentRing {
+    /// A folded run as its record says: what choosing rings for a read (`RingChoice`, which
+    /// needs `times`) and paging runs (`JobRun`) look at, without reading its entry. Its records
+    /// count as written and readable from 0, so that `keptRecords` is what the record keeps.
+    static func brief(_ run: FoldedRun, node: String, times: Bool) -> AgentRing {
         AgentRing(
             id: run.id.description, node: node, tool: run.job.tool, kind: AgentRing.Kind(run.job.kind), name: run.job.name, run: run.run,
             segment: run.segment, namespace: nil, pod: nil, container: nil, image: nil,
-            startedAt: run.startedAt.map(NanoTime.format), finishedAt: NanoTime.format(run.endedAt), exitCode: run.exitCode,
+            startedAt: run.startedAt.map(NanoTime.format), finishedAt: times ? NanoTime.format(run.endedAt) : nil, exitCode: run.exitCode,
             reason: run.oomKilled ? "OOMKilled" : nil, state: .finished, diskBytes: run.diskBytes, prefixCapacity: 0, suffixCapacity: 0,
             recordsWritten: run.keptRecords, bytesWritten: run.keptBytes, rolledRecords: 0, rolledBytes: 0, droppedRecords: 0,
             droppedBytes: 0, truncatedRecords: 0, firstSeq: 0, endSeq: run.keptRecords,
-            firstTime: run.firstTimestamp.map(NanoTime.format), lastTime: run.lastTimestamp.map(NanoTime.format))
+            firstTime: times ? run.firstTimestamp.map(NanoTime.format) : nil, lastTime: times ? run.lastTimestamp.map(NanoTime.format) : nil)
     }
 
     static func make(_ info: RingInfo, node: String) -> AgentRing {

@@ -13,13 +13,13 @@ struct FoldedRuns: Sendable {
 
     /// The folded rings of `tool` that `query` names, narrowed by its window and count.
     func rings(tool: String, _ query: FoldedQuery) throws -> FoldedAnswer {
-        let briefs = try candidates(tool: tool, query).map { InventoryRow.brief($0, node: node) }
+        let briefs = try candidates(tool: tool, query).map { InventoryRow.brief($0, node: node, times: true) }
         return FoldedAnswer(rings: try rows(query.choice.choose(briefs) { $0 }))
     }
 
     /// A page of runs, newest first, their segments as rings; with how many runs match in all.
     func runs(tool: String, _ query: FoldedQuery) throws -> FoldedAnswer {
-        let briefs = try candidates(tool: tool, query).map { InventoryRow.brief($0, node: node) }
+        let briefs = try candidates(tool: tool, query).map { InventoryRow.brief($0, node: node, times: false) }
         let page = JobRun.page(JobRun.group(briefs), before: query.before, state: query.state,
                                limit: query.limit ?? FoldedQuery.maxLimit + 1)
         // In the page's order: newest run first.
