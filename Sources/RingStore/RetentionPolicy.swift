@@ -92,13 +92,21 @@ final class HistoryQueue {
 
     private let oldestHint: Int64?
     var job: JobKey { history.job }
-    /// Runs never to evict (live elsewhere): passed over, and left in the history.
-    var keep: (FoldedRun) -> Bool = { _ in false }
+    /// Runs never to evict (live elsewhere): passed over, and left in the history. Nil when the
+    /// job has no live run: the history's counters then say enough without reading a record.
+    var keep: ((FoldedRun) -> Bool)?
 
-    /// When the oldest run left ended; nil when none is left.
+    /// When the oldest run that may go ended; nil when none is left.
     func oldestEnd() throws -> Int64? {
-        guard started else { return runs > 0 ? oldestHint : nil }
+        guard started || keep != nil else { return runs > 0 ? oldestHint : nil }
         return try peek()?.run.endedAt
+    }
+
+    /// Runs that may go, of those left: all but the kept, which are counted by reading the
+    /// history's records (only a job with a live run has any).
+    func evictable() throws -> Int {
+        guard let keep else { return runs }
+        return try history.records().filter { !keep($0.run) }.count
     }
 
     func peek() throws -> RunRecord? {
@@ -109,7 +117,7 @@ final class HistoryQueue {
                 ahead.reverse()
                 if ahead.isEmpty { runs = 0 }
             }
-            guard let first = ahead.last, keep(first.run) else { return ahead.last }
+            guard let first = ahead.last, keep?(first.run) == true else { return ahead.last }
             ahead.removeLast()
             runs -= 1
         }
@@ -146,8 +154,8 @@ extension RetentionPolicy {
         // of a run that is still live in a ring file (a retried Job's earlier pod) stays.
         let liveRuns = Set(runs.filter(\.live).map { $0.job + "\u{0}" + $0.run })
         for history in histories {
-            let job = RunGroup.key(history.job)
-            history.keep = { liveRuns.contains(job + "\u{0}" + $0.run) }
+            let job = RunGroup.key(history.job) + "\u{0}"
+            if liveRuns.contains(where: { $0.hasPrefix(job) }) { history.keep = { liveRuns.contains(job + $0.run) } }
         }
         func evict(_ history: HistoryQueue, _ reason: Eviction.Reason) throws -> Bool {
             guard let record = try history.pop() else { return false }
@@ -190,7 +198,7 @@ extension RetentionPolicy {
         if let keepRuns {
             var kept: [String: Int] = [:]
             for run in runs where !run.live { kept[run.job, default: 0] += 1 }
-            for history in histories { kept[RunGroup.key(history.job), default: 0] += history.runs }
+            for history in histories { kept[RunGroup.key(history.job), default: 0] += try history.evictable() }
             for (job, count) in kept.sorted(by: { $0.key < $1.key }) where count > keepRuns {
                 for _ in keepRuns..<count where try !evictOldest(.keepRuns, job: job) { break }
             }

@@ -13,7 +13,8 @@ public struct FoldPolicy: Sendable, Equatable {
 
     public init(after: Duration = .seconds(60), maxBytes: UInt64 = 256 * 1024, batch: Int = 500) {
         self.after = after
-        self.maxBytes = maxBytes
+        // A run index record holds an entry of up to 4 MiB, descriptor included.
+        self.maxBytes = Swift.min(maxBytes, 3 * 1024 * 1024)
         self.batch = batch
     }
 

@@ -104,9 +104,10 @@ public final class RingDirectory: Sendable {
         var walked: [RingMetadata] = []
         let historyFiles = try FileManager.default.contentsOfDirectory(atPath: historyPath).sorted()
         // At most a run per smallest record: the table is sized once, not doubled as it loads.
+        // Allocated bytes, not sizes: an index's front is given back, its size only grows.
         let indexBytes = historyFiles.filter { $0.hasSuffix(RunIndexHeader.fileSuffix) }.reduce(0) { total, name in
             var info = stat()
-            return total + (stat(historyPath + "/" + name, &info) == 0 ? Int(info.st_size) : 0)
+            return total + (stat(historyPath + "/" + name, &info) == 0 ? Int(info.st_blocks) * 512 : 0)
         }
         histories.table.reserveCapacity(indexBytes / RunRecord.minSize)
         for name in historyFiles where name.hasSuffix(HistoryFile.fileSuffix) {

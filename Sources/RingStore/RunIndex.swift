@@ -84,6 +84,10 @@ struct RunRecord {
     /// Where the flags byte is: erasing rewrites it, and the CRC.
     static let flagsOffset = 6
     static let noTime = Int32.min
+    /// The entry's place in one word: its offset / 8 in 37 bits (a history of up to 1 TiB over its
+    /// life), its size / 8 in 19 (4 MiB: `FoldPolicy` folds far less), the segment's high byte.
+    static let offsetMask: UInt64 = (1 << 37) - 1
+    static let sizeMask: UInt64 = (1 << 19) - 1
 
     /// The record's bytes, checksummed with the history's seed: 72 bytes for a scheduled job's
     /// run, whose record is most of what the index costs a run (docs/ring-format.md). Times other
@@ -107,24 +111,30 @@ struct RunRecord {
         if short { flags |= jobPrefixFlag }
         if run.startedAt == nil { flags |= noStartFlag }
         let base = run.startedAt ?? run.endedAt
-        let times = [run.endedAt, run.firstTimestamp, run.lastTimestamp].compactMap { $0 }
-        let unitIndex = units.firstIndex { unit in times.allSatisfy { abs($0 - base) / unit < Int64(Int32.max) - 1 } } ?? units.count - 1
+        /// `time - base` in `unit`, rounded down or up; nil when it does not fit.
+        func delta(_ time: Int64, in unit: Int64, up: Bool) -> Int32? {
+            let (difference, overflow) = time.subtractingReportingOverflow(base)
+            guard !overflow else { return nil }
+            let (quotient, remainder) = difference.quotientAndRemainder(dividingBy: unit)
+            let rounded = quotient + (up && remainder > 0 ? 1 : 0) - (!up && remainder < 0 ? 1 : 0)
+            guard rounded > Int64(noTime), rounded <= Int64(Int32.max) else { return nil }
+            return Int32(rounded)
+        }
+        let times = [(run.endedAt, true), run.firstTimestamp.map { ($0, false) }, run.lastTimestamp.map { ($0, true) }].compactMap { $0 }
+        let unitIndex = units.indices.first { index in times.allSatisfy { delta($0.0, in: units[index], up: $0.1) != nil } } ?? units.count - 1
         let unit = units[unitIndex]
         flags |= UInt8(unitIndex) << unitShift
-        func delta(_ time: Int64?, up: Bool) -> Int32 {
-            guard let time else { return noTime }
-            let (quotient, remainder) = (time - base).quotientAndRemainder(dividingBy: unit)
-            let rounded = quotient + (up && remainder > 0 ? 1 : 0) - (!up && remainder < 0 ? 1 : 0)
-            return Int32(clamping: Swift.max(rounded, Int64(noTime) + 1))
-        }
+        // A time that fits no unit (centuries from the start) is kept as none: the widest.
+        func delta(_ time: Int64?, up: Bool) -> Int32 { time.flatMap { delta($0, in: unit, up: up) } ?? noTime }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
         bytes.appendLE(UInt32(0))
         bytes.append(UInt8(size / 8))
         bytes.append(UInt8(name.count))
         bytes.append(flags)
-        bytes.append(UInt8(clamping: run.segment))
-        bytes.appendLE(entryOffset & 0xff_ffff_ffff | UInt64(run.diskBytes / 8) << 40)
+        let segment = UInt16(clamping: run.segment)
+        bytes.append(UInt8(segment & 0xff))
+        bytes.appendLE(entryOffset / 8 & offsetMask | UInt64(run.diskBytes / 8) << 37 | UInt64(segment >> 8) << 56)
         bytes.append(contentsOf: run.id.bytes)
         bytes.appendLE(run.exitCode ?? 0)
         bytes.appendLE(UInt32(clamping: run.keptRecords))
@@ -153,17 +163,19 @@ struct RunRecord {
         let unit = units[Swift.min(Int(flags >> unitShift & 3), units.count - 1)]
         func time(_ offset: Int) -> Int64? {
             let delta = bytes.loadLE(Int32.self, at: offset)
-            return delta == noTime ? nil : base + Int64(delta) * unit
+            let (scaled, overflow) = Int64(delta).multipliedReportingOverflow(by: unit)
+            let (sum, overflowSum) = base.addingReportingOverflow(scaled)
+            return delta == noTime || overflow || overflowSum ? nil : sum
         }
         let location = bytes.loadLE(UInt64.self, at: 8)
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[fixedSize..<(fixedSize + nameLength)]), as: UTF8.self)
         let run = FoldedRun(
             id: RingID(bytes: Array(bytes[16..<32])), job: job, run: flags & jobPrefixFlag != 0 ? job.name + "-" + name : name,
-            segment: Int(bytes[7]), startedAt: flags & noStartFlag != 0 ? nil : base, endedAt: time(52) ?? base,
+            segment: Int(bytes[7]) | Int(location >> 56) << 8, startedAt: flags & noStartFlag != 0 ? nil : base, endedAt: time(52) ?? base,
             exitCode: flags & exitCodeFlag != 0 ? bytes.loadLE(Int32.self, at: 32) : nil, oomKilled: flags & oomKilledFlag != 0,
             firstTimestamp: time(56), lastTimestamp: time(60), keptRecords: UInt64(bytes.loadLE(UInt32.self, at: 36)),
-            keptBytes: UInt64(bytes.loadLE(UInt32.self, at: 40)), diskBytes: (location >> 40) * 8)
-        return RunRecord(run: run, entryOffset: location & 0xff_ffff_ffff, erased: flags & erasedFlag != 0, at: at, size: size)
+            keptBytes: UInt64(bytes.loadLE(UInt32.self, at: 40)), diskBytes: (location >> 37 & sizeMask) * 8)
+        return RunRecord(run: run, entryOffset: (location & offsetMask) * 8, erased: flags & erasedFlag != 0, at: at, size: size)
     }
 }
 

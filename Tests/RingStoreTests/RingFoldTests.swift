@@ -236,16 +236,24 @@ import Testing
     @Test func aFoldedSegmentOfARunStillLiveIsNotEvicted() throws {
         let directory = Scratch("ringstore-fold")
         let store = try RingDirectory(path: directory.path)
-        let retried = try finishedRun(store, run: "tick-1")
-        let old = try finishedRun(store, run: "tick-0")
+        // The oldest folded segment is of a run still live (a pod's container restarted): it is
+        // all its history holds, and retention must go on to another job's runs, not stop at it.
+        let retried = try finishedRun(store, run: "tick-0")
         try store.fold(fold, now: Self.now)
-        // The Job's retry: a new pod of the same run, still running.
-        let live = try store.create(metadata: metadata(run: "tick-1"), prefixCapacity: 4096, suffixCapacity: 65536, now: 1)
-        try live.append([.line(timestamp: 5, stream: .stdout, flags: [], payload: Array("retrying".utf8))])
-        let evicted = try store.enforce(RetentionPolicy(budgetBytes: 0, toolShare: 1), now: Self.now)
-        #expect(evicted.flatMap(\.rings) == [old.id])
+        // Another tool's run, folded after it and ended at the same time: retention looks at
+        // tick's history first. The node is over its budget by a byte; neither tool over its share.
+        let other = try finishedRun(store, tool: "other", name: "tock", run: "tock-1")
+        try store.fold(fold, now: Self.now)
+        let folded = try store.usage().usedBytes
+        let live = try store.create(metadata: metadata(run: "tick-0"), prefixCapacity: 4096, suffixCapacity: 65536, now: 1)
+        try live.append([.line(timestamp: 5, stream: .stdout, flags: [], payload: Array("restarted".utf8))])
+        let liveBytes = try live.info().diskBytes
+        let evicted = try store.enforce(RetentionPolicy(budgetBytes: folded + liveBytes - 1, toolShare: 1), now: Self.now)
+        #expect(evicted.flatMap(\.rings) == [other.id])
         #expect(store.ring(retried.id)?.folded != nil)
         #expect(store.ring(live.id) != nil)
+        // Counted as runs that may go, the kept segment is not: a cap of one leaves the rest.
+        #expect(try store.enforce(RetentionPolicy(budgetBytes: 1 << 40, toolShare: 1, keepRuns: 1), now: Self.now).isEmpty)
     }
 
     @Test func liveRingsBigRunsAndCustomSourcesKeepTheirRingFiles() throws {
