@@ -60,11 +60,6 @@ def get(at, path, headers, timeout=120):
         return r.read()
 
 
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(next(l for l in f if l.startswith("VmRSS")).split()[1]) / 1024
-
-
 def allocated(directory):
     return sum(os.lstat(os.path.join(root, n)).st_blocks * 512 for root, _, files in os.walk(directory) for n in files)
 
@@ -107,7 +102,7 @@ class Node:
             if next((x.get("runs") for x in tools if x["tool"] == "demo"), 0) == runs:
                 break
             time.sleep(0.1)
-        return ready, time.time() - t, rss_mib(self.agent.pid)
+        return ready, time.time() - t, stack.rss_mib(self.agent.pid)
 
     def write(self, runs, start, pool, folded=True):
         """Writes `runs` (a range) a batch at a time; each batch is waited for (finished, and
@@ -210,7 +205,7 @@ def main():
         time.sleep(2)
         disk = allocated(node.data)
         history = allocated(os.path.join(node.data, "history"))
-        agent_rss, gateway_rss = rss_mib(agent.pid), rss_mib(gateway.pid)
+        agent_rss, gateway_rss = stack.rss_mib(agent.pid), stack.rss_mib(gateway.pid)
 
         def page(query):
             t = time.time()

@@ -12,7 +12,7 @@ import argparse, asyncio, json, os, resource, sys, time, urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from stack import agent, gateway, peers  # noqa: E402
+from stack import agent, gateway, metric, peers  # noqa: E402
 
 ROOT = os.path.join(peers.ROOT, "followers")
 LINES = 500
@@ -34,11 +34,6 @@ async def follow(host, port, expect, seen, ready):
     # Every line, and none twice.
     seen.append(len(got) if len(got) == len(set(got)) else -1)
     writer.close()
-
-
-def metric(url, name):
-    text = urllib.request.urlopen(url, timeout=10).read().decode()
-    return next((float(l.split()[-1]) for l in text.splitlines() if l.startswith(name + " ")), None)
 
 
 async def run(a):

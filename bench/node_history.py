@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """A node that kept many tools' scheduled runs for days (issue 20): `--tools` x `--jobs` jobs
 that each ran every 5 minutes, `--runs` runs each of 20 lines, generated in process through
-RingStore's own API (`ringctl fold-load`: create, append, finish, fold), then a real agent
-started over that data directory. Target at 200 x 5 x 4,032 (about 4 million runs): agent RSS
-<= 128 MiB, start <= 10 s with a cold page cache. Measured next to the same agent over an empty
-data directory (a node with no finished runs):
+RingStore's own API (`ringctl fold-load`: create, append, finish, fold), then a real agent and a
+real gateway started over that data directory. Targets at 200 x 5 x 4,032 (about 4 million
+runs): agent RSS <= 128 MiB, start <= 10 s with a cold page cache, the gateway's memory within
+5 % of the same fleet with no finished runs. Measured next to that fleet: a node of the same
+jobs whose newest run each is in its ring file and nothing folded (the full node keeps the same
+newest runs in ring files, so the two differ by exactly the folded runs):
   generate      how long writing and folding the runs took, and the disk per run
   start         seconds from exec to "ready on", with the page cache dropped (root only)
-  RSS           after start, after `/stats`, after a page of one job's runs and a read of one
-  page          `folded/runs` of one job (limit 50), and a read of one of its runs
+  agent RSS     after start, after `/stats`, after a page of one job's runs and a read of one
+  gateway RSS   once it has indexed the node, and after a page of runs through it
+  page          `folded/runs` of one job at the agent (limit 50), a read of one of its runs
 
   python3 bench/node_history.py [--tools 200] [--jobs 5] [--runs 4032] [--bin-dir .build/release]
 
@@ -28,19 +31,14 @@ ROOT = os.path.join(peers.ROOT, "node-history")
 FLAGS = ["--budget-bytes", "64GiB", "--max-age", "15d"]
 
 
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(next(l for l in f if l.startswith("VmRSS")).split()[1]) / 1024
-
-
 def allocated(directory):
     return sum(os.lstat(os.path.join(root, n)).st_blocks * 512 for root, _, files in os.walk(directory) for n in files)
 
 
-def get(at, path, timeout=120):
-    request = urllib.request.Request(f"http://{at}{path}", headers={"Authorization": f"Bearer {stack.TOKEN}"})
+def get(at, path, headers, timeout=120):
+    request = urllib.request.Request(f"http://{at}{path}", headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as r:
-        return json.loads(r.read())
+        return r.read()
 
 
 def drop_caches():
@@ -53,18 +51,59 @@ def drop_caches():
         return False
 
 
-def started(a, d):
-    """An agent over d/data-node-1: (process, HOST:PORT, seconds to ready, whether the cache was cold)."""
-    cold = drop_caches()
-    t = time.time()
-    p, at = stack.agent(a.bin_dir, d, *FLAGS)
-    return p, at, time.time() - t, cold
-
-
 def timed(f):
     t = time.time()
     value = f()
     return value, (time.time() - t) * 1000
+
+
+def generate(a, d, runs):
+    """`runs` runs of every job into d/data-node-1, the newest of each left in its ring file;
+    returns (seconds, what ringctl said)."""
+    t = time.time()
+    out = subprocess.run([os.path.join(a.bin_dir, "ringctl"), "fold-load", os.path.join(d, "data-node-1"), "--tools", str(a.tools),
+                          "--jobs", str(a.jobs), "--runs", str(runs), "--unfolded", "1"],
+                         check=True, capture_output=True, text=True, timeout=6 * 3600)
+    return time.time() - t, out.stdout.strip()
+
+
+def measure(a, d):
+    """An agent over d, cold, then a gateway in front of it: what each costs."""
+    auth = {"Authorization": f"Bearer {stack.TOKEN}"}
+    tool, job = f"tool-{a.tools // 2}", f"job-{a.jobs // 2}"
+    m = {"cold": drop_caches()}
+    t = time.time()
+    agent, at = stack.agent(a.bin_dir, d, *FLAGS)
+    gateway = None
+    try:
+        m["start"] = time.time() - t
+        m["rss_start"] = stack.rss_mib(agent.pid)
+        stats = json.loads(get(at, "/internal/v2/stats", auth))
+        m["runs"] = sum(x.get("runs", 0) for x in stats["usage"]["tools"])
+        m["rss_stats"] = stack.rss_mib(agent.pid)
+        path = f"/internal/v2/tools/{tool}/folded/runs?" + urllib.parse.urlencode({"name": job, "limit": 50})
+        timed(lambda: get(at, path, auth))  # the first pays the page cache
+        page, m["page_ms"] = timed(lambda: json.loads(get(at, path, auth)))
+        if page["rings"]:
+            ring = page["rings"][0]["id"]
+            _, m["read_ms"] = timed(lambda: get(at, f"/internal/v2/rings/{ring}/logs", auth, 60))
+        m["rss_after"] = stack.rss_mib(agent.pid)
+
+        gateway, gateway_at = stack.gateway(a.bin_dir, d, [("node-1", at)], "--trusted-proxy", "127.0.0.1/32")
+        rings = a.tools * a.jobs
+        indexed = peers.wait_until(
+            lambda: (stack.metric(f"http://{gateway_at}/v1/metrics", "logs_gateway_index_rings") or 0) >= rings, 120, 0.2)
+        if indexed is None:
+            raise SystemExit(f"the gateway never indexed the node's {rings} ring files")
+        m["folded_jobs"] = stack.metric(f"http://{gateway_at}/v1/metrics", "logs_gateway_index_folded_jobs")
+        m["gateway_rss"] = stack.rss_mib(gateway.pid)
+        listing = json.loads(get(gateway_at, f"/v1/tool/{tool}/job/{job}/runs?limit=50", {"x-toolforge-tool": tool}))["data"]
+        m["gateway_total"] = listing["total"]
+        m["gateway_rss_page"] = stack.rss_mib(gateway.pid)
+    finally:
+        peers.stop(gateway)
+        peers.stop(agent)
+    return m
 
 
 def main():
@@ -76,50 +115,30 @@ def main():
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     shutil.rmtree(ROOT, ignore_errors=True)
-    empty, full = os.path.join(ROOT, "empty"), os.path.join(ROOT, "full")
-    os.makedirs(empty)
+    few, full = os.path.join(ROOT, "few"), os.path.join(ROOT, "full")
+    os.makedirs(few)
     os.makedirs(full)
     total = a.tools * a.jobs * a.runs
-    t = time.time()
-    out = subprocess.run([os.path.join(a.bin_dir, "ringctl"), "fold-load", os.path.join(full, "data-node-1"), "--tools", str(a.tools),
-                          "--jobs", str(a.jobs), "--runs", str(a.runs)], check=True, capture_output=True, text=True, timeout=6 * 3600)
-    generated = time.time() - t
+    generate(a, few, 1)
+    generated, said = generate(a, full, a.runs)
     disk = allocated(os.path.join(full, "data-node-1"))
-
-    base, base_at, base_start, _ = started(a, empty)
-    base_rss = rss_mib(base.pid)
-    get(base_at, "/internal/v2/stats")
-    base_rss_stats = rss_mib(base.pid)
-    peers.stop(base)
-
-    agent, at, start, cold = started(a, full)
-    try:
-        rss_start = rss_mib(agent.pid)
-        stats = get(at, "/internal/v2/stats")
-        runs_kept = sum(x.get("runs", 0) for x in stats["usage"]["tools"])
-        rss_stats = rss_mib(agent.pid)
-        tool, job = f"tool-{a.tools // 2}", f"job-{a.jobs // 2}"
-        path = f"/internal/v2/tools/{tool}/folded/runs?" + urllib.parse.urlencode({"name": job, "limit": 50})
-        first, first_ms = timed(lambda: get(at, path))
-        first, first_ms = timed(lambda: get(at, path))  # the second: the first pays the page cache
-        ring = first["rings"][0]["id"]
-        _, read_ms = timed(lambda: urllib.request.urlopen(urllib.request.Request(
-            f"http://{at}/internal/v2/rings/{ring}/logs", headers={"Authorization": f"Bearer {stack.TOKEN}"}), timeout=60).read())
-        rss_after = rss_mib(agent.pid)
-    finally:
-        peers.stop(agent)
-    print(f"{a.tools} tools x {a.jobs} jobs x {a.runs} runs of 20 lines = {total:,} runs; {out.stdout.strip()}")
+    b, f = measure(a, few), measure(a, full)
+    jobs = a.tools * a.jobs
+    print(f"{a.tools} tools x {a.jobs} jobs x {a.runs} runs of 20 lines = {total:,} runs; {said}")
     print()
-    print("| node of folded runs | no finished runs | " + f"{total:,} runs |")
+    print(f"| a node of {jobs:,} scheduled jobs | no finished runs (each job's newest in its ring file) | {total:,} runs (the same, the rest folded) |")
     print("|---|---|---|")
-    print(f"| agent start ({'cold' if cold else 'warm'} page cache) | {base_start:.2f} s | **{start:.2f} s** |")
-    print(f"| agent RSS after start / after /stats | {base_rss:.0f} / {base_rss_stats:.0f} MiB | **{rss_start:.0f} / {rss_stats:.0f} MiB** |")
-    print(f"| agent RSS after a page of runs and a read | – | {rss_after:.0f} MiB |")
-    print(f"| memory per run beyond the empty node | – | {(rss_after - base_rss) * 1048576 / total:.1f} B |")
-    print(f"| runs the agent counts (`/stats`) | 0 | {runs_kept:,} |")
-    print(f"| a page of 50 runs of one job ({a.runs:,} runs; total {first['runs']:,}) | – | {first_ms:.1f} ms |")
+    print(f"| agent start ({'cold' if f['cold'] else 'warm'} page cache) | {b['start']:.2f} s | **{f['start']:.2f} s** |")
+    print(f"| agent RSS after start / after /stats | {b['rss_start']:.0f} / {b['rss_stats']:.0f} MiB | **{f['rss_start']:.0f} / {f['rss_stats']:.0f} MiB** |")
+    print(f"| agent RSS after a page of runs and a read | {b['rss_after']:.0f} MiB | **{f['rss_after']:.0f} MiB** |")
+    print(f"| agent memory per run beyond the node with none | – | {(f['rss_after'] - b['rss_after']) * 1048576 / total:.1f} B |")
+    print(f"| runs the agent counts (`/stats`) | {b['runs']:,} | {f['runs']:,} |")
+    print(f"| a page of 50 runs of one job at the agent | {b['page_ms']:.1f} ms | {f['page_ms']:.1f} ms |")
+    print(f"| read one run's lines at the agent | {b.get('read_ms', 0):.1f} ms | {f.get('read_ms', 0):.1f} ms |")
+    print(f"| gateway: (node, job) rows standing for folded runs | {b['folded_jobs']:.0f} | {f['folded_jobs']:.0f} |")
+    print(f"| gateway RSS, node indexed / after a page of runs (total {f['gateway_total']:,}) | {b['gateway_rss']:.1f} / {b['gateway_rss_page']:.1f} MiB "
+          f"| **{f['gateway_rss']:.1f} / {f['gateway_rss_page']:.1f} MiB: {100 * (f['gateway_rss_page'] / b['gateway_rss_page'] - 1):+.1f} %** |")
     print(f"| generated through RingStore's API | – | {generated:.0f} s; {disk / total:,.0f} B a run on disk (whole data directory) |")
-    print(f"| read one run's lines | – | {read_ms:.1f} ms |")
     if not a.keep:
         shutil.rmtree(ROOT, ignore_errors=True)
 

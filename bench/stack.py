@@ -1,5 +1,5 @@
 """What the benchmarks share: starting our servers on port 0 and reading where they listen."""
-import subprocess, sys, time, os
+import subprocess, sys, time, os, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench", "peers"))
 import bench as peers  # noqa: E402
@@ -20,6 +20,18 @@ def start(cmd, log):
 
 
 TOKEN = "bench-token"
+
+
+def rss_mib(pid):
+    """A live process's resident memory now, in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(l for l in f if l.startswith("VmRSS")).split()[1]) / 1024
+
+
+def metric(url, name):
+    """One unlabelled figure from a Prometheus text page, or None."""
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    return next((float(l.split()[-1]) for l in text.splitlines() if l.startswith(name + " ")), None)
 
 
 def agent(bin_dir, d, *extra, node="node-1", pods=None):

@@ -22,12 +22,20 @@ public struct JobRun: Sendable {
         case failed
     }
 
-    public var run: String
-    public var segments: [AgentRing]
-
+    public let run: String
+    public let segments: [AgentRing]
     /// The earliest start of its segments.
-    public var started: String? { segments.compactMap(\.startedAt).min() }
-    public var key: Key { Key(started: started ?? "", run: run) }
+    public let started: String?
+    /// Kept, not computed: a page sorts thousands of runs by it.
+    public let key: Key
+
+    public init(run: String, segments: [AgentRing]) {
+        self.run = run
+        self.segments = segments
+        started = segments.lazy.compactMap(\.startedAt).min()
+        key = Key(started: started ?? "", run: run)
+    }
+
     public var isLive: Bool { segments.contains { $0.state == .live } }
 
     /// The last segment; among equals (a retried Job's pods, sidecars) the latest started, then by id.
@@ -55,7 +63,9 @@ public struct JobRun: Sendable {
     public static func page(_ runs: [JobRun], before key: Key?, state: State?, limit: Int)
         -> (runs: [JobRun], total: Int, oldest: String?) {
         let matching = runs.filter { state.map($0.isIn) ?? true }
-        let older = matching.map { ($0.key, $0) }.filter { run, _ in key.map { run < $0 } ?? true }.sorted { $0.0 > $1.0 }
-        return (older.prefix(limit).map(\.1), matching.count, matching.compactMap(\.started).min())
+        let older = matching.filter { run in key.map { run.key < $0 } ?? true }
+        // Sorted by position: moving a run moves five references, and a node's job has thousands.
+        let newestFirst = older.indices.sorted { older[$0].key > older[$1].key }
+        return (newestFirst.prefix(limit).map { older[$0] }, matching.count, matching.lazy.compactMap(\.started).min())
     }
 }

@@ -16,40 +16,55 @@ public struct RingID: Hashable, Sendable, Comparable, CustomStringConvertible, C
     }
 
     public static func random() -> RingID {
+        // Two draws of a word, not sixteen of a byte: each draw is a system call.
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        bytes[6] = (bytes[6] & 0x0f) | 0x40
-        bytes[8] = (bytes[8] & 0x3f) | 0x80
-        return RingID(bytes: bytes)
+        let high: UInt64 = generator.next(), low: UInt64 = generator.next()
+        // Version 4 (byte 6's high nibble), variant 1 (byte 8's top two bits 10).
+        return RingID(high: high & ~0xf000 | 0x4000, low: low & ~(0xc0 << 56) | 0x80 << 56)
     }
 
-    /// Parses the canonical form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
-    public init?(_ text: some StringProtocol) {
-        let hex = text.utf8.filter { $0 != UInt8(ascii: "-") }
-        guard text.utf8.count == 36, hex.count == 32 else { return nil }
-        let dashes = text.utf8.enumerated().filter { $0.element == UInt8(ascii: "-") }.map(\.offset)
-        guard dashes == [8, 13, 18, 23] else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(16)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            guard let high = hexValue(hex[index]), let low = hexValue(hex[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        self.init(bytes: bytes)
+    private init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
     }
+
+    /// Parses the canonical form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case), in one
+    /// pass without allocating: every cursor and ring path names one.
+    public init?(_ text: some StringProtocol) {
+        var words: (high: UInt64, low: UInt64) = (0, 0)
+        var position = 0
+        for byte in text.utf8 {
+            defer { position += 1 }
+            if Self.isDash(position) {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard position < 36, let value = hexValue(byte) else { return nil }
+            // The digits before the third dash (16) make the high word.
+            if position < 18 { words.high = words.high << 4 | UInt64(value) } else { words.low = words.low << 4 | UInt64(value) }
+        }
+        guard position == 36 else { return nil }
+        self.init(high: words.high, low: words.low)
+    }
+
+    /// Whether the canonical form has a dash at `position`.
+    private static func isDash(_ position: Int) -> Bool { position == 8 || position == 13 || position == 18 || position == 23 }
 
     public var description: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if [4, 6, 8, 10].contains(index) { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        String(unsafeUninitializedCapacity: 36) { out in
+            let digits: StaticString = "0123456789abcdef"
+            var position = 0
+            for nibble in 0..<32 {
+                if Self.isDash(position) {
+                    out[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let word = nibble < 16 ? high : low
+                out[position] = digits.utf8Start[Int(word >> (60 - 4 * UInt64(nibble % 16)) & 0xf)]
+                position += 1
+            }
+            return position
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Its first 8 bytes (60 of them random): what the folded runs' table keys on.

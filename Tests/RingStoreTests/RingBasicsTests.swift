@@ -194,4 +194,23 @@ import Testing
         #expect(throws: RingStoreError.invalidCursor("r2.x.1")) { try RingCursor(parsing: "r2.x.1") }
         #expect(RingID("not-a-uuid") == nil)
     }
+
+    /// Ids are version 4 UUIDs in their canonical form, read back in either case; anything
+    /// else, one character off, is not an id.
+    @Test func idsAreCanonicalUUIDs() throws {
+        for _ in 0..<1000 {
+            let id = RingID.random()
+            let text = id.description
+            let characters = Array(text)
+            #expect(text.count == 36 && characters[14] == "4" && "89ab".contains(characters[19]), "\(text)")
+            #expect(text.allSatisfy { "0123456789abcdef-".contains($0) } && text.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
+            #expect(RingID(text) == id && RingID(text.uppercased()) == id)
+        }
+        #expect(RingID("00112233-4455-6677-8899-aabbccddeeff")?.bytes == [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                                                         0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff])
+        for bad in ["00112233-4455-6677-8899-aabbccddeef", "00112233-4455-6677-8899-aabbccddeeff0", "001122334-455-6677-8899-aabbccddeeff",
+                    "00112233-4455-6677-8899-aabbccddeefg", "00112233_4455_6677_8899_aabbccddeeff", "", "00112233-4455-6677-8899-aabbccddeéf"] {
+            #expect(RingID(bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -2,6 +2,7 @@ import AgentWire
 import FairShare
 import Foundation
 import HTTPEnvelope
+import HTTPTypes
 import Hummingbird
 import LogModel
 import Logging
@@ -30,6 +31,7 @@ struct AgentAPI: Sendable {
 
     static let maxPushBytes = 1 << 20
     static let maxPushLines = 1000
+    private static let prefer = HTTPField.Name(AgentRoutes.minimal.name)!
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -65,7 +67,8 @@ struct AgentAPI: Sendable {
             try Envelope.json(folded.rings(tool: name(context, "tool"), foldedQuery(request)))
         }
         api.get(RouterPath(AgentRoutes.Pattern.foldedRuns)) { request, context in
-            try Envelope.json(folded.runs(tool: name(context, "tool"), foldedQuery(request)))
+            try Envelope.json(folded.runs(tool: name(context, "tool"), foldedQuery(request),
+                                          minimal: request.headers[values: Self.prefer].contains(AgentRoutes.minimal.value)))
         }
         api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try stats() }
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
@@ -233,21 +236,22 @@ struct AgentAPI: Sendable {
     }
 }
 
+/// A ring as the wire lists it (`AgentRing`).
 enum InventoryRow {
-    /// What the metadata alone says of a ring (run, segment, start, exit): enough to group,
-    /// order and filter runs, without reading its state; counts and times are left zero.
-    /// A folded run as its record says: what choosing rings for a read (`RingChoice`, which
-    /// needs `times`) and paging runs (`JobRun`) look at, without reading its entry. Its records
-    /// count as written and readable from 0, so that `keptRecords` is what the record keeps.
-    static func brief(_ run: FoldedRun, node: String, times: Bool) -> AgentRing {
+    /// A folded run as its record says, without reading its entry: what paging and listing
+    /// runs (`JobRun`) look at, and with `window` (the first and last line's times) what
+    /// choosing rings for a read does (`RingChoice`). Pod, container and counters are left
+    /// empty; its records count as written and readable from 0, so that `keptRecords` is what
+    /// the record keeps.
+    static func brief(_ run: FoldedRun, node: String, window: Bool) -> AgentRing {
         AgentRing(
             id: run.id.description, node: node, tool: run.job.tool, kind: AgentRing.Kind(run.job.kind), name: run.job.name, run: run.run,
             segment: run.segment, namespace: nil, pod: nil, container: nil, image: nil,
-            startedAt: run.startedAt.map(NanoTime.format), finishedAt: times ? NanoTime.format(run.endedAt) : nil, exitCode: run.exitCode,
+            startedAt: run.startedAt.map(NanoTime.format), finishedAt: NanoTime.format(run.endedAt), exitCode: run.exitCode,
             reason: run.oomKilled ? "OOMKilled" : nil, state: .finished, diskBytes: run.diskBytes, prefixCapacity: 0, suffixCapacity: 0,
             recordsWritten: run.keptRecords, bytesWritten: run.keptBytes, rolledRecords: 0, rolledBytes: 0, droppedRecords: 0,
             droppedBytes: 0, truncatedRecords: 0, firstSeq: 0, endSeq: run.keptRecords,
-            firstTime: times ? run.firstTimestamp.map(NanoTime.format) : nil, lastTime: times ? run.lastTimestamp.map(NanoTime.format) : nil)
+            firstTime: window ? run.firstTimestamp.map(NanoTime.format) : nil, lastTime: window ? run.lastTimestamp.map(NanoTime.format) : nil)
     }
 
     static func make(_ info: RingInfo, node: String) -> AgentRing {
