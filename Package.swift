@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "CRC32C", path: "Sources/CRC32C"),
         // libzstd: the codec of a ring's sealed blocks.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // fallocate(PUNCH_HOLE), which Swift's Glibc module leaves out: finished rings give back their staging.
         .target(name: "CRingIO", path: "Sources/CRingIO"),
         .target(name: "RingStore", dependencies: ["CRC32C", "CZstd", "CRingIO"]),
@@ -92,7 +93,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "LogModel", "AgentWire", "HTTPEnvelope",
+                "LogModel", "AgentWire", "HTTPEnvelope", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

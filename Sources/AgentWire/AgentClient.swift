@@ -32,7 +32,9 @@ public final class AgentClient: Sendable {
 
     public init(token: String?) {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
+        // Idle connections go after 10 s: a burst of fifty reads left fifty open for a minute
+        // (a descriptor on each side), and a new one to a node costs a fraction of a millisecond.
+        configuration.connectionPool = .init(idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
         // An agent that refuses a connection is down: say so at once (reads warn, follows retry
         // on their own schedule) rather than retry for the whole connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false

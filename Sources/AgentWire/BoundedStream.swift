@@ -37,6 +37,10 @@ public final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
 
     deinit { storage.consumerGone() }
 
+    /// Ends the stream from outside, as when its client went away: producers stop as if the
+    /// consumer had gone, and the consumer gets `error` after what is buffered.
+    public func cancel(throwing error: any Error = CancellationError()) { storage.finish(error) }
+
     /// Runs once when the consumer goes or the stream finishes; at once if that already happened.
     public func onTermination(_ action: @escaping @Sendable () -> Void) { storage.onTermination(action) }
 

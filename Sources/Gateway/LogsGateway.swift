@@ -76,7 +76,8 @@ public enum LogsGateway {
         }
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
         router.add(middleware: UTF8CharsetMiddleware())
-        var server = HTTPServerBuilder.http1()
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ClosingOnClientHalfClose()])
+        var server = HTTPServerBuilder.http1(configuration: http1)
         switch (identity, configuration.authentication) {
         case let (identity?, _):
             func add(_ middleware: some RouterMiddleware<GatewayRequestContext>) { router.add(middleware: middleware) }
@@ -85,9 +86,10 @@ public enum LogsGateway {
             router.add(middleware: ProxyIdentityMiddleware(trustedProxies: trustedProxies, organizations: configuration.organizations))
         case let (nil, .mutualTLS(files)):
             router.add(middleware: CertificateIdentityMiddleware(organizations: configuration.organizations))
-            server = try .tls(.http1(), tlsConfiguration: files.serverConfiguration())
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: files.serverConfiguration())
         }
         router.add(middleware: RateLimitMiddleware(limits: configuration.limits))
+        router.add(middleware: ClientConnectionMiddleware())
         router.get("openapi.json") { _, _ in
             guard let spec else { throw EnvelopeError(.notFound, "the spec was not configured") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
@@ -100,7 +102,7 @@ public enum LogsGateway {
         try api.registerHandlers(on: router, serverURL: URL(string: "/logs")!, configuration: json, middlewares: [PreparedJSONMiddleware()])
         var app = Application(router: router, server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
-                              services: [ClientService(client: client), index],
+                              services: [ClientService(client: client), index, FreedMemory()],
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
                               logger: logger)
         // The first look at the agents, so that the first reads find their rings.

@@ -290,7 +290,7 @@ struct GatewayAPI: APIProtocol {
             // One ring as text: the agent's bytes pass through, so a download runs at its speed.
             var query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
             query.limitBytes = request.limitBytes  // one ring: the agent's budget is the answer's
-            return .init(headers: headers, body: .plainText(HTTPBody(client.text(agent, ring: ring.id, query),
+            return .init(headers: headers, body: .plainText(HTTPBody(ClientConnection.ending(client.text(agent, ring: ring.id, query)),
                                                                       length: .unknown, iterationBehavior: .single)))
         }
         if request.follow { try follows.acquire(selection.tool) }
@@ -423,7 +423,7 @@ struct GatewayAPI: APIProtocol {
             task.cancel()
             if request.follow { follows.release(selection.tool) }
         }
-        return HTTPBody(bytes, length: .unknown, iterationBehavior: .single)
+        return HTTPBody(ClientConnection.ending(bytes), length: .unknown, iterationBehavior: .single)
     }
 
     /// A newest-first read turned oldest first, as text shows it: where its lines start is

@@ -1,0 +1,50 @@
+import AgentWire
+import Foundation
+import LogModel
+import Testing
+import TestSupport
+
+/// A client that hangs up stops costing (issue 21): its read through the gateway ends, and with
+/// it the gateway's calls to the agent, even when nothing was ever written to it (a search that
+/// matches nothing, or one waiting its turn at the agent), which is when no write fails.
+@Suite(.timeLimit(.minutes(3))) struct GoneClientTests {
+    @Test func aReadWhoseClientHungUpStopsAskingTheAgent() async throws {
+        // The tool may run one read that scans at a time on the node: a stalled download holds
+        // it, so that the gateway's search waits its turn, is refused (429), and tries again
+        // after the Retry-After, up to five times: ten seconds of work for a client that is gone.
+        let gw = try GatewayHarness(nodes: ["node-1"], agentArguments: ["--reads-per-tool", "1", "--read-wait", "1s",
+                                                                         "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"])
+        let log = try gw.writer(node: "node-1", pod: "big")
+        let line = String(repeating: "x", count: 400)
+        let lines = 40_000
+        try log.writeRaw((0..<lines).map { "\(NanoTime.format(NanoTime.now())) stdout F \($0) \(line)\n" }.joined())
+        _ = try await eventually("every line ingested", timeout: .seconds(60)) {
+            let newest = try await gw.logsWhenThere("/v1/tool/demo/job/big/logs?lines=1&direction=newest_first")?.items.first?.message
+            return newest?.hasPrefix("\(lines - 1) ") == true ? true : nil
+        }
+        let agentPort = try #require(gw.agents["node-1"]).port
+        let auth = ["Authorization": "Bearer \(gw.token)"]
+        func stats() async throws -> AgentStats {
+            try await TestHTTP.request("http://127.0.0.1:\(agentPort)" + AgentRoutes.stats, headers: auth).json(AgentStats.self)
+        }
+        let inventory = try await TestHTTP.request("http://127.0.0.1:\(agentPort)" + AgentRoutes.rings, headers: auth).json(AgentInventory.self)
+        let ring = try #require(inventory.rings.first { $0.pod == "big" })
+        let holder = try StalledClient(port: agentPort, path: AgentRoutes.ringLogs(ring.id), headers: auth.merging(["Accept": "text/plain"]) { $1 })
+        defer { holder.close() }
+        try await waitUntil("the stalled download holds the tool's place") {
+            try await stats().reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)]
+        }
+        let refusedBefore = try await stats().readsRefused ?? 0
+
+        let search = try StalledClient(port: gw.gateway.port, path: "/v1/tool/demo/job/big/logs?grep=nothing-matches-this",
+                                       headers: GatewayHarness.tool("demo").merging(["Accept": "application/x-ndjson"]) { $1 })
+        try await waitUntil("the gateway's search refused by the agent") { try await stats().readsRefused ?? 0 > refusedBefore }
+        // It hangs up as most clients do, with a FIN: the gateway stops trying.
+        search.close(gracefully: true)
+        try await Task.sleep(for: .milliseconds(1500))  // a try under way when it hung up may still end in a refusal
+        let refusedAfter = try await stats().readsRefused ?? 0
+        try await Task.sleep(for: .seconds(3))  // absence: tried every 2 s, it would have been refused again
+        #expect(try await stats().readsRefused ?? 0 == refusedAfter, "the gateway went on asking for a client that hung up")
+        #expect(try await stats().reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)])
+    }
+}
