@@ -79,7 +79,6 @@ let package = Package(
             dependencies: [
                 "RingStore", "LogModel", "AgentWire", "HTTPEnvelope", "SystemdSupport", "FairShare",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -2,17 +2,20 @@
 """Readers that go away (issue 21): `--readers` clients at once read one tool's big log through
 the gateway and hang up after their first chunk, again and again, for `--rounds` rounds of
 `--duration` seconds. Half whole downloads, half greps that match nothing; text and NDJSON;
-half hang up with a FIN, half with a reset (SO_LINGER 0). The gateway's rate limit is raised
+each kind half hung up with a reset (SO_LINGER 0), half with a FIN alone. The gateway's rate limit is raised
 for the run; the agent's share of reads per tool is as shipped, so most reads wait their turn
 or are refused (429) before they are cut: that is part of what is tested.
 
-After each round, for the gateway and the agent alike: how long until its CPU is idle (under
-5 % of a core over 200 ms); the agent's reads still running or waiting then; its threads, open
-descriptors and RSS right after, and how long until threads and descriptors are back to their
-idle figures (taken after a warm-up of the same reads, read to their end), and its RSS then.
-Targets: CPU idle within 1 s, no read left, threads and descriptors back to idle (the gateway's
-idle connections to the agent close after 10 s), RSS within 16 MiB of idle and not growing
-over the rounds.
+After each round, for the gateway and the agent alike: the agent's reads running or waiting
+at the round's end; how long until each process's CPU is idle (under 5 % of a core over
+200 ms), and the agent's reads then; threads, open descriptors and RSS at the end, how long
+until threads and descriptors are back to their idle figures (taken after a warm-up of the
+same reads, read to their end, and the connection pool's idle timeout), and RSS then. Targets:
+CPU idle within 1 s (`--idle-within`), no read left once idle, threads and descriptors back to
+idle (the gateway's idle connections to the agent close after 10 s), RSS within 16 MiB of idle
+and not growing over the rounds. The reads left at the round's end are reported, not judged:
+the agent does not see its client go while a read waits its turn or a text search finds
+nothing (issue 21, open).
 
   python3 faults/gone_readers.py [--readers 50] [--rounds 3] [--duration 20] [--lines 500000] [--bin .build/release]
 
@@ -50,15 +53,17 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
-def seconds_to_idle(pid, limit=10.0, window=0.2, share=0.05):
-    """Seconds from now until the process uses under `share` of a core over `window`."""
-    start = time.time()
-    while time.time() - start < limit:
-        before = cpu_seconds(pid)
+def seconds_to_idle(pids, limit=10.0, window=0.2, share=0.05):
+    """For each process, seconds from now until it uses under `share` of a core over `window`
+    (None: not within `limit`)."""
+    start, idle = time.time(), {}
+    while time.time() - start < limit and len(idle) < len(pids):
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         time.sleep(window)
-        if cpu_seconds(pid) - before < share * window:
-            return time.time() - window - start
-    return None
+        for name, pid in pids.items():
+            if name not in idle and cpu_seconds(pid) - before[name] < share * window:
+                idle[name] = time.time() - window - start
+    return {name: idle.get(name) for name in pids}
 
 
 def seconds_to_footprint(pid, threads, fds, limit):
@@ -88,7 +93,8 @@ def last_line(gateway_at):
 
 def read(gateway_at, query, accept, whole, reset=False):
     """One read: to its end when `whole`, else until its first chunk of body (or half a second
-    of none: a grep as text sends nothing until it matches), then hung up. The status."""
+    of none: a grep as text sends nothing until it matches), then hung up: with a reset, or
+    with a FIN alone (the socket kept until the server closes, or a second). The status."""
     host, port = gateway_at.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=5)
     try:
@@ -109,6 +115,14 @@ def read(gateway_at, query, accept, whole, reset=False):
         status = received.split(b" ", 2)[1].decode() if received.startswith(b"HTTP/") else "none"
         if reset:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif not whole:
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(1)
+            try:
+                while s.recv(1 << 16):
+                    pass
+            except OSError:
+                pass
         return status
     finally:
         s.close()
@@ -119,7 +133,7 @@ class Reader(threading.Thread):
         super().__init__(daemon=True)
         self.gateway_at, self.stop = gateway_at, stop
         self.query, self.accept = READS[number % len(READS)]
-        self.reset = number % 2 == 1
+        self.reset = (number // len(READS)) % 2 == 1  # each kind of read both ways
         self.statuses = {}
 
     def run(self):
@@ -138,6 +152,7 @@ def main():
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--lines", type=int, default=500_000)
     ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release"))
+    ap.add_argument("--idle-within", type=float, default=1.0, help="seconds for CPU to be idle (a debug build needs more)")
     a = ap.parse_args()
     d = peers.fresh(ROOT)
     write_lines(pod_log(d, TOOL, TOOL), a.lines)
@@ -153,8 +168,9 @@ def main():
         for query, accept in READS:
             read(gateway_at, query, accept, whole=True)
         processes = {"gateway": gateway.pid, "agent": agent.pid}
-        for pid in processes.values():
-            seconds_to_idle(pid)
+        # Past the idle timeout of the gateway's connections to the agent (10 s): idle is idle.
+        time.sleep(12)
+        seconds_to_idle(processes)
         idle = {name: footprint(pid) for name, pid in processes.items()}
         for number in range(a.rounds):
             stop = threading.Event()
@@ -169,11 +185,13 @@ def main():
             for reader in readers:
                 for status, count in reader.statuses.items():
                     row["statuses"][status] = row["statuses"].get(status, 0) + count
-            for name, pid in processes.items():
-                row[name] = {"idle_after": seconds_to_idle(pid)}
+            # All timed from the round's end.
+            row["reads_at_end"] = reads_running(agent_at)
+            after = {name: footprint(pid) for name, pid in processes.items()}
+            for name, seconds in seconds_to_idle(processes).items():
+                row[name] = {"idle_after": seconds}
+                row[name]["threads"], row[name]["fds"], row[name]["rss"] = after[name]
             row["reads_running"] = reads_running(agent_at)
-            for name, pid in processes.items():
-                row[name]["threads"], row[name]["fds"], row[name]["rss"] = footprint(pid)
             # The gateway's idle connections to the agent close after 10 s (a descriptor on
             # each side); the pools' threads end when idle.
             for name, pid in processes.items():
@@ -190,24 +208,28 @@ def main():
           f"a log of {a.lines:,} lines; idle after a warm-up of the same reads")
     print()
     print("| round | reads (status: count) | process | CPU idle after | right after: threads, descriptors, RSS "
-          "| threads and descriptors back to idle after | then RSS | agent reads left |")
+          "| threads and descriptors back to idle after | then RSS | agent reads at the end / once idle |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rounds:
         statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(row["statuses"].items()))
+        reads = f"{row['reads_at_end']} / {row['reads_running']}"
         for name in ("gateway", "agent"):
             m = row[name]
             after = "never (10 s)" if m["idle_after"] is None else f"{m['idle_after']:.2f} s"
             back = f"never ({FOOTPRINT_SECONDS} s)" if m["back"] is None else f"{m['back']:.1f} s"
             print(f"| {row['round']} | {statuses if name == 'gateway' else ''} | {name} | {after} | {m['threads']}, {m['fds']}, {m['rss']:.1f} MiB "
-                  f"| {back} | {m['rss_back']:.1f} MiB | {row['reads_running'] if name == 'agent' else ''} |")
-            if m["idle_after"] is None or m["idle_after"] > 1.0:
-                failures.append(f"{name}: CPU not idle within 1 s after round {row['round']}")
+                  f"| {back} | {m['rss_back']:.1f} MiB | {reads if name == 'agent' else ''} |")
+            if m["idle_after"] is None or m["idle_after"] > a.idle_within:
+                failures.append(f"{name}: CPU not idle within {a.idle_within:g} s after round {row['round']}")
             if m["back"] is None:
                 failures.append(f"{name}: threads or descriptors not back to idle within {FOOTPRINT_SECONDS} s after round {row['round']}")
             if m["rss_back"] > idle[name][2] + 16:
                 failures.append(f"{name}: RSS {m['rss_back']:.1f} MiB, more than 16 MiB over idle ({idle[name][2]:.1f})")
         if row["reads_running"]:
-            failures.append(f"agent: {row['reads_running']} reads running or waiting after round {row['round']}")
+            failures.append(f"agent: {row['reads_running']} reads running or waiting once idle after round {row['round']}")
+        answered = row["statuses"].get("200", 0)
+        if answered < 0.9 * sum(row["statuses"].values()):
+            failures.append(f"round {row['round']}: {answered} of {sum(row['statuses'].values())} reads answered 200")
     print("\n" + ", ".join(f"{name} idle: {idle[name][0]} threads, {idle[name][1]} descriptors, {idle[name][2]:.1f} MiB" for name in ("gateway", "agent")))
     for name in ("gateway", "agent"):
         growth = rounds[-1][name]["rss_back"] - rounds[0][name]["rss_back"]

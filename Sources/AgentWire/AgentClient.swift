@@ -58,11 +58,9 @@ public final class AgentClient: Sendable {
         try await json(agent, AgentRoutes.foldedRings(tool: tool) + "?" + query.encoded)
     }
 
-    /// A page of a tool's folded runs (`query.limit` of them, newest first, older than
-    /// `query.before`); `minimal`, as their records say (`AgentRoutes.minimal`), for a listing.
-    public func foldedRuns(_ agent: AgentEndpoint, tool: String, _ query: FoldedQuery, minimal: Bool = false) async throws -> FoldedAnswer {
-        try await json(agent, AgentRoutes.foldedRuns(tool: tool) + "?" + query.encoded,
-                       headers: minimal ? [AgentRoutes.minimal] : [])
+    /// A page of a tool's folded runs (`query.limit` of them, newest first, older than `query.before`).
+    public func foldedRuns(_ agent: AgentEndpoint, tool: String, _ query: FoldedQuery) async throws -> FoldedAnswer {
+        try await json(agent, AgentRoutes.foldedRuns(tool: tool) + "?" + query.encoded)
     }
 
     public func stats(_ agent: AgentEndpoint) async throws -> AgentStats {
@@ -83,9 +81,8 @@ public final class AgentClient: Sendable {
     }
 
     private func json<Answer: Decodable>(_ agent: AgentEndpoint, _ path: String, method: HTTPMethod = .GET,
-                                         headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) async throws -> Answer {
+                                         body: [UInt8]? = nil) async throws -> Answer {
         var request = request(agent, path, method: method)
-        for header in headers { request.headers.add(name: header.name, value: header.value) }
         if let body {
             request.body = .bytes(body)
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -24,10 +24,4 @@ public enum AgentRoutes {
     public static func customSource(tool: String, name: String) -> String { "/\(prefix)/tools/\(tool)/custom/\(name)" }
     public static func foldedRings(tool: String) -> String { "/\(prefix)/tools/\(tool)/folded/rings" }
     public static func foldedRuns(tool: String) -> String { "/\(prefix)/tools/\(tool)/folded/runs" }
-
-    /// A header (RFC 7240) asking `foldedRuns` for each run as its index record says it, not
-    /// read from its entry (no pod, container or counters): what a listing needs, at a fraction
-    /// of the cost. A header, not a parameter, because an agent of an earlier release refuses
-    /// parameters it does not know but ignores headers, and answers full rows as before.
-    public static let minimal = (name: "Prefer", value: "return=minimal")
 }

@@ -40,7 +40,7 @@ struct RetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await onThreadOfItsOwn { [store, inventory, retired, metrics, policy, logger] in
                 do {
                     let evictions = try store.enforce(policy, now: NanoTime.now()) { metadata in
@@ -84,7 +84,7 @@ struct FoldService: Service {
     /// A pass at start, then every `interval`: runs that became due while the agent was down
     /// fold at once.
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await onThreadOfItsOwn { [store, inventory, retired, policy, logger] in
                 do {
                     let folded = try store.fold(policy, now: NanoTime.now()) { metadata in
@@ -126,7 +126,7 @@ struct SyncService: Service {
                     logger.error("sync of the data directory failed", metadata: ["error": "\(error)"])
                 }
             }
-        } while !Task.isShuttingDownGracefully
+        } while !Task.isCancelled && !Task.isShuttingDownGracefully
     }
 }
 

@@ -9,7 +9,7 @@ struct SystemdService: Service {
     func run() async throws {
         if let period = SystemdNotifier.watchdogInterval {
             // Ping at half the period, as sd_watchdog_enabled(3) advises.
-            while !Task.isShuttingDownGracefully {
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 notifier.watchdog()
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: period / 2) }
             }

@@ -27,13 +27,16 @@ public final class StalledClient {
         _ = request.utf8CString.withUnsafeBufferPointer { send(descriptor, $0.baseAddress, $0.count - 1, 0) }
     }
 
-    /// Goes away: the connection is reset, as a killed client's is; or, `gracefully`, closed
-    /// with a FIN, as a client that hangs up closes it.
-    public func close(gracefully: Bool = false) {
-        if !gracefully {
-            var reset = linger(l_onoff: 1, l_linger: 0)
-            setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
-        }
+    /// Goes away: the connection is reset, not closed gracefully, as a killed client's is.
+    public func close() {
+        var reset = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
         Glibc.close(descriptor)
+    }
+
+    /// Hangs up with a FIN and nothing else: its side of the connection closed, the socket kept
+    /// (closing a socket with unread data would send a reset instead).
+    public func halfClose() {
+        shutdown(descriptor, Int32(SHUT_WR))
     }
 }

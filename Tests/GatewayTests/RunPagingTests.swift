@@ -11,6 +11,7 @@ import Testing
         struct Run: Decodable {
             var run: String
             var exit_code: Int?
+            var reason: String?
             var started: String?
         }
 
@@ -87,6 +88,8 @@ import Testing
 
         let failed = try await gw.get("/v1/tool/demo/job/tick/runs?state=failed", as: demo).json(Page.self)
         #expect(failed.data.runs.map(\.run) == ["tick-4"])
+        // A folded run is listed with what Kubernetes said of its end, as a live one is.
+        #expect(failed.data.runs.map(\.reason) == ["Error"])
         #expect(failed.data.total == 1)
         #expect(failed.data.next == nil)
 

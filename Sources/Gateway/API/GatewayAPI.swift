@@ -75,7 +75,7 @@ struct GatewayAPI: APIProtocol {
         (query.before, query.limit, query.state) = (before, limit + 1, state)
         func look() async -> (indexed: [(AgentEndpoint, AgentRing)], unreachable: [String], folded: FoldedLookup.Found) {
             let (indexed, unreachable) = index.rings(tool: tool, where: selection.belongs, sorted: false)
-            return (indexed, unreachable, await foldedRuns.runs(selection, query, minimal: true))
+            return (indexed, unreachable, await foldedRuns.runs(selection, query))
         }
         var found = await look()
         if found.indexed.isEmpty, found.folded.rings.isEmpty {

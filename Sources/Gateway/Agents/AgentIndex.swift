@@ -45,7 +45,7 @@ final class AgentIndex: Service, Sendable {
     var agents: [AgentEndpoint] { state.withLock { $0.values.map(\.endpoint) }.sorted { $0.node < $1.node } }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await refresh()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }

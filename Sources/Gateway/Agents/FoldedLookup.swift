@@ -31,9 +31,8 @@ struct FoldedLookup: Sendable {
     }
 
     /// A page of folded runs from each node: together they hold the page of the whole job.
-    /// `minimal`: as the nodes' run records say, for a listing (no pod or container to read by).
-    func runs(_ selection: LogSelection, _ query: FoldedQuery, minimal: Bool = false) async -> Found {
-        await ask(selection) { agent in try await client.foldedRuns(agent, tool: selection.tool, query, minimal: minimal) }
+    func runs(_ selection: LogSelection, _ query: FoldedQuery) async -> Found {
+        await ask(selection) { agent in try await client.foldedRuns(agent, tool: selection.tool, query) }
     }
 
     private func ask(_ selection: LogSelection, _ call: @escaping @Sendable (AgentEndpoint) async throws -> FoldedAnswer) async -> Found {

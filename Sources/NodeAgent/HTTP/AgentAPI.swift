@@ -2,7 +2,6 @@ import AgentWire
 import FairShare
 import Foundation
 import HTTPEnvelope
-import HTTPTypes
 import Hummingbird
 import LogModel
 import Logging
@@ -31,7 +30,6 @@ struct AgentAPI: Sendable {
 
     static let maxPushBytes = 1 << 20
     static let maxPushLines = 1000
-    private static let prefer = HTTPField.Name(AgentRoutes.minimal.name)!
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -67,8 +65,7 @@ struct AgentAPI: Sendable {
             try Envelope.json(folded.rings(tool: name(context, "tool"), foldedQuery(request)))
         }
         api.get(RouterPath(AgentRoutes.Pattern.foldedRuns)) { request, context in
-            try Envelope.json(folded.runs(tool: name(context, "tool"), foldedQuery(request),
-                                          minimal: request.headers[values: Self.prefer].contains(AgentRoutes.minimal.value)))
+            try Envelope.json(folded.runs(tool: name(context, "tool"), foldedQuery(request)))
         }
         api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try stats() }
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }

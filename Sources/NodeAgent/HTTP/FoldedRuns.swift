@@ -18,14 +18,14 @@ struct FoldedRuns: Sendable {
     }
 
     /// A page of runs, newest first, their segments as rings; with how many runs match in all.
-    /// `minimal`: the segments as their records say (a listing), else read from their entries.
-    func runs(tool: String, _ query: FoldedQuery, minimal: Bool) throws -> FoldedAnswer {
+    /// Only the page's runs are read from their entries: a record keeps no pod, container or
+    /// reason but OOMKilled, which a listing shows.
+    func runs(tool: String, _ query: FoldedQuery) throws -> FoldedAnswer {
         let briefs = try candidates(tool: tool, query).map { InventoryRow.brief($0, node: node, window: false) }
         let page = JobRun.page(JobRun.group(briefs), before: query.before, state: query.state,
                                limit: query.limit ?? FoldedQuery.maxLimit + 1)
         // In the page's order: newest run first.
-        let segments = page.runs.flatMap(\.segments)
-        return FoldedAnswer(rings: minimal ? segments : try rows(segments), runs: page.total, oldest: page.oldest)
+        return FoldedAnswer(rings: try rows(page.runs.flatMap(\.segments)), runs: page.total, oldest: page.oldest)
     }
 
     /// The full rows of `briefs`, read from their entries; a run erased meanwhile is left out.

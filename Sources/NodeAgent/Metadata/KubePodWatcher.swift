@@ -64,7 +64,7 @@ final class KubePodWatcher: PodSource, Service {
     var lastError: String? { state.withLock { $0.lastError } }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await self.listAndWatch() }
             } catch {
@@ -120,7 +120,7 @@ final class KubePodWatcher: PodSource, Service {
     /// expensive part, which bookmarks exist to spare).
     private func listAndWatch() async throws {
         var version = try await list()
-        while !Task.isShuttingDownGracefully {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let started = ContinuousClock.now
             switch try await watch(from: version) {
             case let .closed(last):
