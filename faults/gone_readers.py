@@ -11,9 +11,10 @@ at the round's end; how long until each process's CPU is idle (under 5 % of a co
 200 ms), and the agent's reads then; threads, open descriptors and RSS at the end, how long
 until threads and descriptors are back to their idle figures (taken after a warm-up of the
 same reads, read to their end, and the connection pool's idle timeout), and RSS then. Targets:
-CPU idle within 1 s (`--idle-within`), no read left once idle, threads and descriptors back to
-idle (the gateway's idle connections to the agent close after 10 s), RSS within 16 MiB of idle
-and not growing over the rounds. The reads left at the round's end are reported, not judged:
+CPU idle within 1 s (`--idle-within`), no read left once idle, descriptors and threads back
+to idle but for 2 (the gateway's idle connections to the agent close after 10 s, but the
+index's; the pools' threads come and go; none may pile up over the rounds), RSS within 16 MiB
+of idle and not growing over the rounds. The reads left at the round's end are reported, not judged:
 the agent does not see its client go while a read waits its turn or a text search finds
 nothing (issue 21, open).
 
@@ -40,6 +41,10 @@ CLK = os.sysconf("SC_CLK_TCK")
 # How long threads and descriptors may take to come back: the connection pool's idle timeout
 # (10 s) and a little.
 FOOTPRINT_SECONDS = 15
+SPARE_THREADS = 2
+# The gateway's index polls the agent every few seconds over a kept connection: a descriptor on
+# each side, open or not at the moment a figure is taken.
+SPARE_DESCRIPTORS = 2
 
 
 def footprint(pid):
@@ -67,11 +72,13 @@ def seconds_to_idle(pids, limit=10.0, window=0.2, share=0.05):
 
 
 def seconds_to_footprint(pid, threads, fds, limit):
-    """Seconds from now until the process has no more threads and descriptors than given."""
+    """Seconds from now until the process has no more descriptors than given, nor threads, but
+    for a spare few (the index's connection; the pools' threads come and go; a leak would stay
+    and grow)."""
     start = time.time()
     while time.time() - start < limit:
         now = footprint(pid)
-        if now[0] <= threads and now[1] <= fds:
+        if now[0] <= threads + SPARE_THREADS and now[1] <= fds + SPARE_DESCRIPTORS:
             return time.time() - start
         time.sleep(0.1)
     return None
@@ -232,10 +239,14 @@ def main():
             failures.append(f"round {row['round']}: {answered} of {sum(row['statuses'].values())} reads answered 200")
     print("\n" + ", ".join(f"{name} idle: {idle[name][0]} threads, {idle[name][1]} descriptors, {idle[name][2]:.1f} MiB" for name in ("gateway", "agent")))
     for name in ("gateway", "agent"):
-        growth = rounds[-1][name]["rss_back"] - rounds[0][name]["rss_back"]
-        print(f"\n{name}: RSS from the first round to the last {growth:+.1f} MiB")
+        if rounds[-1][name]["threads"] > rounds[0][name]["threads"] + SPARE_THREADS:
+            failures.append(f"{name}: threads grew over the rounds")
+        # Growing: the last round over every one before it (a leak grows each round; the
+        # allocator's slack settles after the first).
+        growth = rounds[-1][name]["rss_back"] - max(r[name]["rss_back"] for r in rounds[:-1]) if len(rounds) > 1 else 0.0
+        print(f"\n{name}: RSS after the last round over the highest before it: {growth:+.1f} MiB")
         if growth > 4:
-            failures.append(f"{name}: RSS grew {growth:.1f} MiB over the rounds")
+            failures.append(f"{name}: RSS grew {growth:.1f} MiB in the last round")
     for failure in failures:
         print(f"MISSED: {failure}")
     sys.exit(1 if failures else 0)

@@ -7,9 +7,10 @@ import Synchronization
 /// (fifty clients reading NDJSON at once) holds thousands of items a page while they are merged
 /// and encoded, and glibc keeps what they freed in its per-thread arenas: the gateway stayed at
 /// 170 MiB after such a burst, and went to 58 MiB on a `malloc_trim` (measured: not a leak).
-/// So every `interval`, when more than `slack` bytes have come free since the last trim, they
-/// are trimmed. (Since the last trim: the free bytes glibc counts include those trimmed, whose
-/// chunks stay in its lists, so a fragmented heap would otherwise be trimmed every time.)
+/// So when more than `slack` bytes lie free in the arenas, they are trimmed: every `interval`
+/// while trimming gives memory back, less and less often (to 64 times as seldom) while it
+/// gives none (glibc counts trimmed pages as free still, so a fragmented heap would otherwise
+/// be walked every time for nothing).
 struct FreedMemory: Service {
     var interval: Duration = .seconds(2)
     var slack = 16 << 20
@@ -18,7 +19,7 @@ struct FreedMemory: Service {
         let trimmer = Trimmer(slack: slack)
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            Trimmer.queue.async { trimmer.trimIfWorthIt() }
+            Trimmer.queue.async { trimmer.tick() }
         }
     }
 
@@ -27,18 +28,17 @@ struct FreedMemory: Service {
         /// after a burst): not on the cooperative pool.
         static let queue = DispatchQueue(label: "freed-memory")
         let slack: Int
-        /// What lay free right after the last trim.
-        private let floor = Mutex(0)
+        /// Ticks to let pass before the next try, and how many have.
+        private let backOff = Mutex((every: 1, waited: 0))
 
         init(slack: Int) { self.slack = slack }
 
-        func trimIfWorthIt() {
-            let free = Int(mallinfo2().fordblks)
-            floor.withLock { floor in
-                if free < floor { floor = free }  // reused since: count from there
-                guard free > floor + slack else { return }
-                malloc_trim(0)
-                floor = Int(mallinfo2().fordblks)
+        func tick() {
+            backOff.withLock { backOff in
+                backOff.waited += 1
+                guard backOff.waited >= backOff.every, Int(mallinfo2().fordblks) > slack else { return }
+                backOff.waited = 0
+                backOff.every = malloc_trim(0) == 1 ? 1 : min(backOff.every * 2, 64)
             }
         }
     }
