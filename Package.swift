@@ -44,6 +44,10 @@ let package = Package(
         // libzstd: the codec of a ring's sealed blocks.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // Both servers' way of noticing a client that went away.
+        .target(name: "ClientConnections", dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                                                          .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                          .product(name: "NIOCore", package: "swift-nio")]),
         // fallocate(PUNCH_HOLE), which Swift's Glibc module leaves out: finished rings give back their staging.
         .target(name: "CRingIO", path: "Sources/CRingIO"),
         .target(name: "RingStore", dependencies: ["CRC32C", "CZstd", "CRingIO"]),
@@ -77,7 +81,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "RingStore", "LogModel", "AgentWire", "HTTPEnvelope", "SystemdSupport", "FairShare",
+                "RingStore", "LogModel", "AgentWire", "HTTPEnvelope", "SystemdSupport", "FairShare", "ClientConnections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,7 +96,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "LogModel", "AgentWire", "HTTPEnvelope", "CMalloc",
+                "LogModel", "AgentWire", "HTTPEnvelope", "CMalloc", "ClientConnections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -63,8 +63,9 @@ public final class ToolAdmission: Sendable {
         deinit { release() }
     }
 
-    /// Takes one of `tool`'s places, waiting for one up to `wait`.
-    public func acquire(_ tool: String) async throws(Busy) -> Ticket {
+    /// Takes one of `tool`'s places, waiting for one up to `wait`. A waiting caller is handed
+    /// `abandon` an action that gives up at once (its client went away).
+    public func acquire(_ tool: String, abandon: (@escaping @Sendable () -> Void) -> Void = { _ in }) async throws(Busy) -> Ticket {
         let admitted = await withCheckedContinuation { continuation in
             // Deciding and queueing under one lock: a place given back in between is not lost.
             let queued: UInt64? = state.withLock { state in
@@ -81,6 +82,7 @@ public final class ToolAdmission: Sendable {
                 try? await Task.sleep(for: wait)
                 self.giveUp(tool, id)
             }
+            abandon { self.giveUp(tool, id) }
         }
         if !admitted {
             let seconds = wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0)

@@ -1,4 +1,5 @@
 import AgentWire
+import ClientConnections
 import Foundation
 import HTTPEnvelope
 import Hummingbird
@@ -76,7 +77,7 @@ public enum LogsGateway {
         }
         router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
         router.add(middleware: UTF8CharsetMiddleware())
-        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ClosingOnClientHalfClose()])
+        let http1 = ClosingOnClientHalfClose.http1
         var server = HTTPServerBuilder.http1(configuration: http1)
         switch (identity, configuration.authentication) {
         case let (identity?, _):
@@ -89,7 +90,7 @@ public enum LogsGateway {
             server = try .tls(.http1(configuration: http1), tlsConfiguration: files.serverConfiguration())
         }
         router.add(middleware: RateLimitMiddleware(limits: configuration.limits))
-        router.add(middleware: ClientConnectionMiddleware())
+        router.add(middleware: ClientConnectionMiddleware<GatewayRequestContext>())
         router.get("openapi.json") { _, _ in
             guard let spec else { throw EnvelopeError(.notFound, "the spec was not configured") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))

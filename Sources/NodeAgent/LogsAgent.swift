@@ -1,3 +1,4 @@
+import ClientConnections
 import FairShare
 import Foundation
 import Hummingbird
@@ -130,7 +131,7 @@ public enum LogsAgent {
         services.append(RetentionService(store: store, inventory: inventory, retired: retired, metrics: metrics, policy: configuration.retention,
                                          interval: configuration.retentionInterval, logger: logger))
         services.append(SystemdService(notifier: SystemdNotifier()))
-        return Application(router: api.router(),
+        return Application(router: api.router(), server: .http1(configuration: ClosingOnClientHalfClose.http1),
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-agent"),
                            services: services,
                            onServerRunning: { channel in

@@ -10,19 +10,24 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct AgentFairReadsTests {
     static let lines = 50_000
 
-    @Test func aToolsReadsBeyondItsShareAreRefusedAndOthersAreNot() async throws {
-        let agent = try AgentHarness(["--reads-per-tool", "1", "--read-wait", "1s", "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"])
-        // About 16 MB of log kept: far more than the socket buffers hold, so a stalled reader holds
-        // its read.
+    /// About 16 MB of log kept: far more than the socket buffers hold, so a stalled reader holds
+    /// its read.
+    private func bigRing(_ agent: AgentHarness) async throws -> AgentRing {
         let big = try agent.writer(pod: "download-x7k2p")
         let line = String(repeating: "x", count: 400)
         try big.writeRaw((0..<Self.lines).map { "\(NanoTime.format(NanoTime.now())) stdout F \($0) \(line)\n" }.joined())
-        let small = try agent.writer(tool: "other", pod: "web-x7k2p")
-        try small.write("hello")
         let ring = try await agent.ring(pod: "download-x7k2p")
         try await waitUntil("the whole log ingested") {
             try await agent.inventory().rings.first { $0.id == ring.id }?.recordsWritten == UInt64(Self.lines)
         }
+        return ring
+    }
+
+    @Test func aToolsReadsBeyondItsShareAreRefusedAndOthersAreNot() async throws {
+        let agent = try AgentHarness(["--reads-per-tool", "1", "--read-wait", "1s", "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"])
+        let small = try agent.writer(tool: "other", pod: "web-x7k2p")
+        try small.write("hello")
+        let ring = try await bigRing(agent)
         let path = AgentRoutes.ringLogs(ring.id)
         let text = agent.auth.merging(["Accept": "text/plain"]) { $1 }
 
@@ -57,5 +62,23 @@ import Testing
             return answer.status == 200 ? answer : nil
         }
         #expect(try after.agentItems().compactMap { try $0.decoded().message }.filter { $0.hasPrefix("\(Self.lines - 1) ") }.count == 1)
+    }
+
+    /// A read waiting its turn whose client hangs up (a FIN alone: nothing was written that
+    /// could fail) leaves the queue at once, not when its wait runs out.
+    @Test func aReadWaitingItsTurnLeavesWhenItsClientHangsUp() async throws {
+        let agent = try AgentHarness(["--reads-per-tool", "1", "--read-wait", "10s", "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"])
+        let ring = try await bigRing(agent)
+        let path = AgentRoutes.ringLogs(ring.id)
+        let text = agent.auth.merging(["Accept": "text/plain"]) { $1 }
+        func reads() async throws -> [AgentStats.ToolReads]? { try await agent.get(AgentRoutes.stats).json(AgentStats.self).reads }
+        let holder = try StalledClient(port: agent.process.port, path: path, headers: text)
+        defer { holder.close() }
+        try await waitUntil("the stalled download holds the tool's place") { try await reads() == [.init(tool: "demo", running: 1, waiting: 0)] }
+        let search = try StalledClient(port: agent.process.port, path: path + "?grep=nothing-matches", headers: text)
+        defer { search.close() }
+        try await waitUntil("the search waits its turn") { try await reads() == [.init(tool: "demo", running: 1, waiting: 1)] }
+        search.halfClose()
+        try await waitUntil("the search gone from the queue", timeout: .seconds(3)) { try await reads() == [.init(tool: "demo", running: 1, waiting: 0)] }
     }
 }

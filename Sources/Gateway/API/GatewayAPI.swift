@@ -1,5 +1,6 @@
 import HTTPEnvelope
 import AgentWire
+import ClientConnections
 import Foundation
 import LogModel
 import Logging

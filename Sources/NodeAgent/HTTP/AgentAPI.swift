@@ -1,4 +1,5 @@
 import AgentWire
+import ClientConnections
 import FairShare
 import Foundation
 import HTTPEnvelope
@@ -31,10 +32,11 @@ struct AgentAPI: Sendable {
     static let maxPushBytes = 1 << 20
     static let maxPushLines = 1000
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<AgentRequestContext> {
+        let router = Router(context: AgentRequestContext.self)
         router.add(middleware: EnvelopeMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ClientConnectionMiddleware<AgentRequestContext>())
         router.get("healthz") { _, _ in try health.response() }
         router.get("metrics") { _, _ in
             metrics.update(usage: try store.usage(budgetBytes: retention.budgetBytes), ingest: ingestor.stats.withLock { $0 }, health: health,
@@ -55,9 +57,10 @@ struct AgentAPI: Sendable {
             }
             // Only a read that may scan takes one of its tool's places (a merged read's pages,
             // one per ring at once, do not queue behind the tool's own downloads).
-            let ticket = query.mayScan ? try await place(for: ring.metadata.tool) : nil
+            let connection = ClientConnection.current
+            let ticket = query.mayScan ? try await place(for: ring.metadata.tool, connection) : nil
             return RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
-                                 heartbeat: heartbeat, metrics: metrics, reads: reads).response(holding: ticket)
+                                 heartbeat: heartbeat, metrics: metrics, reads: reads, connection: connection).response(holding: ticket)
         }
         api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in try purge(ring(context)) }
         let folded = FoldedRuns(node: node, store: store)
@@ -81,7 +84,7 @@ struct AgentAPI: Sendable {
         return router
     }
 
-    private func ring(_ context: BasicRequestContext) throws -> Ring {
+    private func ring(_ context: AgentRequestContext) throws -> Ring {
         let text = context.parameters.get("id") ?? ""
         guard let id = RingID(text) else { throw EnvelopeError(.badRequest, "not a ring id: \(text)") }
         guard let ring = store.ring(id) else { throw EnvelopeError(.notFound, "no ring \(id) on \(node)") }
@@ -89,7 +92,7 @@ struct AgentAPI: Sendable {
     }
 
     /// A tool or source name: an RFC 1123 label, so that no path trick can name anything else.
-    private func name(_ context: BasicRequestContext, _ parameter: String) throws -> String {
+    private func name(_ context: AgentRequestContext, _ parameter: String) throws -> String {
         let text = context.parameters.get(parameter) ?? ""
         guard NameRules.isLabel(text) else {
             throw EnvelopeError(.badRequest, "\(parameter): must be a lowercase RFC 1123 label (a-z, 0-9, -; at most 63), not \(text)")
@@ -98,9 +101,10 @@ struct AgentAPI: Sendable {
     }
 
     /// One of the tool's places for a bounded read, or the 429 that says when to try again.
-    private func place(for tool: String) async throws -> ToolAdmission.Ticket {
+    /// One of `tool`'s places for a read; the wait for one ends if `connection` closes.
+    private func place(for tool: String, _ connection: ClientConnection?) async throws -> ToolAdmission.Ticket {
         do throws(ToolAdmission.Busy) {
-            return try await admission.acquire(tool)
+            return try await admission.acquire(tool) { giveUp in connection?.onClose(giveUp) }
         } catch {
             metrics.readRefused()
             throw EnvelopeError(.tooManyRequests, "tool \(tool) has \(error.limit) reads running on this node: try again in \(error.retryAfter) s",
@@ -190,7 +194,7 @@ struct AgentAPI: Sendable {
         return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
     }
 
-    private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func push(_ request: Request, _ context: AgentRequestContext) async throws -> Response {
         let tool = try name(context, "tool")
         let source = try name(context, "name")
         let body = try await request.body.collect(upTo: Self.maxPushBytes)

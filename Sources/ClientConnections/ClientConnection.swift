@@ -1,20 +1,21 @@
-import AgentWire
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import Synchronization
 
 /// The connection of the request being answered, so that a client that goes away stops costing
 /// (issue 21). Hummingbird learns of a gone client only when a write to it fails, and a read
-/// may write nothing for long: a grep that matches nothing scans a whole window. A streamed
-/// answer ends when its connection closes instead.
-final class ClientConnection: Sendable {
-    @TaskLocal static var current: ClientConnection?
+/// may write nothing for long: a search that matches nothing scans a whole window, a read waits
+/// its turn. Work that may last asks its connection whether it is still there, or is told when
+/// it closes.
+public final class ClientConnection: Sendable {
+    @TaskLocal public static var current: ClientConnection?
 
     private struct State {
         var closed = false
-        /// What ends the streamed answer being written. HTTP/1 answers one request at a time on
-        /// a connection, so a keep-alive connection that answers thousands holds one of these,
-        /// not one each.
+        /// What stops the work of the request being answered. HTTP/1 answers one request at a
+        /// time on a connection, so a keep-alive connection that answers thousands holds one
+        /// of these, not one each.
         var onClose: (@Sendable () -> Void)?
     }
 
@@ -23,7 +24,7 @@ final class ClientConnection: Sendable {
     private static let open = Mutex<[ObjectIdentifier: ClientConnection]>([:])
 
     /// `channel`'s, made (and told when it closes) on its first request.
-    static func of(_ channel: any Channel) -> ClientConnection {
+    public static func of(_ channel: any Channel) -> ClientConnection {
         let key = ObjectIdentifier(channel)
         let (connection, made) = open.withLock { open in
             if let known = open[key] { return (known, false) }
@@ -40,20 +41,16 @@ final class ClientConnection: Sendable {
         return connection
     }
 
-    /// `stream`, ended (and what feeds it stopped) when the connection of the request being
-    /// answered closes.
-    static func ending<Element>(_ stream: BoundedStream<Element>) -> BoundedStream<Element> {
-        current?.end(stream)
-        return stream
-    }
+    public var isClosed: Bool { state.withLock { $0.closed } }
 
-    private func end<Element>(_ stream: BoundedStream<Element>) {
-        // Weakly: the answer may be over long before its connection is.
+    /// Runs `action` when the connection closes (at once if it has), in place of what the
+    /// answer before asked.
+    public func onClose(_ action: @escaping @Sendable () -> Void) {
         let closedAlready = state.withLock { state in
-            state.onClose = { [weak stream] in stream?.cancel() }
+            state.onClose = action
             return state.closed
         }
-        if closedAlready { stream.cancel() }
+        if closedAlready { action() }
     }
 
     private func closed() {
@@ -65,10 +62,16 @@ final class ClientConnection: Sendable {
     }
 }
 
+/// A request context that knows its connection.
+public protocol ChannelRequestContext: RequestContext {
+    var channel: any Channel { get }
+}
+
 /// Binds `ClientConnection.current` for the handlers behind it.
-struct ClientConnectionMiddleware: RouterMiddleware {
-    func handle(_ request: Request, context: GatewayRequestContext,
-                next: (Request, GatewayRequestContext) async throws -> Response) async throws -> Response {
+public struct ClientConnectionMiddleware<Context: ChannelRequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try await ClientConnection.$current.withValue(.of(context.channel)) { try await next(request, context) }
     }
 }
@@ -77,13 +80,18 @@ struct ClientConnectionMiddleware: RouterMiddleware {
 /// (`ngx_http_test_reading`, its 499). Hummingbird allows half-closed connections, so without
 /// this a client that hung up with a FIN (not a reset) would be noticed only by a write. A
 /// client that half-closes after its request and still reads (`nc -N`) gets no answer.
-final class ClosingOnClientHalfClose: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+public final class ClosingOnClientHalfClose: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public init() {}
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .inputClosed? = event as? ChannelEvent {
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
     }
+
+    /// The HTTP/1 server with this handler in its pipeline.
+    public static var http1: HTTP1Channel.Configuration { HTTP1Channel.Configuration(additionalChannelHandlers: [ClosingOnClientHalfClose()]) }
 }
