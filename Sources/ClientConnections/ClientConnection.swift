@@ -27,14 +27,15 @@ public final class ClientConnection: Sendable {
     public static func of(_ channel: any Channel) -> ClientConnection {
         let key = ObjectIdentifier(channel)
         let (connection, made) = open.withLock { open in
-            if let known = open[key] { return (known, false) }
+            // A closed one is a channel gone whose address a new one took.
+            if let known = open[key], !known.isClosed { return (known, false) }
             let connection = ClientConnection()
             open[key] = connection
             return (connection, true)
         }
         if made {
             channel.closeFuture.whenComplete { _ in
-                _ = open.withLock { $0.removeValue(forKey: key) }
+                open.withLock { if $0[key] === connection { $0[key] = nil } }
                 connection.closed()
             }
         }

@@ -5,17 +5,21 @@ import Synchronization
 /// them to end, then is refused (the server answers `429` with `Retry-After`), so that one
 /// tool's many downloads queue behind each other, not in front of the other tools' reads.
 public final class ToolAdmission: Sendable {
-    /// Refused: the tool has `limit` reads running and none ended within the wait.
+    /// Not admitted: the tool has `limit` reads running and none ended within the wait; or
+    /// (`abandoned`) the caller gave up waiting, its client gone, and nobody is told.
     public struct Busy: Error, Sendable {
         public let tool: String
         public let limit: Int
         /// When to try again, in whole seconds (as `Retry-After` says it).
         public let retryAfter: Int
+        public let abandoned: Bool
     }
+
+    private enum Outcome { case admitted, timedOut, abandoned }
 
     private struct Waiter {
         let id: UInt64
-        let continuation: CheckedContinuation<Bool, Never>
+        let continuation: CheckedContinuation<Outcome, Never>
     }
 
     private struct State {
@@ -63,10 +67,10 @@ public final class ToolAdmission: Sendable {
         deinit { release() }
     }
 
-    /// Takes one of `tool`'s places, waiting for one up to `wait`. A waiting caller is handed
-    /// `abandon` an action that gives up at once (its client went away).
+    /// Takes one of `tool`'s places, waiting for one up to `wait`. If it must wait, `abandon` is
+    /// given an action that stops the wait at once (for when its client goes away).
     public func acquire(_ tool: String, abandon: (@escaping @Sendable () -> Void) -> Void = { _ in }) async throws(Busy) -> Ticket {
-        let admitted = await withCheckedContinuation { continuation in
+        let outcome = await withCheckedContinuation { continuation in
             // Deciding and queueing under one lock: a place given back in between is not lost.
             let queued: UInt64? = state.withLock { state in
                 if state.running[tool, default: 0] < limit, state.waiters[tool] == nil {
@@ -77,16 +81,16 @@ public final class ToolAdmission: Sendable {
                 state.waiters[tool, default: []].append(Waiter(id: state.nextID, continuation: continuation))
                 return state.nextID
             }
-            guard let id = queued else { return continuation.resume(returning: true) }
+            guard let id = queued else { return continuation.resume(returning: .admitted) }
             Task { [wait] in
                 try? await Task.sleep(for: wait)
-                self.giveUp(tool, id)
+                self.giveUp(tool, id, .timedOut)
             }
-            abandon { self.giveUp(tool, id) }
+            abandon { self.giveUp(tool, id, .abandoned) }
         }
-        if !admitted {
+        if outcome != .admitted {
             let seconds = wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0)
-            throw Busy(tool: tool, limit: limit, retryAfter: max(1, Int(seconds)))
+            throw Busy(tool: tool, limit: limit, retryAfter: max(1, Int(seconds)), abandoned: outcome == .abandoned)
         }
         return Ticket(self, tool)
     }
@@ -102,16 +106,16 @@ public final class ToolAdmission: Sendable {
             if state.running[tool] == 0 { state.running[tool] = nil }
             return nil
         }
-        waiter?.continuation.resume(returning: true)
+        waiter?.continuation.resume(returning: .admitted)
     }
 
-    private func giveUp(_ tool: String, _ id: UInt64) {
+    private func giveUp(_ tool: String, _ id: UInt64, _ outcome: Outcome) {
         let waiter: Waiter? = state.withLock { state in
             guard let index = state.waiters[tool]?.firstIndex(where: { $0.id == id }) else { return nil }
             let waiter = state.waiters[tool]!.remove(at: index)
             if state.waiters[tool]!.isEmpty { state.waiters[tool] = nil }
             return waiter
         }
-        waiter?.continuation.resume(returning: false)
+        waiter?.continuation.resume(returning: outcome)
     }
 }

@@ -80,6 +80,7 @@ import Testing
         } catch {
             #expect(error.retryAfter == 1)
             #expect(error.limit == 2)
+            #expect(!error.abandoned)
             #expect(ContinuousClock.now - started >= .seconds(1))
         }
         for ticket in [second, third, other] { ticket.release() }
@@ -87,5 +88,28 @@ import Testing
         // A ticket dropped without a release (a response never written) gives its place back.
         do { _ = try await admission.acquire("c") }
         #expect(admission.load["c"] == nil)
+    }
+
+    /// A waiter whose client went away leaves at once, said apart from a refusal, and the
+    /// place it never got is not counted.
+    @Test func aWaiterThatIsAbandonedLeavesAtOnce() async throws {
+        let admission = ToolAdmission(limit: 1, wait: .seconds(30))
+        let holder = try await admission.acquire("a")
+        let giveUp = Mutex<(@Sendable () -> Void)?>(nil)
+        let waiting = Task { () async throws(ToolAdmission.Busy) -> ToolAdmission.Ticket in
+            try await admission.acquire("a") { action in giveUp.withLock { $0 = action } }
+        }
+        try await waitFor { admission.load["a"]?.waiting == 1 }
+        let started = ContinuousClock.now
+        giveUp.withLock { $0 }?()
+        let result = await waiting.result
+        #expect(ContinuousClock.now - started < .seconds(5))
+        switch result {
+        case .success: Issue.record("an abandoned waiter was let in")
+        case let .failure(error): #expect((error as? ToolAdmission.Busy)?.abandoned == true)
+        }
+        #expect(admission.load["a"]?.running == 1 && admission.load["a"]?.waiting == 0)
+        holder.release()
+        #expect(admission.load.isEmpty, "\(admission.load)")
     }
 }

@@ -100,12 +100,13 @@ struct AgentAPI: Sendable {
         return text
     }
 
-    /// One of the tool's places for a bounded read, or the 429 that says when to try again.
-    /// One of `tool`'s places for a read; the wait for one ends if `connection` closes.
+    /// One of the tool's places for a read that may scan, or the 429 that says when to try
+    /// again; the wait for one ends if `connection` closes (nobody is answered, nothing counted).
     private func place(for tool: String, _ connection: ClientConnection?) async throws -> ToolAdmission.Ticket {
         do throws(ToolAdmission.Busy) {
             return try await admission.acquire(tool) { giveUp in connection?.onClose(giveUp) }
         } catch {
+            if error.abandoned { throw CancellationError() }
             metrics.readRefused()
             throw EnvelopeError(.tooManyRequests, "tool \(tool) has \(error.limit) reads running on this node: try again in \(error.retryAfter) s",
                                 retryAfter: error.retryAfter)
