@@ -81,4 +81,19 @@ import Testing
         search.halfClose()
         try await waitUntil("the search gone from the queue", timeout: .seconds(3)) { try await reads() == [.init(tool: "demo", running: 1, waiting: 0)] }
     }
+
+    /// A text follow of a quiet ring writes nothing, not even a heartbeat: its client hanging
+    /// up (a FIN alone) ends it all the same.
+    @Test func aTextFollowOfAQuietRingEndsWhenItsClientHangsUp() async throws {
+        let agent = try AgentHarness([])
+        let log = try agent.writer(pod: "quiet-x7k2p")
+        try log.write("one line, then nothing")
+        let ring = try await agent.ring(pod: "quiet-x7k2p")
+        let follower = try StalledClient(port: agent.process.port, path: AgentRoutes.ringLogs(ring.id) + "?follow=true",
+                                         headers: agent.auth.merging(["Accept": "text/plain"]) { $1 })
+        defer { follower.close() }
+        try await waitUntil("the follow open") { try await agent.openFollows() == 1 }
+        follower.halfClose()
+        try await waitUntil("the follow ended", timeout: .seconds(3)) { try await agent.openFollows() == 0 }
+    }
 }

@@ -85,6 +85,9 @@ struct RingLogStream: Sendable {
                             let done = try await stream.writeAvailable(&progress, &probe, to: &writer)
                             if stream.query.follow, !done {
                                 let shutdown = ShutdownSignal()
+                                // A client gone ends the follow as a shutdown does: a text
+                                // follow of a quiet ring writes nothing that could fail.
+                                stream.connection?.onClose { shutdown.trigger() }
                                 stream.metrics.followStarted()
                                 defer { stream.metrics.followEnded() }
                                 try await withGracefulShutdownHandler {
