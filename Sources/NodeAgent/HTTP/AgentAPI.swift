@@ -240,16 +240,16 @@ struct AgentAPI: Sendable {
 
 /// A ring as the wire lists it (`AgentRing`).
 enum InventoryRow {
-    /// A folded run as its record says, without reading its entry: what paging and listing
-    /// runs (`JobRun`) look at, and with `window` (the first and last line's times) what
-    /// choosing rings for a read does (`RingChoice`). Pod, container and counters are left
-    /// empty; its records count as written and readable from 0, so that `keptRecords` is what
-    /// the record keeps.
+    /// A folded run as its record says, without reading its entry: what paging runs (`JobRun`)
+    /// looks at, and with `window` (its end, its first and last line's times) what choosing
+    /// rings for a read does (`RingChoice`). Pod, container and counters are left empty; its
+    /// records count as written and readable from 0, so that `keptRecords` is what the record
+    /// keeps.
     static func brief(_ run: FoldedRun, node: String, window: Bool) -> AgentRing {
         AgentRing(
             id: run.id.description, node: node, tool: run.job.tool, kind: AgentRing.Kind(run.job.kind), name: run.job.name, run: run.run,
             segment: run.segment, namespace: nil, pod: nil, container: nil, image: nil,
-            startedAt: run.startedAt.map(NanoTime.format), finishedAt: NanoTime.format(run.endedAt), exitCode: run.exitCode,
+            startedAt: run.startedAt.map(NanoTime.format), finishedAt: window ? NanoTime.format(run.endedAt) : nil, exitCode: run.exitCode,
             reason: run.oomKilled ? "OOMKilled" : nil, state: .finished, diskBytes: run.diskBytes, prefixCapacity: 0, suffixCapacity: 0,
             recordsWritten: run.keptRecords, bytesWritten: run.keptBytes, rolledRecords: 0, rolledBytes: 0, droppedRecords: 0,
             droppedBytes: 0, truncatedRecords: 0, firstSeq: 0, endSeq: run.keptRecords,
