@@ -36,7 +36,6 @@ TOOL = "big"
 PATH = f"/v1/tool/{TOOL}/job/{TOOL}/logs"
 READS = [("", "text/plain"), ("", "application/x-ndjson"),
          ("?grep=nothing-matches-this", "text/plain"), ("?grep=nothing-matches-this", "application/x-ndjson")]
-CLK = os.sysconf("SC_CLK_TCK")
 # How long threads and descriptors may take to come back: the connection pool's idle timeout
 # (10 s) and a little.
 FOOTPRINT_SECONDS = 15
@@ -51,21 +50,15 @@ def footprint(pid):
     return len(os.listdir(f"/proc/{pid}/task")), len(os.listdir(f"/proc/{pid}/fd")), stack.rss_mib(pid)
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
-
-
 def seconds_to_idle(pids, limit=10.0, window=0.2, share=0.05):
     """For each process, seconds from now until it uses under `share` of a core over `window`
     (None: not within `limit`)."""
     start, idle = time.time(), {}
     while time.time() - start < limit and len(idle) < len(pids):
-        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        before = {name: peers.procstat(pid)[0] for name, pid in pids.items()}
         time.sleep(window)
         for name, pid in pids.items():
-            if name not in idle and cpu_seconds(pid) - before[name] < share * window:
+            if name not in idle and peers.procstat(pid)[0] - before[name] < share * window:
                 idle[name] = time.time() - window - start
     return {name: idle.get(name) for name in pids}
 
