@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "LogModel", "AgentWire", "HTTPEnvelope", "CMalloc", "ClientConnections",
+                "LogModel", "AgentWire", "HTTPEnvelope", "CMalloc", "ClientConnections", "FairShare",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

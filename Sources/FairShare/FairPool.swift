@@ -43,6 +43,13 @@ public final class FairPool: Sendable {
         }
     }
 
+    /// The same for work that cannot fail (a merge, an encoding).
+    public func run<T: Sendable>(_ tenant: String, _ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            enqueue(tenant) { continuation.resume(returning: work()) }
+        }
+    }
+
     /// Slices waiting now, by tenant.
     public var waiting: [String: Int] { state.withLock { $0.waiting.mapValues(\.count) } }
 

@@ -1,5 +1,6 @@
 import AgentWire
 import ClientConnections
+import FairShare
 import Foundation
 import HTTPEnvelope
 import Hummingbird
@@ -25,11 +26,14 @@ public struct GatewayConfiguration: Sendable {
     public var limits: GatewayLimits
     public var heartbeat: Duration
     public var indexInterval: Duration
+    /// Threads of the merge pool, where the pages of big reads are merged and encoded.
+    public var mergeThreads: Int
     /// The spec served at `/openapi.json`.
     public var specPath: String?
 
     public init(host: String, port: Int, agents: AgentDiscovery, agentToken: String?, authentication: Authentication,
-                organizations: SubjectOrganizations = SubjectOrganizations(), access: AccessPolicy, limits: GatewayLimits = GatewayLimits(), heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), specPath: String?) {
+                organizations: SubjectOrganizations = SubjectOrganizations(), access: AccessPolicy, limits: GatewayLimits = GatewayLimits(), heartbeat: Duration = .seconds(15), indexInterval: Duration = .seconds(2), mergeThreads: Int = 2,
+                specPath: String?) {
         self.host = host
         self.port = port
         self.agents = agents
@@ -40,6 +44,7 @@ public struct GatewayConfiguration: Sendable {
         self.limits = limits
         self.heartbeat = heartbeat
         self.indexInterval = indexInterval
+        self.mergeThreads = mergeThreads
         self.specPath = specPath
     }
 }
@@ -65,7 +70,9 @@ public enum LogsGateway {
         let index = AgentIndex(discovery: configuration.agents, client: client, interval: configuration.indexInterval, logger: logger)
         var audit = logger
         audit[metadataKey: "audit"] = "true"
-        let api = GatewayAPI(index: index, client: client, merged: MergedLogs(client: client, shared: SharedFollows(client: client), heartbeat: configuration.heartbeat),
+        let pool = FairPool(threads: configuration.mergeThreads)
+        let merged = MergedLogs(client: client, shared: SharedFollows(client: client), heartbeat: configuration.heartbeat, pool: pool)
+        let api = GatewayAPI(index: index, client: client, merged: merged,
                              access: configuration.access, registry: registry,
                              follows: FollowSlots(limit: configuration.limits.followsPerTool), audit: audit)
         let router = Router(context: GatewayRequestContext.self)
@@ -103,7 +110,7 @@ public enum LogsGateway {
         try api.registerHandlers(on: router, serverURL: URL(string: "/logs")!, configuration: json, middlewares: [PreparedJSONMiddleware()])
         var app = Application(router: router, server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-gateway"),
-                              services: [ClientService(client: client), index, FreedMemory()],
+                              services: [Teardown(client: client, pool: pool), index, FreedMemory()],
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? configuration.port) },
                               logger: logger)
         // The first look at the agents, so that the first reads find their rings.
@@ -125,14 +132,16 @@ public enum LogsGateway {
     }
 }
 
-/// Shuts the agent client down once everything that used it has stopped (it is the first
-/// service, so the last to stop).
-private struct ClientService: Service {
+/// Shuts the agent client and the merge pool down once everything that used them has stopped
+/// (it is the first service, so the last to stop).
+private struct Teardown: Service {
     let client: AgentClient
+    let pool: FairPool
 
     func run() async throws {
         try? await gracefulShutdown()
         await client.shutdown()
+        try? await pool.shutdown()
     }
 }
 

@@ -49,6 +49,8 @@ struct LogsGatewayCommand: AsyncParsableCommand {
     var rateLimit = UInt64(env("RATE_LIMIT") ?? "") ?? 20
     @Option(help: "Open follows per tool (LOGS_GATEWAY_FOLLOWS_PER_TOOL).")
     var followsPerTool = Int(env("FOLLOWS_PER_TOOL") ?? "") ?? 20
+    @Option(help: "Threads that merge and encode the pages of big reads, in turns by tool (LOGS_GATEWAY_MERGE_THREADS).")
+    var mergeThreads = env("MERGE_THREADS") ?? "2"
     @Option(help: "Heartbeat interval of follows (LOGS_GATEWAY_HEARTBEAT).")
     var heartbeat = env("HEARTBEAT") ?? "15s"
     @Option(help: "The OpenAPI spec served at /openapi.json (LOGS_GATEWAY_SPEC).")
@@ -127,13 +129,16 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         guard let nanos = TimeSpec.duration(heartbeat), nanos > 0 else { throw ValidationError("--heartbeat: expected a duration such as 15s") }
+        guard let threads = Int(mergeThreads), (1...256).contains(threads) else {
+            throw ValidationError("--merge-threads: expected a number of threads from 1 to 256, not \(mergeThreads)")
+        }
         let configuration = GatewayConfiguration(
             host: host, port: port, agents: agents, agentToken: token, authentication: authentication,
             organizations: SubjectOrganizations(tool: toolOrganization, user: userOrganization),
             access: AccessPolicy(members: Members(path: membersFile), admins: Set(admin), services: services,
                                  reservedSources: Set(reservedSource)),
             limits: GatewayLimits(requestsPerSecond: rateLimit, burst: rateLimit * 5, followsPerTool: followsPerTool),
-            heartbeat: .nanoseconds(nanos), specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
+            heartbeat: .nanoseconds(nanos), mergeThreads: threads, specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let app = try LogsGateway.buildApplication(configuration, registry: registry, logger: logger) { port in

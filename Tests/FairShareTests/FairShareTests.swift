@@ -14,7 +14,7 @@ import Testing
     }
 
     @Sendable static func slice(_ tool: String, on pool: FairPool, _ order: Order) async throws {
-        try await pool.run(tool) {
+        await pool.run(tool) {
             order.tools.withLock { $0.append(tool) }
             // A page's worth of work (the sleep blocks the pool's thread, as a read does).
             Thread.sleep(forTimeInterval: 0.002)
@@ -27,7 +27,7 @@ import Testing
         let pool = FairPool(threads: 1)
         let order = Order()
         let gate = DispatchSemaphore(value: 0)
-        let held = Task { try await pool.run("gate") { gate.wait() } }
+        let held = Task { await pool.run("gate") { gate.wait() } }
         let scan = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<40 { group.addTask { try await Self.slice("a", on: pool, order) } }
@@ -38,7 +38,7 @@ import Testing
         let other = Task { try await Self.slice("b", on: pool, order) }
         try await waitFor { pool.waiting["b"] == 1 }
         gate.signal()
-        try await held.value
+        await held.value
         try await other.value
         #expect(order.tools.withLock { $0.prefix { $0 != "b" }.count } == 1, "\(order.tools.withLock { $0 })")
         try await scan.value
@@ -55,7 +55,7 @@ import Testing
     @Test func slicesRunOffTheCallersThreadAndHandBackWhatTheyThrow() async throws {
         struct Failure: Error, Equatable {}
         let pool = FairPool(threads: 2)
-        #expect(try await pool.run("a") { 6 * 7 } == 42)
+        #expect(await pool.run("a") { 6 * 7 } == 42)
         await #expect(throws: Failure()) { try await pool.run("a") { throw Failure() } }
         try await pool.shutdown()
     }

@@ -21,8 +21,6 @@ struct GatewayAPI: APIProtocol {
     let audit: Logger
 
     static let maxPushLines = 1000
-    /// The last lines a follow starts with, at most.
-    static let followLines = 100_000
 
     // MARK: service
 
@@ -262,13 +260,13 @@ struct GatewayAPI: APIProtocol {
         let format = parameters.format
         if format == .json, !request.follow {
             let wanted = min(LogParameters.pageEntries, request.lines ?? .max)
-            var page = await merged.page(rings, request, limit: wanted, filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
+            var page = await merged.page(rings, request, limit: wanted, of: selection)
             // A page that filters emptied goes on from where it stopped, a bounded number of times.
             var looks = 1
             while page.entries.isEmpty, page.more, looks < 20, let mark = page.mark {
                 var further = request
                 further.after = CompositeCursor(mark: mark)
-                page = await merged.page(rings, further, limit: wanted, filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
+                page = await merged.page(rings, further, limit: wanted, of: selection)
                 looks += 1
             }
             if page.entries.isEmpty, request.after == nil, !page.more {
@@ -303,153 +301,23 @@ struct GatewayAPI: APIProtocol {
         }
     }
 
-    /// A streaming response: warnings first, what is there, then (following) what comes.
+    /// A streamed answer (`LogStreamResponder`), its follow slot given back when it ends.
     private func stream(_ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection, _ request: LogRequest,
                         format: LogParameters.Format, keepAlive: Bool, warnings: [String]) -> HTTPBody {
-        let merged = merged
-        let index = index
-        let follows = follows
-        // A few chunks ahead of the client at most: a slow one holds back its follow.
+        // A few chunks ahead of the client at most: a slow one holds back its own read.
         let (bytes, out) = BoundedStream<ArraySlice<UInt8>>.make(capacity: 4)
+        let responder = LogStreamResponder(merged: merged, index: index, rings: rings, selection: selection, request: request,
+                                           format: format, keepAlive: keepAlive, out: out)
         let task = Task {
-            // Whether the last thing sent was a keep-alive space: the stream then ends only
-            // after an entry, since a client that parses every line would choke on the space.
-            var spaced = false
-            // What `limit_bytes` leaves to send, in bytes of lines as they go out.
-            var budget = request.limitBytes ?? .max
-            /// An entry as it goes out, its lines counted against the budget.
-            func encode(_ entry: ReadEntry) -> [UInt8]? {
-                let encoded = LogEncoding.encode(entry, as: format)
-                if entry.type == .log { budget -= encoded?.count ?? 0 }
-                return encoded
-            }
-            func send(_ entry: ReadEntry) async -> Bool {
-                if keepAlive, entry.type == .heartbeat {
-                    spaced = true
-                    return await out.send([UInt8(ascii: " ")])
-                }
-                guard let encoded = encode(entry) else { return true }
-                spaced = false
-                return await out.send(ArraySlice(encoded))
-            }
-            func say(_ text: String, level: String = "warning") async -> Bool { await send(.message(text, level: level)) }
-            for warning in warnings {
-                guard await say(warning) else { return }
-            }
-            // Notes of the agents (one unreachable) come before the items of the page they
-            // concern, each once.
-            var said = Set<String>()
-            func hand(_ page: MergedLogs.Page) async -> Bool {
-                for note in page.warnings where said.insert(note).inserted {
-                    guard await say(note) else { return false }
-                }
-                var chunk: [UInt8] = []
-                for entry in page.entries where budget > 0 {
-                    guard let encoded = encode(entry) else { continue }
-                    chunk += encoded
-                    if chunk.count > 64 * 1024 {
-                        guard await out.send(ArraySlice(chunk)) else { return false }
-                        chunk.removeAll(keepingCapacity: true)
-                    }
-                }
-                if chunk.isEmpty { return true }
-                return await out.send(ArraySlice(chunk))
-            }
-            guard request.follow else {
-                // The whole window, a page at a time from where the last one stopped: a read
-                // of any size holds one page here. Text is the lines as a file holds them,
-                // oldest first, whichever end they were counted from.
-                var next = request
-                if format == .text, request.newestFirst {
-                    if request.lines == nil, request.after == nil {
-                        next.newestFirst = false  // the whole window: the same lines, read forward
-                    } else if let forward = await oldestFirst(request, rings, selection) {
-                        next = forward
-                    } else {
-                        return out.finish()
-                    }
-                }
-                var owed = next.lines ?? .max
-                while owed > 0, budget > 0 {
-                    let page = await merged.page(rings, next, limit: min(owed, MergedLogs.pageItems), filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
-                    guard await hand(page) else { return }
-                    owed -= page.entries.count
-                    guard page.more, let mark = page.mark else { break }
-                    next.after = CompositeCursor(mark: mark)
-                }
-                return out.finish()
-            }
-            // A follow hands over a page of what is there and goes on from each ring's position
-            // after it; one that asked for its last lines reads them newest first, shown oldest
-            // first, at most `followLines` of them (held here at once).
-            var first = request
-            var limit = MergedLogs.pageItems
-            if let lines = request.lines, request.after == nil {
-                first.newestFirst = true
-                limit = min(lines, GatewayAPI.followLines)
-                if lines > limit, !(await say("a follow starts with at most its last \(limit) lines")) { return }
-            }
-            let page = await merged.page(rings, first, limit: limit, forwardMarks: true, filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
-            guard await hand(page) else { return }
-            guard budget > 0 else { return out.finish() }
-            // A follow of what has all ended (a finished one-off job's newest run) waits for
-            // what comes next: said once, so that the wait does not look like a hang.
-            if !selection.endsWhenFinished, request.until == nil, !rings.isEmpty, rings.allSatisfy({ $0.1.state == .finished }) {
-                guard await say("\(selection.description) has nothing running now; waiting for what comes next", level: "info") else { return }
-            }
-            // A follow with an end (`until`, a given run) ends when every ring it follows has.
-            let live = merged.follow(rings, from: page.positions, request, endsWhenFinished: selection.endsWhenFinished || request.until != nil) {
-                selection.choose(index.rings(tool: selection.tool, where: selection.mayChoose).rings)
-            }
-            // A follow's clean end says "nothing more will come" (a finished run). Anything
-            // else, this gateway's shutdown included, cuts the connection, so that clients
-            // reconnect, to another replica, and resume from their cursor.
-            await withGracefulShutdownHandler {
-                do {
-                    for try await entry in live {
-                        guard await send(entry) else { return }
-                        if budget <= 0 { break }  // `limit_bytes` reached: a clean end
-                    }
-                    if Task.isCancelled { throw CancellationError() }
-                    if spaced, !(await say("the stream ends: nothing more will come")) { return }
-                    out.finish()
-                } catch {
-                    out.finish(throwing: error)
-                }
-            } onGracefulShutdown: {
-                out.finish(throwing: CancellationError())
-            }
+            var responder = responder
+            await responder.respond(warnings: warnings)
         }
+        let follows = follows
         bytes.onTermination {
             task.cancel()
             if request.follow { follows.release(selection.tool) }
         }
         return HTTPBody(ClientConnection.ending(bytes), length: .unknown, iterationBehavior: .single)
-    }
-
-    /// A newest-first read turned oldest first, as text shows it: where its lines start is
-    /// found by reading newest first, a page at a time, keeping only where each page stopped;
-    /// then exactly as many are read forward from the oldest of them. Nil when there are none.
-    private func oldestFirst(_ request: LogRequest, _ rings: [(AgentEndpoint, AgentRing)], _ selection: LogSelection) async -> LogRequest? {
-        var backward = request
-        var owed = request.lines ?? .max
-        var found = 0
-        var oldest: CompositeCursor.Mark?
-        while owed > 0 {
-            let page = await merged.page(rings, backward, limit: min(owed, MergedLogs.pageItems), filtered: selection.filtersEntries, keep: selection.keeps, label: selection.label)
-            owed -= page.entries.count
-            found += page.entries.count
-            oldest = page.mark ?? oldest
-            guard page.more, let mark = page.mark else { break }
-            backward.after = CompositeCursor(mark: mark)
-        }
-        guard found > 0, let oldest else { return nil }
-        // A newest-first mark stands at its item's position: read forward, it includes it.
-        var forward = request
-        forward.newestFirst = false
-        forward.lines = found
-        forward.after = CompositeCursor(mark: .init(time: oldest.time, ring: oldest.ring, seq: oldest.seq, newestFirst: false))
-        return forward
     }
 
     private func messages(unreachable: [String]) -> Components.Schemas.Messages {

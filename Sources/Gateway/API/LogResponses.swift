@@ -187,6 +187,7 @@ enum LogEncoding {
     }
 
     /// A JSON page (`LogsResponse`): the envelope around the entries, each as it came.
+    /// Small (`LogParameters.pageEntries`): it is encoded where its handler runs.
     static func page(_ entries: [ReadEntry], next: String?, messages: Components.Schemas.Messages) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
@@ -220,5 +221,35 @@ enum LogEncoding {
         writer.endObject()
         writer.endObject()
         return writer.bytes
+    }
+}
+
+/// Entries as a streamed answer writes them, the lines counted against `limit_bytes`.
+struct StreamEncoder: Sendable {
+    let format: LogParameters.Format
+    /// What `limit_bytes` leaves to send, in bytes of lines as they go out.
+    private(set) var budget: Int
+
+    init(_ format: LogParameters.Format, limitBytes: Int?) {
+        self.format = format
+        budget = limitBytes ?? .max
+    }
+
+    var spent: Bool { budget <= 0 }
+
+    /// One entry; nil when the format leaves it out.
+    mutating func encode(_ entry: ReadEntry) -> [UInt8]? {
+        let encoded = LogEncoding.encode(entry, as: format)
+        if entry.type == .log { budget -= encoded?.count ?? 0 }
+        return encoded
+    }
+
+    /// A page's entries in one buffer, until the budget is spent.
+    mutating func encode(_ entries: [ReadEntry]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for entry in entries where !spent {
+            if let encoded = encode(entry) { bytes += encoded }
+        }
+        return bytes
     }
 }
