@@ -16,19 +16,21 @@ protocol IngestThread: Sendable {
 extension Ingestor: IngestThread {}
 extension JournalIngest: IngestThread {}
 
-/// Runs an ingest thread for as long as the service group runs.
+/// Runs an ingest thread for as long as the service group runs; joining it is blocking, so the
+/// stop waits on the maintenance pool.
 struct IngestService: Service {
     let ingest: any IngestThread
+    let upkeep: FairPool
 
     func run() async throws {
         ingest.start()
         try? await gracefulShutdown()
-        await onThreadOfItsOwn { ingest.stop() }
+        await upkeep.run("ingest") { ingest.stop() }
     }
 }
 
-/// Applies the retention policy now and then, on a thread of its own: eviction erases files and
-/// waits for a fold in progress, neither of which may hold a thread that serves requests.
+/// Applies the retention policy now and then, on the maintenance pool: eviction erases files
+/// and waits for a fold in progress, neither of which may hold a thread that serves requests.
 struct RetentionService: Service {
     let store: RingDirectory
     let inventory: Inventory
@@ -37,11 +39,12 @@ struct RetentionService: Service {
     let metrics: AgentMetrics
     let policy: RetentionPolicy
     let interval: Duration
+    let upkeep: FairPool
     let logger: Logger
 
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await onThreadOfItsOwn { [store, inventory, retired, metrics, policy, logger] in
+            await upkeep.run("retention") { [store, inventory, retired, metrics, policy, logger] in
                 do {
                     let evictions = try store.enforce(policy, now: NanoTime.now()) { metadata in
                         do {
@@ -68,7 +71,7 @@ struct RetentionService: Service {
 }
 
 /// Folds finished small runs into their jobs' history files (docs/ring-format.md, "History
-/// files") every `interval`, on a thread of its own: copying and syncing are blocking I/O, and
+/// files") every `interval`, on the maintenance pool: copying and syncing are blocking I/O, and
 /// must not hold a thread that serves requests. A run keeps its id, so the inventory only
 /// tells the gateway that its size on disk changed.
 struct FoldService: Service {
@@ -79,13 +82,14 @@ struct FoldService: Service {
     let retired: RetiredContainers
     let policy: FoldPolicy
     var interval: Duration = .seconds(15)
+    let upkeep: FairPool
     let logger: Logger
 
     /// A pass at start, then every `interval`: runs that became due while the agent was down
     /// fold at once.
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await onThreadOfItsOwn { [store, inventory, retired, policy, logger] in
+            await upkeep.run("folding") { [store, inventory, retired, policy, logger] in
                 do {
                     let folded = try store.fold(policy, now: NanoTime.now()) { metadata in
                         // Not folded when this fails: a restart would read the runs in again.
@@ -109,12 +113,13 @@ struct FoldService: Service {
 struct SyncService: Service {
     let store: RingDirectory
     let interval: Duration
+    let upkeep: FairPool
     let logger: Logger
 
     func run() async throws {
         repeat {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            await onThreadOfItsOwn { [store, logger] in
+            await upkeep.run("sync") { [store, logger] in
                 do {
                     try store.sealIdleBlocks()
                 } catch {
@@ -130,18 +135,7 @@ struct SyncService: Service {
     }
 }
 
-/// Runs blocking work (file I/O, joining a thread) off Swift's cooperative pool, which has
-/// only as many threads as cores.
-func onThreadOfItsOwn(_ work: @escaping @Sendable () -> Void) async {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread {
-            work()
-            continuation.resume()
-        }
-    }
-}
-
-/// Stops the read threads when the agent stops.
+/// Stops a pool's threads when the agent stops.
 struct FairPoolService: Service {
     let pool: FairPool
 

@@ -55,6 +55,8 @@ public struct AgentConfiguration: Sendable {
     /// file (what a fleet that may roll back to a release without history files sets).
     public var fold: FoldPolicy?
     public var reads: ReadSharing
+    /// Threads of the maintenance pool: retention, folding, syncs, purges, pushes, listings.
+    public var maintenanceThreads: Int
 
     public init(node: String, podsDirectory: String, dataDirectory: String, host: String, port: Int, token: String?,
                 podsJSON: String?, kubeAPI: KubeAPIConfiguration? = nil, journal: JournalConfiguration? = nil,
@@ -62,8 +64,10 @@ public struct AgentConfiguration: Sendable {
                 retention: RetentionPolicy, limits: IngestLimits,
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
                 retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5),
-                ringFileVersion: RingFileVersion = .newest, fold: FoldPolicy? = FoldPolicy(), reads: ReadSharing = ReadSharing()) {
+                ringFileVersion: RingFileVersion = .newest, fold: FoldPolicy? = FoldPolicy(), reads: ReadSharing = ReadSharing(),
+                maintenanceThreads: Int = 2) {
         self.reads = reads
+        self.maintenanceThreads = maintenanceThreads
         self.ringFileVersion = ringFileVersion
         self.fold = fold
         self.node = node
@@ -112,24 +116,27 @@ public enum LogsAgent {
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
             store: store, toolRings: toolRings, inventory: inventory, health: health, retired: retired, podSource: watcher, logger: logger)
         let reads = FairPool(threads: configuration.reads.threads)
+        let upkeep = FairPool(threads: configuration.maintenanceThreads)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
                            ingestor: ingestor, retiredContainers: retired, health: health, registry: registry, metrics: metrics,
                            token: configuration.token,
-                           heartbeat: configuration.heartbeat, retention: configuration.retention, reads: reads,
+                           heartbeat: configuration.heartbeat, retention: configuration.retention, reads: reads, upkeep: upkeep,
                            admission: ToolAdmission(limit: configuration.reads.perTool, wait: configuration.reads.wait), logger: logger)
         let journal = try configuration.journal.map {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)
         }
-        // First in, last out: the read threads stop after the server, whose reads use them.
-        var services: [any Service] = [FairPoolService(pool: reads)]
-        if let interval = configuration.syncInterval { services.append(SyncService(store: store, interval: interval, logger: logger)) }
-        if let policy = configuration.fold { services.append(FoldService(store: store, inventory: inventory, retired: retired, policy: policy, logger: logger)) }
+        // First in, last out: the pools stop after the server and the services that use them.
+        var services: [any Service] = [FairPoolService(pool: upkeep), FairPoolService(pool: reads)]
+        if let interval = configuration.syncInterval { services.append(SyncService(store: store, interval: interval, upkeep: upkeep, logger: logger)) }
+        if let policy = configuration.fold {
+            services.append(FoldService(store: store, inventory: inventory, retired: retired, policy: policy, upkeep: upkeep, logger: logger))
+        }
         if let watcher { services.append(watcher) }
-        if let journal { services.append(IngestService(ingest: journal)) }
-        services.append(IngestService(ingest: ingestor))
+        if let journal { services.append(IngestService(ingest: journal, upkeep: upkeep)) }
+        services.append(IngestService(ingest: ingestor, upkeep: upkeep))
         services.append(RetentionService(store: store, inventory: inventory, retired: retired, metrics: metrics, policy: configuration.retention,
-                                         interval: configuration.retentionInterval, logger: logger))
+                                         interval: configuration.retentionInterval, upkeep: upkeep, logger: logger))
         services.append(SystemdService(notifier: SystemdNotifier()))
         return Application(router: api.router(), server: .http1(configuration: ClosingOnClientHalfClose.http1),
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logs-agent"),

@@ -79,6 +79,8 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var readsPerTool = env("READS_PER_TOOL") ?? "4"
     @Option(help: "How long a read beyond --reads-per-tool waits for a place (LOGS_AGENT_READ_WAIT).")
     var readWait = env("READ_WAIT") ?? "1s"
+    @Option(help: "Threads for retention, folding, syncs, purges, pushes and listings (LOGS_AGENT_MAINTENANCE_THREADS).")
+    var maintenanceThreads = env("MAINTENANCE_THREADS") ?? "2"
 
     static func env(_ name: String) -> String? { ProcessInfo.processInfo.environment["LOGS_AGENT_" + name] }
 
@@ -137,7 +139,8 @@ struct LogsAgentCommand: AsyncParsableCommand {
             ringFileVersion: try Self.ringFileVersion(ringFormat), fold: fold ? FoldPolicy(after: try Self.duration(foldAfter, "--fold-after")) : nil,
             reads: ReadSharing(threads: try Self.count(readThreads, "--read-threads", 1...256),
                                perTool: try Self.count(readsPerTool, "--reads-per-tool", 1...10_000),
-                               wait: try Self.duration(readWait, "--read-wait")))
+                               wait: try Self.duration(readWait, "--read-wait")),
+            maintenanceThreads: try Self.count(maintenanceThreads, "--maintenance-threads", 1...256))
         // An agent over a directory that is not there would ingest nothing and say nothing; one
         // that reads the journal (a host without Kubernetes, under systemd) may have none.
         var isDirectory: ObjCBool = false

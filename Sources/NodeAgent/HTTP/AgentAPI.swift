@@ -26,6 +26,8 @@ struct AgentAPI: Sendable {
     let retention: RetentionPolicy
     /// Where ring reads run, in turns by tool; and how many reads that may scan a tool may run at once.
     let reads: FairPool
+    /// Where the rest of the agent's blocking work runs: purges, pushes, listings, usage.
+    let upkeep: FairPool
     let admission: ToolAdmission
     let logger: Logger
 
@@ -39,14 +41,14 @@ struct AgentAPI: Sendable {
         router.add(middleware: ClientConnectionMiddleware<AgentRequestContext>())
         router.get("healthz") { _, _ in try health.response() }
         router.get("metrics") { _, _ in
-            metrics.update(usage: try store.usage(budgetBytes: retention.budgetBytes), ingest: ingestor.stats.withLock { $0 }, health: health,
-                           reads: admission.load)
+            let usage = try await upkeep.run("usage") { try store.usage(budgetBytes: retention.budgetBytes) }
+            metrics.update(usage: usage, ingest: ingestor.stats.withLock { $0 }, health: health, reads: admission.load)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         let api = router.group(RouterPath(AgentRoutes.prefix))
         if let token { api.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
-        api.get(RouterPath(AgentRoutes.Pattern.rings)) { request, _ in try rings(request) }
+        api.get(RouterPath(AgentRoutes.Pattern.rings)) { request, _ in try await upkeep.run("inventory") { try rings(request) } }
         api.get(RouterPath(AgentRoutes.Pattern.ringLogs)) { request, context in
             let ring = try ring(context)
             let query: RingReadQuery
@@ -62,24 +64,25 @@ struct AgentAPI: Sendable {
             return RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
                                  heartbeat: heartbeat, metrics: metrics, reads: reads, connection: connection).response(holding: ticket)
         }
-        api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in try purge(ring(context)) }
+        api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in
+            let ring = try ring(context)
+            return try await upkeep.run(ring.metadata.tool) { try purge(ring) }
+        }
         let folded = FoldedRuns(node: node, store: store)
+        // A job's folded runs are read from its history file and the run index: a page, in the tool's turn.
         api.get(RouterPath(AgentRoutes.Pattern.foldedRings)) { request, context in
-            try Envelope.json(folded.rings(tool: name(context, "tool"), foldedQuery(request)))
+            let (tool, query) = try (name(context, "tool"), foldedQuery(request))
+            return try await reads.run(tool) { try Envelope.json(folded.rings(tool: tool, query)) }
         }
         api.get(RouterPath(AgentRoutes.Pattern.foldedRuns)) { request, context in
-            try Envelope.json(folded.runs(tool: name(context, "tool"), foldedQuery(request)))
+            let (tool, query) = try (name(context, "tool"), foldedQuery(request))
+            return try await reads.run(tool) { try Envelope.json(folded.runs(tool: tool, query)) }
         }
-        api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try stats() }
+        api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try await upkeep.run("usage") { try stats() } }
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
         api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
             let tool = try name(context, "tool")
-            // One synced write for all of them: a tool may have thousands of runs. Folded runs'
-            // containers were recorded when they folded.
-            try retiredContainers.add(store.rings(matching: RingFilter(tool: tool, folded: false)).compactMap(\.metadata.containerKey))
-            let purged = try store.purge(tool: tool)
-            for id in purged { inventory.remove(id) }
-            return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged \(purged.count) rings of \(tool)"]), rings: purged.count))
+            return try await upkeep.run(tool) { try purge(tool: tool) }
         }
         return router
     }
@@ -195,6 +198,16 @@ struct AgentAPI: Sendable {
         return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged ring \(ring.id)"]), rings: 1))
     }
 
+    /// Every ring of a tool, and its history files.
+    private func purge(tool: String) throws -> Response {
+        // One synced write for all of them: a tool may have thousands of runs. Folded runs'
+        // containers were recorded when they folded.
+        try retiredContainers.add(store.rings(matching: RingFilter(tool: tool, folded: false)).compactMap(\.metadata.containerKey))
+        let purged = try store.purge(tool: tool)
+        for id in purged { inventory.remove(id) }
+        return try Envelope.json(PurgeAnswer(messages: Messages(info: ["purged \(purged.count) rings of \(tool)"]), rings: purged.count))
+    }
+
     private func push(_ request: Request, _ context: AgentRequestContext) async throws -> Response {
         let tool = try name(context, "tool")
         let source = try name(context, "name")
@@ -213,7 +226,7 @@ struct AgentAPI: Sendable {
                 }
             }
         }
-        let count = try toolRings.push(tool: tool, source: source, lines: lines, now: NanoTime.now())
+        let count = try await upkeep.run(tool) { [lines] in try toolRings.push(tool: tool, source: source, lines: lines, now: NanoTime.now()) }
         return try Envelope.json(PushAnswer(messages: Messages(info: ["\(count) lines kept"]), lines: count), status: .created)
     }
 
