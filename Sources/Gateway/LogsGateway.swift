@@ -51,8 +51,6 @@ public struct GatewayConfiguration: Sendable {
 
 /// The gateway: the public API over the agents. Stateless: the index is rebuilt from the agents.
 public enum LogsGateway {
-    static let maxBodyBytes = 1 << 20
-
     /// The gateway as an application: its router and the services it needs (the index of the
     /// agents' rings, the client that calls them), not yet running. Metrics go to whatever the
     /// caller bootstrapped; `registry` is what `/v1/metrics` shows.
@@ -82,7 +80,7 @@ public enum LogsGateway {
         if let spec, let object = try JSONSerialization.jsonObject(with: Data(spec)) as? [String: Any] {
             router.add(middleware: MethodNotAllowedMiddleware(spec: object))
         }
-        router.add(middleware: BodyLimitMiddleware(limit: maxBodyBytes))
+        router.add(middleware: BodyLimitMiddleware(limit: PushedLines.maxBodyBytes))
         router.add(middleware: UTF8CharsetMiddleware())
         let http1 = ClosingOnClientHalfClose.http1
         var server = HTTPServerBuilder.http1(configuration: http1)

@@ -26,7 +26,7 @@ public struct FoldPolicy: Sendable, Equatable {
     func isDue(_ metadata: RingMetadata, lastTimestamp: Int64?, createdAt: Int64, now: Int64) -> Bool {
         let ended = metadata.finishedAt ?? lastTimestamp ?? createdAt
         let (seconds, attoseconds) = after.components
-        return FoldPolicy.kinds.contains(metadata.kind) && metadata.extra["source"] != "journal"
+        return FoldPolicy.kinds.contains(metadata.kind) && metadata.journalKey == nil
             && ended <= now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
     }
 }

@@ -84,3 +84,51 @@ public struct RingInfo: Sendable, Equatable {
     /// framing costs more than compression saves).
     public var compressionRatio: Double { diskBytes == 0 ? 0 : Double(keptBytes) / Double(diskBytes) }
 }
+
+/// Where a ring's records come from, with the key that finds the ring again after a restart:
+/// a Kubernetes container's run (`namespace/pod/uid/container/restart`) or a journal run
+/// (`tool/name/run`). Kept in `extra` under the names every release has written, so that a
+/// file stays readable by a release before this type and after it.
+public enum RingOrigin: Sendable, Equatable {
+    case container(key: String)
+    case journal(key: String)
+    /// Pushed lines, activity events, or a ring of a release that recorded no origin.
+    case other
+}
+
+extension RingMetadata {
+    private enum Stored {
+        static let containerKey = "containerKey"
+        static let source = "source"
+        static let journal = "journal"
+        static let journalKey = "journalKey"
+    }
+
+    public var origin: RingOrigin {
+        get {
+            if extra[Stored.source] == Stored.journal, let key = extra[Stored.journalKey] { return .journal(key: key) }
+            if let key = extra[Stored.containerKey] { return .container(key: key) }
+            return .other
+        }
+        set {
+            for name in [Stored.containerKey, Stored.source, Stored.journalKey] { extra[name] = nil }
+            switch newValue {
+            case let .container(key): extra[Stored.containerKey] = key
+            case let .journal(key):
+                extra[Stored.source] = Stored.journal
+                extra[Stored.journalKey] = key
+            case .other: break
+            }
+        }
+    }
+
+    /// The container run a ring was made for: how a restarted agent finds its ring for a log
+    /// file, and what it retires when the ring goes.
+    public var containerKey: String? {
+        if case let .container(key) = origin { key } else { nil }
+    }
+
+    public var journalKey: String? {
+        if case let .journal(key) = origin { key } else { nil }
+    }
+}

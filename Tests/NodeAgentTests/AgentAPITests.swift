@@ -32,12 +32,12 @@ import TestSupport
 
     @Test func pushedLinesKeepTheirFields() async throws {
         let agent = try AgentHarness()
-        let url = agent.base + AgentRoutes.customSource(tool: "demo", name: "deployments")
+        let url = agent.base + AgentRoutes.customSource(tool: "demo", name: "releases")
         let body = #"[{"message": "deployed", "datetime": "2026-11-22T10:00:00Z", "user": "alice", "jobs": 2}]"#
         let pushed = try await TestHTTP.request(url, method: .POST, headers: agent.auth, body: Array(body.utf8))
         #expect(pushed.status == 201)
         let ring = try #require(try await agent.inventory("?kind=custom").rings.first)
-        #expect(ring.name == "deployments")
+        #expect(ring.name == "releases")
         let item = try #require(try await agent.items(ring).first)
         #expect(item.message == "deployed")
         #expect(item.fields?["user"] == .string("alice"))

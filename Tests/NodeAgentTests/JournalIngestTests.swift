@@ -42,6 +42,8 @@ import TestSupport
         #expect(metadata.name == "worker")
         #expect(metadata.run == "worker-run1")
         #expect(metadata.node == "node-1")
+        #expect(metadata.origin == .journal(key: "alpha/worker/worker-run1"))
+        // Stored under the names every release reads.
         #expect(metadata.extra == ["source": "journal", "journalKey": "alpha/worker/worker-run1"])
     }
 
@@ -365,8 +367,8 @@ final class JournalTestbed {
     /// The store's journal rings and their records, by `journalKey`.
     func journalRings() throws -> [String: (ring: Ring, records: [LogRecord])] {
         var rings: [String: (ring: Ring, records: [LogRecord])] = [:]
-        for ring in store.rings() where ring.metadata.extra["source"] == "journal" {
-            let key = try #require(ring.metadata.extra["journalKey"])
+        for ring in store.rings() {
+            guard let key = ring.metadata.journalKey else { continue }
             #expect(rings[key] == nil, "two rings for \(key)")
             rings[key] = (ring, try ring.read(ReadRequest()).records)
         }

@@ -20,8 +20,6 @@ struct GatewayAPI: APIProtocol {
     let metrics = GatewayMetrics()
     let audit: Logger
 
-    static let maxPushLines = 1000
-
     // MARK: service
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
@@ -337,11 +335,16 @@ struct GatewayAPI: APIProtocol {
         case let .PushedLine(line): typed = [line]
         case let .case2(lines): typed = lines
         }
-        guard typed.count <= Self.maxPushLines else {
-            throw EnvelopeError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(typed.count)")
+        // A custom source of that name would read back as the platform's.
+        guard !ToolLogScope.sourceNames.contains(source) || ToolLogScope.eventSources[source] != nil else {
+            throw EnvelopeError(.badRequest, "\(source) is the name of a source of the tool's log; push to another name")
         }
         let lines = try typed.map { try JSONDecoder().decode([String: JSONValue].self, from: JSONEncoder().encode($0)) }
-        try PushedLines.check(lines, source: source, now: NanoTime.now())
+        do throws(PushedLines.Refusal) {
+            try PushedLines.check(lines, source: source, now: NanoTime.now())
+        } catch {
+            throw EnvelopeError(error.tooLarge ? .contentTooLarge : .badRequest, error.description)
+        }
         guard let agent = index.agents.max(by: { rank(tool, source, $0.node) < rank(tool, source, $1.node) }) else {
             throw EnvelopeError(.serviceUnavailable, "no agent is known yet to keep source \(source) of \(tool)")
         }

@@ -31,9 +31,6 @@ struct AgentAPI: Sendable {
     let admission: ToolAdmission
     let logger: Logger
 
-    static let maxPushBytes = 1 << 20
-    static let maxPushLines = 1000
-
     func router() -> Router<AgentRequestContext> {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: EnvelopeMiddleware())
@@ -187,9 +184,8 @@ struct AgentAPI: Sendable {
         inventory.remove(ring.id)
         if metadata.kind != .activity {
             do {
-                try toolRings.record([.init(tool: metadata.tool, message: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
-                                             fields: ["event": "purged", "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run],
-                                             time: NanoTime.now())])
+                try toolRings.record([ActivityEvent(.purged, of: metadata, message: "\(metadata.kind.rawValue) \(metadata.name) run \(metadata.run) purged",
+                                                    time: NanoTime.now(), detailed: false)])
             } catch {
                 // Purged all the same: the line saying so is what is missing.
                 AgentFailure.activityRecord.record(error, logger: logger, ["tool": "\(metadata.tool)", "ring": "\(ring.id)"])
@@ -211,20 +207,13 @@ struct AgentAPI: Sendable {
     private func push(_ request: Request, _ context: AgentRequestContext) async throws -> Response {
         let tool = try name(context, "tool")
         let source = try name(context, "name")
-        let body = try await request.body.collect(upTo: Self.maxPushBytes)
-        guard let lines = try? JSONDecoder().decode([[String: JSONValue]].self, from: Data(buffer: body)) else {
-            throw EnvelopeError(.badRequest, "the body must be a JSON array of objects, each with a \"message\" string")
-        }
-        guard lines.count <= Self.maxPushLines else {
-            throw EnvelopeError(.contentTooLarge, "at most \(Self.maxPushLines) lines per request, not \(lines.count)")
-        }
-        for (index, line) in lines.enumerated() {
-            guard case .string? = line["message"] else { throw EnvelopeError(.badRequest, "line \(index): \"message\" must be a string") }
-            if let datetime = line["datetime"] {
-                guard case let .string(text) = datetime, NanoTime.parse(text) != nil else {
-                    throw EnvelopeError(.badRequest, "line \(index): \"datetime\" must be an RFC 3339 time")
-                }
-            }
+        let body = try await request.body.collect(upTo: PushedLines.maxBodyBytes)
+        // The gateway checked these lines by the same rule; checked again against this node's clock.
+        let lines: [[String: JSONValue]]
+        do throws(PushedLines.Refusal) {
+            lines = try PushedLines.decode(Array(buffer: body), source: source, now: NanoTime.now())
+        } catch {
+            throw EnvelopeError(error.tooLarge ? .contentTooLarge : .badRequest, error.description)
         }
         let count = try await upkeep.run(tool) { [lines] in try toolRings.push(tool: tool, source: source, lines: lines, now: NanoTime.now()) }
         return try Envelope.json(PushAnswer(messages: Messages(info: ["\(count) lines kept"]), lines: count), status: .created)

@@ -331,14 +331,15 @@ struct RingLogStream: Sendable {
                 line = LogItem(type: .log, datetime: line.datetime, stream: line.stream)
                 if case let .string(message)? = object.removeValue(forKey: "message") { line.message = message }
                 // A pushed line's own time is the record's (see ToolRings.push); an event's is its
-                // `time` (see ToolRings.record).
+                // `time` (see ActivityEvent).
                 object.removeValue(forKey: "datetime")
-                if metadata.kind == .activity, case let .string(text)? = object.removeValue(forKey: "time"), let event = NanoTime.parse(text) {
+                if metadata.kind == .activity, case let .string(text)? = object.removeValue(forKey: ActivityEvent.Stored.time),
+                   let event = NanoTime.parse(text) {
                     line.datetime = text
                     time = event
                 }
                 // An event's run is the run it is about, not the activity ring's.
-                if case let .string(run)? = object.removeValue(forKey: "run") { line.run = run }
+                if case let .string(run)? = object.removeValue(forKey: ActivityEvent.Stored.run) { line.run = run }
                 line.fields = object.isEmpty ? nil : object
             }
             line.partial = record.flags.contains(.partial) ? true : nil

@@ -86,7 +86,7 @@ final class Ingestor: @unchecked Sendable {
     /// What happened, recorded in the order it happened once the agent has caught up and has
     /// held the first event for a moment (at start it learns of many runs' starts and ends over
     /// several turns, and pods found together may come a turn apart), or a second after the first.
-    private var activity: [ToolRings.ActivityEvent] = []
+    private var activity: [ActivityEvent] = []
     private var activitySince: Int64 = 0
     static let activityHold: Int64 = 1_000_000_000
     static let activitySettle: Int64 = 250_000_000
@@ -277,7 +277,7 @@ final class Ingestor: @unchecked Sendable {
             podDirectories[uid] = nil
             finished[uid] = nil
             if let tool = classifier.tool(namespace: pod.namespace, labels: podList?.pods[uid]?.metadata.labels) {
-                note(.init(tool: tool, message: "pod \(pod.pod) deleted", fields: ["event": "deleted", "pod": pod.pod], time: now), now: now)
+                note(ActivityEvent(podDeleted: pod.pod, tool: tool, time: now), now: now)
             }
         }
     }
@@ -304,14 +304,13 @@ final class Ingestor: @unchecked Sendable {
             ringsByContainer?[key.description] = ring
             track(ContainerLog(key: key, directory: directory, ring: ring, limits: configuration.limits, now: now))
             inventory.touch(ring.id)
-            note(.init(tool: metadata.tool, message: "\(describe(metadata)) started",
-                       fields: activityFields(metadata, event: "started"), time: metadata.startedAt ?? now), now: now)
+            note(ActivityEvent(.started, of: metadata, message: "\(describe(metadata)) started", time: metadata.startedAt ?? now), now: now)
         } catch {
             logger.error("cannot follow a container", metadata: ["container": "\(key)", "error": "\(error)"])
         }
     }
 
-    private func note(_ event: ToolRings.ActivityEvent, now: Int64) {
+    private func note(_ event: ActivityEvent, now: Int64) {
         if activity.isEmpty { activitySince = now }
         activity.append(event)
     }
@@ -376,8 +375,8 @@ final class Ingestor: @unchecked Sendable {
                 try log.ring.updateMetadata { $0 = final }
                 try log.ring.finish()
                 inventory.touch(log.ring.id)
-                note(.init(tool: final.tool, message: "\(describe(final)) \(exitDescription(final))",
-                           fields: activityFields(final, event: "exited"), time: final.finishedAt ?? now), now: now)
+                note(ActivityEvent(.exited, of: final, message: "\(describe(final)) \(exitDescription(final))", time: final.finishedAt ?? now),
+                     now: now)
             } catch {
                 logger.error("cannot finish a run", metadata: ["container": "\(key)", "error": "\(error)"])
             }
@@ -400,15 +399,5 @@ final class Ingestor: @unchecked Sendable {
         guard let code = metadata.exitCode else { return "ended" }
         let reason = metadata.reason.map { " (\($0))" } ?? ""
         return code == 0 && metadata.reason != "OOMKilled" ? "exited 0\(reason)" : "exited \(code)\(reason)"
-    }
-
-    private func activityFields(_ metadata: RingMetadata, event: String) -> [String: String] {
-        var fields = ["event": event, "kind": metadata.kind.rawValue, "name": metadata.name, "run": metadata.run,
-                      "segment": String(metadata.segment)]
-        fields["pod"] = metadata.pod
-        fields["container"] = metadata.container
-        if let code = metadata.exitCode { fields["exit_code"] = String(code) }
-        fields["reason"] = metadata.reason
-        return fields
     }
 }

@@ -67,8 +67,7 @@ final class JournalIngest: @unchecked Sendable {
         reader = try JournalReader(directory: configuration.directory)
 
         for ring in store.rings(matching: RingFilter(kind: .continuous, finished: false)) {
-            let extra = ring.metadata.extra
-            guard extra["source"] == "journal", let key = extra["journalKey"] else { continue }
+            guard let key = ring.metadata.journalKey else { continue }
             if let other = rings[key] {
                 logger.warning("two journal rings hold one run: appending to the first", metadata: ["first": "\(other.ring.id)", "second": "\(ring.id)", "run": "\(key)"])
                 continue
@@ -78,8 +77,7 @@ final class JournalIngest: @unchecked Sendable {
         }
         // The journal's runs never fold (`FoldPolicy`): their ring files keep their positions.
         for ring in store.rings(matching: RingFilter(kind: .continuous, finished: true, folded: false)) {
-            guard ring.metadata.extra["source"] == "journal", let key = ring.metadata.extra["journalKey"],
-                  let position = JournalPosition(ring.sourcePosition) else { continue }
+            guard let key = ring.metadata.journalKey, let position = JournalPosition(ring.sourcePosition) else { continue }
             finishedRuns[key, default: FinishedRun(position: position)].add(position)
         }
         // From the oldest live ring's position; with none, from where reading had got to (what

@@ -8,15 +8,16 @@ struct JournalRoute: Equatable {
     var name: String
     var run: String
 
-    /// Stored in the ring's metadata (`extra["journalKey"]`) to find the ring again after a restart.
+    /// Stored in the ring's metadata (its `origin`) to find the ring again after a restart.
     var key: String { "\(tool)/\(name)/\(run)" }
 
     /// Another run of the same container, or the same run.
     func sameContainer(as other: JournalRoute) -> Bool { tool == other.tool && name == other.name }
 
     func metadata(node: String, startedAt: Int64, segment: Int = 0) -> RingMetadata {
-        RingMetadata(tool: tool, kind: .continuous, name: name, run: run, segment: segment, node: node, startedAt: startedAt,
-                     extra: ["source": "journal", "journalKey": key])
+        var metadata = RingMetadata(tool: tool, kind: .continuous, name: name, run: run, segment: segment, node: node, startedAt: startedAt)
+        metadata.origin = .journal(key: key)
+        return metadata
     }
 }
 

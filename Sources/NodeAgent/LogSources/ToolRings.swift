@@ -1,3 +1,4 @@
+import AgentWire
 import Foundation
 import LogModel
 import RingStore
@@ -42,9 +43,6 @@ final class ToolRings: Sendable {
         }
     }
 
-    /// How far ahead of this node's clock a pushed line's own time may be.
-    static let maxSkew: Int64 = 300_000_000_000
-
     /// Appends pushed lines (JSON objects with `message`, optional `datetime`, any other fields)
     /// to the tool's custom source, each stored as received.
     func push(tool: String, source: String, lines: [[String: JSONValue]], now: Int64) throws -> Int {
@@ -55,20 +53,11 @@ final class ToolRings: Sendable {
         // every later line at its time.
         try ring.append(lines.map { line in
             var time = if case let .string(text)? = line["datetime"] { NanoTime.parse(text) ?? now } else { now }
-            if time > now + Self.maxSkew { time = now }
+            if time > now + PushedLines.maxSkew { time = now }
             return .line(timestamp: time, stream: .stdout, flags: [], payload: Self.encode(line))
         })
         inventory.touch(ring.id)
         return lines.count
-    }
-
-    /// Something that happened to a tool's pods, at the time it happened (a container's start or
-    /// end as the kubelet reports it, a purge).
-    struct ActivityEvent {
-        var tool: String
-        var message: String
-        var fields: [String: String]
-        var time: Int64
     }
 
     /// Appends events to their tools' activity rings on this node, in the order they happened:
@@ -77,11 +66,8 @@ final class ToolRings: Sendable {
     /// event also carries its own `time`, which reads show.
     func record(_ events: [ActivityEvent]) throws {
         for event in events.sorted(by: { $0.time < $1.time }) {
-            var object: [String: JSONValue] = event.fields.mapValues { .string($0) }
-            object["message"] = .string(event.message)
-            object["time"] = .string(NanoTime.format(event.time))
             let ring = try ring(tool: event.tool, kind: .activity, name: "activity")
-            try ring.append([.line(timestamp: event.time, stream: .stdout, flags: [], payload: Self.encode(object))])
+            try ring.append([.line(timestamp: event.time, stream: .stdout, flags: [], payload: event.payload)])
             inventory.touch(ring.id)
         }
     }

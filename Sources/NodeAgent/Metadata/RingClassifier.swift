@@ -27,7 +27,8 @@ struct RingClassifier: Sendable {
         guard let tool = tool(namespace: key.namespace, labels: labels) else { return nil }
         var metadata = RingMetadata(tool: tool, kind: .continuous, name: key.pod, run: key.pod, segment: key.restart,
                                     namespace: key.namespace, pod: key.pod, container: key.container, node: node,
-                                    extra: [RingMetadata.containerKeyField: key.description, "podUID": key.podUID])
+                                    extra: ["podUID": key.podUID])
+        metadata.origin = .container(key: key.description)
         if key.namespace == buildNamespace {
             let build = labels?["tekton.dev/pipelineRun"] ?? key.pod
             metadata.kind = .build
@@ -60,10 +61,3 @@ struct RingClassifier: Sendable {
     }
 }
 
-extension RingMetadata {
-    static let containerKeyField = "containerKey"
-
-    /// The container run a ring was made for (a `ContainerKey`'s description): how a restarted
-    /// agent finds its ring for a log file, and what it retires when the ring goes.
-    var containerKey: String? { extra[Self.containerKeyField] }
-}
