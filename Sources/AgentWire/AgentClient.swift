@@ -100,10 +100,22 @@ public final class AgentClient: Sendable {
 
     // MARK: reads
 
+    /// A bounded read's answer: its items, and where the ring ended when the read began
+    /// (nil from an agent of a release before `AgentRoutes.ringEndHeader`).
+    public struct Page: Sendable {
+        public var items: [AgentItem]
+        public var end: UInt64?
+
+        public init(items: [AgentItem], end: UInt64?) {
+            self.items = items
+            self.end = end
+        }
+    }
+
     /// The items of a bounded read (`query` has `lines` or `limit`), read in the caller's task:
     /// a page. The answer is read to its end, so that its connection is kept for the next call
     /// (leaving it half read closed it: a new connection per page).
-    public func page(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> [AgentItem] {
+    public func page(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> Page {
         try await call(agent) {
             let response = try await logs(agent, ring: ring, query, accept: "application/x-ndjson", timeout: .seconds(60))
             var splitter = AgentItemSplitter()
@@ -112,7 +124,7 @@ public final class AgentClient: Sendable {
                 items += try splitter.items(in: chunk).lazy.filter { $0.type != .heartbeat }
             }
             try splitter.finish()
-            return items
+            return Page(items: items, end: response.headers.first(name: AgentRoutes.ringEndHeader).flatMap { UInt64($0) })
         }
     }
 

@@ -3,6 +3,9 @@
 /// as sequence numbers, item lines led by `seq`, `next` and `time`; docs/agent-api.md).
 public enum AgentRoutes {
     public static let prefix = "internal/v2"
+    /// A ring read's answer says where the ring ended when the read began: a reader that got
+    /// nothing goes on from there, exactly (an index's end may be seconds old).
+    public static let ringEndHeader = "X-Ring-End"
 
     /// The router's patterns, under `prefix`.
     public enum Pattern {

@@ -51,6 +51,8 @@ struct LogsGatewayCommand: AsyncParsableCommand {
     var followsPerTool = Int(env("FOLLOWS_PER_TOOL") ?? "") ?? 20
     @Option(help: "Threads that merge and encode the pages of big reads, in turns by tool (LOGS_GATEWAY_MERGE_THREADS).")
     var mergeThreads = env("MERGE_THREADS") ?? "2"
+    @Option(help: "How often the index asks each agent what changed (LOGS_GATEWAY_INDEX_INTERVAL); a read that misses asks at once.")
+    var indexInterval = env("INDEX_INTERVAL") ?? "2s"
     @Option(help: "Heartbeat interval of follows (LOGS_GATEWAY_HEARTBEAT).")
     var heartbeat = env("HEARTBEAT") ?? "15s"
     @Option(help: "The OpenAPI spec served at /openapi.json (LOGS_GATEWAY_SPEC).")
@@ -129,6 +131,9 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         guard let nanos = TimeSpec.duration(heartbeat), nanos > 0 else { throw ValidationError("--heartbeat: expected a duration such as 15s") }
+        guard let interval = TimeSpec.duration(indexInterval), interval > 0 else {
+            throw ValidationError("--index-interval: expected a duration such as 2s")
+        }
         guard let threads = Int(mergeThreads), (1...256).contains(threads) else {
             throw ValidationError("--merge-threads: expected a number of threads from 1 to 256, not \(mergeThreads)")
         }
@@ -138,7 +143,7 @@ struct LogsGatewayCommand: AsyncParsableCommand {
             access: AccessPolicy(members: Members(path: membersFile), admins: Set(admin), services: services,
                                  reservedSources: Set(reservedSource)),
             limits: GatewayLimits(requestsPerSecond: rateLimit, burst: rateLimit * 5, followsPerTool: followsPerTool),
-            heartbeat: .nanoseconds(nanos), mergeThreads: threads, specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
+            heartbeat: .nanoseconds(nanos), indexInterval: .nanoseconds(interval), mergeThreads: threads, specPath: FileManager.default.fileExists(atPath: spec) ? spec : nil)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let app = try LogsGateway.buildApplication(configuration, registry: registry, logger: logger) { port in

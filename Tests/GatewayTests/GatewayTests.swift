@@ -322,6 +322,32 @@ import TestSupport
         #expect(sse.text.contains("data: {\"type\":\"log\""))
     }
 
+    /// A follow from a time starts there, however old the gateway's index of the ring is: a ring
+    /// whose window held nothing goes on from where its agent said it ended, not from the
+    /// index's end (here an hour old), which would replay the lines written since.
+    @Test func aFollowFromATimeStartsThereWhateverTheIndexSays() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"], gatewayArguments: ["--index-interval", "1h"])
+        let log = try gw.writer(node: "node-1", pod: "since-me")
+        try log.write("old-1")
+        _ = try await eventually("the job") { try await gw.logsWhenThere("/v1/tool/demo/job/since-me/logs")?.items.first }
+        try log.write("old-2")
+        try log.write("old-3")
+        // The agent holds them (a read asks it), while the index still says the ring ends after old-1.
+        try await waitUntil("old-3 at the agent") {
+            try await gw.get("/v1/tool/demo/job/since-me/logs?lines=1&direction=newest_first", as: GatewayHarness.tool("demo"),
+                             accept: "text/plain").text == "old-3\n"
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        let since = NanoTime.format(NanoTime.now())
+        let url = gw.base + "/v1/tool/demo/job/since-me/logs?follow=true&since=\(since)"
+        let follow = Task {
+            try await TestHTTP.follow(url, headers: GatewayHarness.tool("demo")) { items in items.contains { $0.message == "new-1" } }
+        }
+        try await waitUntil("the follow") { try await gw.openFollows() == 1 }
+        try log.write("new-1")
+        #expect(try await follow.value.filter { $0.type == .log }.compactMap(\.message) == ["new-1"])
+    }
+
     /// Five followers of one ring: the agent serves one follow, and every line reaches every follower.
     @Test func manyFollowersShareOnePull() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])

@@ -45,8 +45,8 @@ import Testing
 
     /// A page as `MergedLogs.page` makes one: each ring asked for one item more than the page.
     func page(_ rings: [FakeRing], _ request: LogRequest, limit: Int, forwardMarks: Bool? = nil) -> MergedPage {
-        let merge = PageMerge(rings: rings.map(\.ring), items: rings.map { $0.answer(request, count: limit + 1) }, request: request,
-                              selection: selection)
+        let merge = PageMerge(rings: rings.map(\.ring), items: rings.map { $0.answer(request, count: limit + 1) }, ends: rings.map(\.ring.endSeq),
+                              request: request, selection: selection)
         return merge.page(limit: limit, forwardMarks: forwardMarks, selected: rings.map(\.ring))
     }
 
@@ -124,12 +124,18 @@ import Testing
         #expect(undated.datetime == NanoTime.format(0))
     }
 
-    @Test func aRingNotAskedGoesOnFromTheCursorOrItsEnd() {
+    @Test func aRingThatSentNothingGoesOnFromWhereItsAgentSaidItEnded() {
         let a = FakeRing("a", times: [1, 2])
-        let asked = PageMerge(rings: [a.ring], items: [a.answer(LogRequest(), count: 3)], request: LogRequest(), selection: selection)
         let quiet = FakeRing("q", times: [])
-        let page = asked.page(limit: 2, selected: [a.ring, quiet.ring])
-        #expect(page.positions.positions == ["a": .after(30), "q": .after(quiet.ring.endSeq)])
+        let unasked = FakeRing("u", times: [])
+        // The index says q ends at 10 (seconds old); its agent said 500 as the read began.
+        let merge = PageMerge(rings: [a.ring, quiet.ring], items: [a.answer(LogRequest(), count: 3), []], ends: [30, 500],
+                              request: LogRequest(), selection: selection)
+        let page = merge.page(limit: 2, selected: [a.ring, quiet.ring, unasked.ring])
+        #expect(page.positions.positions == ["a": .after(30), "q": .after(500), "u": .after(unasked.ring.endSeq)])
+        // An agent of an earlier release says nothing: the index's end, as before.
+        let older = PageMerge(rings: [quiet.ring], items: [[]], ends: [nil], request: LogRequest(), selection: selection)
+        #expect(older.page(limit: 2, selected: [quiet.ring]).positions.positions == ["q": .after(quiet.ring.endSeq)])
     }
 
     @Test func mergeTakesAtMostTheLimitAndSaysWhetherMoreAreLeft() {

@@ -26,7 +26,8 @@ struct MergedLogs: Sendable {
                            of selection: LogSelection, then finish: @escaping @Sendable (MergedPage) -> T) async -> T {
         let rings = request.choice(filtered: selection.filtersEntries).choose(selected) { $0.1 }
         let fetched = await fetch(rings, request, count: limit + 1)
-        let merge = PageMerge(rings: rings.map(\.1), items: fetched.map(\.items), request: request, selection: selection)
+        let merge = PageMerge(rings: rings.map(\.1), items: fetched.map(\.page.items), ends: fetched.map(\.page.end), request: request,
+                              selection: selection)
         let all = selected.map(\.1)
         let warnings = fetched.compactMap(\.warning)
         return await pool.run(selection.tool) {
@@ -40,21 +41,21 @@ struct MergedLogs: Sendable {
     }
 
     /// Each ring's first `count` items of the request (one ring asked in this task, several at once).
-    private func fetch(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, count: Int) async -> [(items: [AgentItem], warning: String?)] {
-        @Sendable func one(_ agent: AgentEndpoint, _ ring: AgentRing) async -> (items: [AgentItem], warning: String?) {
+    private func fetch(_ rings: [(AgentEndpoint, AgentRing)], _ request: LogRequest, count: Int) async -> [(page: AgentClient.Page, warning: String?)] {
+        @Sendable func one(_ agent: AgentEndpoint, _ ring: AgentRing) async -> (page: AgentClient.Page, warning: String?) {
             do {
                 let query = request.ringQuery(from: request.after?.position(of: ring.id), count: count)
                 return (try await client.page(agent, ring: ring.id, query), nil)
             } catch {
-                return ([], "\(error)")
+                return (AgentClient.Page(items: [], end: nil), "\(error)")
             }
         }
         if rings.count == 1 { return [await one(rings[0].0, rings[0].1)] }
-        return await withTaskGroup(of: (Int, (items: [AgentItem], warning: String?)).self) { group in
+        return await withTaskGroup(of: (Int, (page: AgentClient.Page, warning: String?)).self) { group in
             for (index, (agent, ring)) in rings.enumerated() {
                 group.addTask { (index, await one(agent, ring)) }
             }
-            var all = [(items: [AgentItem], warning: String?)](repeating: ([], nil), count: rings.count)
+            var all = [(page: AgentClient.Page, warning: String?)](repeating: (AgentClient.Page(items: [], end: nil), nil), count: rings.count)
             for await (index, result) in group { all[index] = result }
             return all
         }

@@ -23,6 +23,8 @@ struct PageMerge {
     /// The rings asked and what each sent, oldest first (`items[i]` is `rings[i]`'s).
     var rings: [AgentRing]
     var items: [[AgentItem]]
+    /// Where each ring ended when its agent began the read (nil: not said).
+    var ends: [UInt64?]
     var request: LogRequest
     var selection: LogSelection
 
@@ -53,9 +55,11 @@ struct PageMerge {
             selection.label(&entry, ring: rings[ring])
             out.append(entry)
         }
-        // A follow goes on in each ring after the newest item read of it, or from the cursor
-        // or its end when nothing was (a ring not asked, outside the window, too: else its
-        // follow would start at its first line).
+        // A follow goes on in each ring after the newest item read of it; when nothing was,
+        // from where its agent said it ended as the read began (nothing before that is in the
+        // window), or else from the cursor or the index's end (a ring not asked, outside the
+        // window: else its follow would start at its first line). The index's end may be
+        // seconds old: a follow from it would replay lines from before the window.
         var positions: [String: CompositeCursor.Position] = [:]
         let asked = Dictionary(uniqueKeysWithValues: rings.enumerated().map { ($1.id, $0) })
         for ring in selected {
@@ -66,6 +70,8 @@ struct PageMerge {
                 positions[ring.id] = .after(newest.next)
             } else if forward, let first = sent.first {
                 positions[ring.id] = .after(first.seq)
+            } else if let end = asked[ring.id].flatMap({ ends[$0] }) {
+                positions[ring.id] = .after(end)
             } else {
                 positions[ring.id] = request.after?.position(of: ring.id) ?? .after(ring.endSeq)
             }

@@ -76,7 +76,8 @@ struct RingLogStream: Sendable {
     func response(holding ticket: ToolAdmission.Ticket? = nil) -> Response {
         let stream = self
         let contentType = format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson"
-        return Response(status: .ok, headers: [.contentType: contentType, .init("X-Accel-Buffering")!: "no"],
+        return Response(status: .ok, headers: [.contentType: contentType, .init("X-Accel-Buffering")!: "no",
+                                               .init(AgentRoutes.ringEndHeader)!: String(ring.endSeq)],
                         body: ResponseBody { writer in
                             defer { ticket?.release() }
                             var probe = Probe()
