@@ -132,25 +132,28 @@ public final class AgentClient: Sendable {
     /// while a few are unread); heartbeats included. A follow stays open for as long as its
     /// reader does (bounded at a day).
     public func items(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<AgentItem> {
-        stream(agent, ring: ring, query, accept: "application/x-ndjson", cut: { chunk, splitter in try splitter.items(in: chunk) },
-               end: { try $0.finish() })
+        relay(agent, { [self] in try await logs(agent, ring: ring, query, accept: "application/x-ndjson", timeout: .hours(24)) },
+              cut: { chunk, splitter in try splitter.items(in: chunk) }, end: { try $0.finish() })
     }
 
     /// A ring's lines as `text/plain`, handed on chunk by chunk as they come, nothing decoded:
-    /// the path of big downloads of one ring.
-    public func text(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<ArraySlice<UInt8>> {
-        stream(agent, ring: ring, query, accept: "text/plain", cut: { chunk, _ in [ArraySlice(chunk.readableBytesView)] }, end: { _ in })
+    /// the path of big downloads of one ring. Returns once the agent has answered, so that its
+    /// refusal (a `429` still after the tries) is the caller's answer, not a body cut short.
+    public func text(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> BoundedStream<ArraySlice<UInt8>> {
+        let response = try await call(agent) { try await logs(agent, ring: ring, query, accept: "text/plain", timeout: .hours(24)) }
+        return relay(agent, { response }, cut: { chunk, _ in [ArraySlice(chunk.readableBytesView)] }, end: { _ in })
     }
 
-    private func stream<Element: Sendable>(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery, accept: String,
-                                           cut: @escaping @Sendable (ByteBuffer, inout AgentItemSplitter) throws -> [Element],
-                                           end: @escaping @Sendable (AgentItemSplitter) throws -> Void)
+    /// An answer's body handed on, cut into elements, at the reader's pace.
+    private func relay<Element: Sendable>(_ agent: AgentEndpoint, _ answer: @escaping @Sendable () async throws -> HTTPClientResponse,
+                                          cut: @escaping @Sendable (ByteBuffer, inout AgentItemSplitter) throws -> [Element],
+                                          end: @escaping @Sendable (AgentItemSplitter) throws -> Void)
         -> BoundedStream<Element> {
         let (elements, sender) = BoundedStream<Element>.make(capacity: Self.itemsAhead)
         let task = Task {
             do {
                 try await call(agent) {
-                    let response = try await logs(agent, ring: ring, query, accept: accept, timeout: .hours(24))
+                    let response = try await answer()
                     var splitter = AgentItemSplitter()
                     for try await chunk in response.body {
                         for element in try cut(chunk, &splitter) {

@@ -8,10 +8,9 @@ import TestSupport
 /// it the gateway's calls to the agent, even when nothing was ever written to it (a search that
 /// matches nothing, or one waiting its turn at the agent), which is when no write fails.
 @Suite(.timeLimit(.minutes(3))) struct GoneClientTests {
-    @Test func aReadWhoseClientHungUpStopsAskingTheAgent() async throws {
-        // The tool may run one read that scans at a time on the node: a stalled download holds
-        // it, so that the gateway's search waits its turn, is refused (429), and tries again
-        // after the Retry-After, up to five times: ten seconds of work for a client that is gone.
+    /// A gateway in front of an agent where tool demo may run one read that scans at a time, and
+    /// a stalled download of its ring `big` at the agent holding that place.
+    static func withHeldPlace(_ body: (GatewayHarness, _ stats: () async throws -> AgentStats) async throws -> Void) async throws {
         let gw = try GatewayHarness(nodes: ["node-1"], agentArguments: ["--reads-per-tool", "1", "--read-wait", "1s",
                                                                          "--rate-bytes", "64MiB", "--burst-bytes", "64MiB"])
         let log = try gw.writer(node: "node-1", pod: "big")
@@ -34,19 +33,38 @@ import TestSupport
         try await waitUntil("the stalled download holds the tool's place") {
             try await stats().reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)]
         }
-        let refusedBefore = try await stats().readsRefused ?? 0
+        try await body(gw, stats)
+    }
 
-        let search = try StalledClient(port: gw.gateway.port, path: "/v1/tool/demo/job/big/logs?grep=nothing-matches-this",
-                                       headers: GatewayHarness.tool("demo").merging(["Accept": "application/x-ndjson"]) { $1 })
-        defer { search.close() }
-        try await waitUntil("the gateway's search refused by the agent") { try await stats().readsRefused ?? 0 > refusedBefore }
-        // It hangs up with a FIN alone, which Hummingbird would take for a half-closed
-        // connection that still reads: the gateway stops trying all the same.
-        search.halfClose()
-        try await Task.sleep(for: .milliseconds(1500))  // a try under way when it hung up may still end in a refusal
-        let refusedAfter = try await stats().readsRefused ?? 0
-        try await Task.sleep(for: .seconds(3))  // absence: tried every 2 s, it would have been refused again
-        #expect(try await stats().readsRefused ?? 0 == refusedAfter, "the gateway went on asking for a client that hung up")
-        #expect(try await stats().reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)])
+    @Test func aReadWhoseClientHungUpStopsAskingTheAgent() async throws {
+        // The gateway's search waits its turn, is refused (429), and tries again after the
+        // Retry-After, up to five times: ten seconds of work for a client that is gone.
+        try await Self.withHeldPlace { gw, stats in
+            let refusedBefore = try await stats().readsRefused ?? 0
+            let search = try StalledClient(port: gw.gateway.port, path: "/v1/tool/demo/job/big/logs?grep=nothing-matches-this",
+                                           headers: GatewayHarness.tool("demo").merging(["Accept": "application/x-ndjson"]) { $1 })
+            defer { search.close() }
+            try await waitUntil("the gateway's search refused by the agent") { try await stats().readsRefused ?? 0 > refusedBefore }
+            // It hangs up with a FIN alone, which Hummingbird would take for a half-closed
+            // connection that still reads: the gateway stops trying all the same.
+            search.halfClose()
+            try await Task.sleep(for: .milliseconds(1500))  // a try under way when it hung up may still end in a refusal
+            let refusedAfter = try await stats().readsRefused ?? 0
+            try await Task.sleep(for: .seconds(3))  // absence: tried every 2 s, it would have been refused again
+            #expect(try await stats().readsRefused ?? 0 == refusedAfter, "the gateway went on asking for a client that hung up")
+            #expect(try await stats().reads == [AgentStats.ToolReads(tool: "demo", running: 1, waiting: 0)])
+        }
+    }
+
+    /// A download of one ring passes the agent's bytes through: when the agent still refuses it
+    /// after the gateway's tries, the client gets the 429 with its Retry-After and message, not
+    /// a body cut short after a 200.
+    @Test func aDownloadTheAgentKeepsRefusingIsA429() async throws {
+        try await Self.withHeldPlace { gw, _ in
+            let answer = try await gw.get("/v1/tool/demo/job/big/logs?since=1d", as: GatewayHarness.tool("demo"), accept: "text/plain")
+            #expect(answer.status == 429)
+            #expect(answer.headers.first { $0.0.lowercased() == "retry-after" }?.1 == "1")
+            #expect(answer.errors.first?.contains("tool demo has 1 reads running on this node") == true, "\(answer.text)")
+        }
     }
 }

@@ -287,7 +287,7 @@ struct GatewayAPI: APIProtocol {
             // One ring as text: the agent's bytes pass through, so a download runs at its speed.
             var query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
             query.limitBytes = request.limitBytes  // one ring: the agent's budget is the answer's
-            return .init(headers: headers, body: .plainText(HTTPBody(ClientConnection.ending(client.text(agent, ring: ring.id, query)),
+            return .init(headers: headers, body: .plainText(HTTPBody(ClientConnection.ending(try await client.text(agent, ring: ring.id, query)),
                                                                       length: .unknown, iterationBehavior: .single)))
         }
         if request.follow { try follows.acquire(selection.tool) }
