@@ -65,7 +65,7 @@ public struct AgentConfiguration: Sendable {
                 heartbeat: Duration = .seconds(15), rescanInterval: Duration = .seconds(5),
                 retentionInterval: Duration = .seconds(60), syncInterval: Duration? = .seconds(5),
                 ringFileVersion: RingFileVersion = .newest, fold: FoldPolicy? = FoldPolicy(), reads: ReadSharing = ReadSharing(),
-                maintenanceThreads: Int = 2) {
+                maintenanceThreads: Int = 4) {
         self.reads = reads
         self.maintenanceThreads = maintenanceThreads
         self.ringFileVersion = ringFileVersion

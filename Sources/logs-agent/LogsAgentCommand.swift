@@ -80,7 +80,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
     @Option(help: "How long a read beyond --reads-per-tool waits for a place (LOGS_AGENT_READ_WAIT).")
     var readWait = env("READ_WAIT") ?? "1s"
     @Option(help: "Threads for retention, folding, syncs, purges, pushes and listings (LOGS_AGENT_MAINTENANCE_THREADS).")
-    var maintenanceThreads = env("MAINTENANCE_THREADS") ?? "2"
+    var maintenanceThreads = env("MAINTENANCE_THREADS") ?? "4"
 
     static func env(_ name: String) -> String? { ProcessInfo.processInfo.environment["LOGS_AGENT_" + name] }
 
