@@ -24,11 +24,17 @@ public final class FairPool: Sendable {
 
     private let threads: NIOThreadPool
     private let width: Int
+    /// Added to the nice value of each of the pool's threads (never lowered: that needs privilege).
+    private let niceness: Int32
     private let state = Mutex(State())
 
-    public init(threads: Int) {
+    /// `niceness`: bulk work (merging and encoding downloads) may yield the CPU to the threads
+    /// that move bytes and wake follows, when both want it; 0 leaves the threads as they are.
+    public init(threads: Int, niceness: Int32 = 0) {
         precondition(threads > 0, "a pool needs a thread")
+        precondition(niceness >= 0, "a pool cannot raise its threads' priority")
         width = threads
+        self.niceness = niceness
         self.threads = NIOThreadPool(numberOfThreads: threads)
         self.threads.start()
     }
@@ -65,6 +71,8 @@ public final class FairPool: Sendable {
         // A thread, once given a slice, goes on with whichever tenant's turn it is next, and
         // goes back to the pool when none is waiting.
         threads.submit { [self] _ in
+            // On Linux the nice value is a thread's own: this one, not the process's.
+            if niceness > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
             var slice: Slice? = first
             while let current = slice {
                 current()

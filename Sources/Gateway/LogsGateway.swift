@@ -68,7 +68,7 @@ public enum LogsGateway {
         let index = AgentIndex(discovery: configuration.agents, client: client, interval: configuration.indexInterval, logger: logger)
         var audit = logger
         audit[metadataKey: "audit"] = "true"
-        let pool = FairPool(threads: configuration.mergeThreads)
+        let pool = FairPool(threads: configuration.mergeThreads, niceness: 10)
         let merged = MergedLogs(client: client, shared: SharedFollows(client: client), heartbeat: configuration.heartbeat, pool: pool)
         let api = GatewayAPI(index: index, client: client, merged: merged,
                              access: configuration.access, registry: registry,
