@@ -374,7 +374,12 @@ import TestSupport
             let lines = try await follower.value.filter { $0.type == .log }.compactMap(\.message)
             #expect(lines == (0...10).map { "line \($0)" })
         }
-        #expect(try await agentFollows() == 1)
+        // The followers hung up: their follows end, and with the last of them the pull and the agent's follow.
+        try await waitUntil("the pull ends with its last follower") {
+            let gateway = try await TestHTTP.request(gw.base + "/v1/metrics").text
+            let atAgent = try await agentFollows()
+            return metric("logs_gateway_follows", in: gateway) == 0 && metric("logs_gateway_upstream_pulls", in: gateway) == 0 && atAgent == 0
+        }
     }
 
     /// An agent stopped under a follow: the follower is told, and gets the lines written while it

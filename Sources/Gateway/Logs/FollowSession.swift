@@ -2,19 +2,17 @@ import AgentWire
 import LogModel
 import Synchronization
 
-/// A live follow of several rings after a first page: an upstream task per ring hands its
-/// items in as the agent sends them, a ticker beats while all is quiet and asks now and then
-/// for rings that appeared since (new pods of a continuous job or webservice), and one task
-/// turns what comes in into entries (`FollowMarks`). Everything ends when the reader goes.
-final class FollowSession: Sendable {
-    let entries: BoundedStream<ReadEntry>
+/// A live follow of several rings after a first page, read as the entries it hands out: an
+/// upstream task per ring hands its items in as the agent sends them, and a ticker beats while
+/// all is quiet and asks now and then for rings that appeared since (new pods of a continuous
+/// job or webservice); the reader turns what comes in into entries (`FollowMarks`) as it reads,
+/// with no task between. Nothing but the reader holds the events: when it goes, the tasks are
+/// cancelled.
+struct FollowSession: AsyncSequence, Sendable {
+    typealias Element = ReadEntry
     private let events: BoundedStream<FollowMarks.Event>
-    private let sink: BoundedStream<FollowMarks.Event>.Sender
-    private let tasks = TaskBag()
+    private let marks: FollowMarks
     private let followed: RingSet
-    private let client: AgentClient
-    private let shared: SharedFollows
-    private let request: LogRequest
 
     /// `start`: each ring's position after the first page. `more()` names the rings of the read
     /// now; those not yet followed are followed from their start. With `endsWhenFinished` (a
@@ -22,32 +20,67 @@ final class FollowSession: Sendable {
     init(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest, endsWhenFinished: Bool,
          heartbeat: Duration, client: AgentClient, shared: SharedFollows,
          more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) {
-        (events, sink) = BoundedStream<FollowMarks.Event>.make(capacity: AgentClient.itemsAhead)
-        let (entries, out) = BoundedStream<ReadEntry>.make(capacity: AgentClient.itemsAhead)
-        self.entries = entries
-        self.client = client
-        self.shared = shared
-        self.request = request
-        followed = RingSet(rings.map(\.1.id))
-        for (agent, ring) in rings { tasks.add(upstream(agent, ring, from: start.position(of: ring.id))) }
-        tasks.add(ticker(every: heartbeat, more: more))
-        tasks.add(merge(FollowMarks(positions: start.positions, endsWhenFinished: endsWhenFinished), into: out))
-        entries.onTermination { [tasks, sink] in
+        let (events, sink) = BoundedStream<FollowMarks.Event>.make(capacity: AgentClient.itemsAhead)
+        let tasks = TaskBag()
+        let followed = RingSet(rings.map(\.1.id))
+        let upstreams = Upstreams(sink: sink, client: client, shared: shared, request: request)
+        for (agent, ring) in rings { tasks.add(upstreams.start(agent, ring, from: start.position(of: ring.id))) }
+        tasks.add(Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat)
+                guard !Task.isCancelled, await sink.send(.tick) else { break }
+                for (agent, ring) in await more() where followed.insert(ring.id) {
+                    tasks.add(upstreams.start(agent, ring, from: nil))
+                }
+            }
+        })
+        events.onTermination {
             tasks.cancelAll()
             sink.finish()
         }
+        self.events = events
+        self.followed = followed
+        marks = FollowMarks(positions: start.positions, endsWhenFinished: endsWhenFinished)
     }
 
-    /// One ring's items, from a cursor or its start through the pull its followers share, or
-    /// (with a byte budget of its own, which a shared pull cannot have) a pull of its own.
-    private func upstream(_ agent: AgentEndpoint, _ ring: AgentRing, from position: CompositeCursor.Position?) -> Task<Void, Never> {
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var events: BoundedStream<FollowMarks.Event>.AsyncIterator
+        var marks: FollowMarks
+        fileprivate let followed: RingSet
+
+        /// The next entry; nil once every ring of a follow with an end has ended.
+        mutating func next() async throws -> ReadEntry? {
+            while let event = try await events.next() {
+                switch marks.take(event, following: followed.all, now: NanoTime.now()) {
+                case let .send(entry): return entry
+                case .nothing: continue
+                case .end: return nil
+                }
+            }
+            return nil
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(events: events.makeAsyncIterator(), marks: marks, followed: followed) }
+}
+
+/// Where each ring's items come from: from a cursor or its start through the pull its
+/// followers share, or (with a byte budget of its own, which a shared pull cannot have) a pull
+/// of its own.
+private struct Upstreams: Sendable {
+    let sink: BoundedStream<FollowMarks.Event>.Sender
+    let client: AgentClient
+    let shared: SharedFollows
+    let request: LogRequest
+
+    func start(_ agent: AgentEndpoint, _ ring: AgentRing, from position: CompositeCursor.Position?) -> Task<Void, Never> {
         var start: UInt64?
         switch position {
         case let .after(seq)? where request.limitBytes == nil: start = seq
         case nil where request.limitBytes == nil: start = 0
         default: start = nil
         }
-        return Task { [sink, shared, client, request] in
+        return Task { [self] in
             @Sendable func pass(_ followed: Followed) async -> Bool {
                 switch followed {
                 case let .item(item): item.type == .heartbeat ? true : await sink.send(.item(ring: ring.id, item))
@@ -68,38 +101,6 @@ final class FollowSession: Sendable {
             } catch {
                 if !Task.isCancelled { await sink.send(.warning("\(error)")) }
             }
-        }
-    }
-
-    private func ticker(every heartbeat: Duration, more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> Task<Void, Never> {
-        Task { [self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: heartbeat)
-                guard !Task.isCancelled, await sink.send(.tick) else { break }
-                for (agent, ring) in await more() where followed.insert(ring.id) {
-                    tasks.add(upstream(agent, ring, from: nil))
-                }
-            }
-        }
-    }
-
-    private func merge(_ marks: FollowMarks, into out: BoundedStream<ReadEntry>.Sender) -> Task<Void, Never> {
-        Task { [events, followed] in
-            var marks = marks
-            do {
-                for try await event in events {
-                    switch marks.take(event, following: followed.all, now: NanoTime.now()) {
-                    case let .send(entry): guard await out.send(entry) else { return }
-                    case .nothing: continue
-                    case .end: return out.finish()
-                    }
-                }
-            } catch is CancellationError {
-                // The client went: there is no one left to tell.
-            } catch {
-                _ = await out.send(.message("the merge of this follow stopped: \(error)", level: "warning"))
-            }
-            out.finish()
         }
     }
 }

@@ -63,8 +63,8 @@ struct MergedLogs: Sendable {
 
     /// Follows rings live after a first page (`FollowSession`).
     func follow(_ rings: [(AgentEndpoint, AgentRing)], from start: CompositeCursor, _ request: LogRequest, endsWhenFinished: Bool,
-                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> BoundedStream<ReadEntry> {
+                more: @escaping @Sendable () async -> [(AgentEndpoint, AgentRing)]) -> FollowSession {
         FollowSession(rings, from: start, request, endsWhenFinished: endsWhenFinished, heartbeat: heartbeat, client: client, shared: shared,
-                      more: more).entries
+                      more: more)
     }
 }
