@@ -141,16 +141,18 @@ public final class AgentClient: Sendable {
     /// refusal (a `429` still after the tries) is the caller's answer, not a body cut short.
     public func text(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) async throws -> BoundedStream<ArraySlice<UInt8>> {
         let response = try await call(agent) { try await logs(agent, ring: ring, query, accept: "text/plain", timeout: .hours(24)) }
-        return relay(agent, { response }, cut: { chunk, _ in [ArraySlice(chunk.readableBytesView)] }, end: { _ in })
+        return relay(agent, { response }, priority: .background, cut: { chunk, _ in [ArraySlice(chunk.readableBytesView)] }, end: { _ in })
     }
 
-    /// An answer's body handed on, cut into elements, at the reader's pace.
+    /// An answer's body handed on, cut into elements, at the reader's pace; a download's at
+    /// background priority (its own threads, niced, on Linux), so that it yields to follows.
     private func relay<Element: Sendable>(_ agent: AgentEndpoint, _ answer: @escaping @Sendable () async throws -> HTTPClientResponse,
+                                          priority: TaskPriority? = nil,
                                           cut: @escaping @Sendable (ByteBuffer, inout AgentItemSplitter) throws -> [Element],
                                           end: @escaping @Sendable (AgentItemSplitter) throws -> Void)
         -> BoundedStream<Element> {
         let (elements, sender) = BoundedStream<Element>.make(capacity: Self.itemsAhead)
-        let task = Task {
+        let task = Task(priority: priority) {
             do {
                 try await call(agent) {
                     let response = try await answer()

@@ -72,7 +72,7 @@ public final class FairPool: Sendable {
         // goes back to the pool when none is waiting.
         threads.submit { [self] _ in
             // On Linux the nice value is a thread's own: this one, not the process's.
-            if niceness > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
+            if niceness > 0 { Self.lowerPriority(by: niceness) }
             var slice: Slice? = first
             while let current = slice {
                 current()
@@ -85,6 +85,16 @@ public final class FairPool: Sendable {
                 }
             }
         }
+    }
+
+    /// Adds `niceness` to the calling thread's nice value, once per thread (a thread's second
+    /// call finds it done).
+    private static func lowerPriority(by niceness: Int32) {
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, 0)
+        guard errno == 0, current < niceness else { return }
+        _ = setpriority(which, 0, min(current + niceness, 19))
     }
 
     /// The next tenant's oldest slice; the tenant goes to the back of the turns if it has more.

@@ -115,7 +115,7 @@ public enum LogsAgent {
                                                capacities: configuration.capacities, limits: configuration.limits,
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
             store: store, toolRings: toolRings, inventory: inventory, health: health, retired: retired, podSource: watcher, logger: logger)
-        let reads = FairPool(threads: configuration.reads.threads)
+        let reads = FairPool(threads: configuration.reads.threads, niceness: 10)
         let upkeep = FairPool(threads: configuration.maintenanceThreads)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
                            ingestor: ingestor, retiredContainers: retired, health: health, registry: registry, metrics: metrics,

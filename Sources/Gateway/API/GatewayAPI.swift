@@ -287,7 +287,12 @@ struct GatewayAPI: APIProtocol {
             // One ring as text: the agent's bytes pass through, so a download runs at its speed.
             var query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
             query.limitBytes = request.limitBytes  // one ring: the agent's budget is the answer's
-            return .init(headers: headers, body: .plainText(HTTPBody(ClientConnection.ending(try await client.text(agent, ring: ring.id, query)),
+            // Its answer is awaited (a 429 after the tries is the client's): a client that hangs
+            // up meanwhile ends the wait, and the tries.
+            let answer = Task { [client] in try await client.text(agent, ring: ring.id, query) }
+            ClientConnection.current?.onClose { answer.cancel() }
+            let bytes = try await withTaskCancellationHandler { try await answer.value } onCancel: { answer.cancel() }
+            return .init(headers: headers, body: .plainText(HTTPBody(ClientConnection.ending(bytes),
                                                                       length: .unknown, iterationBehavior: .single)))
         }
         if request.follow { try follows.acquire(selection.tool) }
@@ -306,7 +311,9 @@ struct GatewayAPI: APIProtocol {
         let (bytes, out) = BoundedStream<ArraySlice<UInt8>>.make(capacity: 4)
         let responder = LogStreamResponder(merged: merged, index: index, rings: rings, selection: selection, request: request,
                                            format: format, keepAlive: keepAlive, out: out)
-        let task = Task {
+        // A bounded read runs at background priority: on Linux the runtime gives that its own
+        // threads at nice 10, so downloads yield the CPU to follows where both want it.
+        let task = Task(priority: request.follow ? nil : .background) {
             var responder = responder
             await responder.respond(warnings: warnings)
         }
