@@ -25,7 +25,7 @@ struct IngestService: Service {
     func run() async throws {
         ingest.start()
         try? await gracefulShutdown()
-        await upkeep.run("ingest") { ingest.stop() }
+        await upkeep.run(":ingest") { ingest.stop() }
     }
 }
 
@@ -44,7 +44,7 @@ struct RetentionService: Service {
 
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await upkeep.run("retention") { [store, inventory, retired, metrics, policy, logger] in
+            await upkeep.run(":retention") { [store, inventory, retired, metrics, policy, logger] in
                 do {
                     let evictions = try store.enforce(policy, now: NanoTime.now()) { metadata in
                         do {
@@ -89,7 +89,7 @@ struct FoldService: Service {
     /// fold at once.
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await upkeep.run("folding") { [store, inventory, retired, policy, logger] in
+            await upkeep.run(":folding") { [store, inventory, retired, policy, logger] in
                 do {
                     let folded = try store.fold(policy, now: NanoTime.now()) { metadata in
                         // Not folded when this fails: a restart would read the runs in again.
@@ -119,7 +119,7 @@ struct SyncService: Service {
     func run() async throws {
         repeat {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            await upkeep.run("sync") { [store, logger] in
+            await upkeep.run(":sync") { [store, logger] in
                 do {
                     try store.sealIdleBlocks()
                 } catch {

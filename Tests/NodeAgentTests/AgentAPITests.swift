@@ -47,6 +47,20 @@ import TestSupport
         #expect((item.pod, item.container, item.node) == ("", "", "node-1"))  // the four members every entry has
     }
 
+    /// The gateway refuses a line more than 5 minutes ahead of its clock; one it let through
+    /// that is ahead of this node's clock is kept, stamped with its arrival.
+    @Test func aPushedLineAheadOfTheNodesClockIsStampedWithItsArrival() async throws {
+        let agent = try AgentHarness()
+        let url = agent.base + AgentRoutes.customSource(tool: "demo", name: "releases")
+        let before = NanoTime.now()
+        let body = #"[{"message": "from a fast clock", "datetime": "2099-01-01T00:00:00Z"}]"#
+        #expect(try await TestHTTP.request(url, method: .POST, headers: agent.auth, body: Array(body.utf8)).status == 201)
+        let ring = try #require(try await agent.inventory("?kind=custom").rings.first)
+        let item = try #require(try await agent.items(ring).first)
+        let stamped = try #require(item.datetime.flatMap(NanoTime.parse))
+        #expect(stamped >= before && stamped <= NanoTime.now(), "\(item.datetime ?? "")")
+    }
+
     @Test func purgeRemovesTheBytesAndRecordsTheActivity() async throws {
         let agent = try AgentHarness()
         let log = try agent.writer(pod: "leaky")

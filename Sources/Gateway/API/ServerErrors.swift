@@ -12,6 +12,9 @@ enum ServerErrors {
         guard let error = error as? ServerError else { return nil }
         switch error.underlyingError {
         case let inner as EnvelopeError: return inner
+        case let agent as AgentCallError where agent.status == 404:
+            // The ring went (purged, or evicted) after the index last saw it.
+            return EnvelopeError(.notFound, agent.description)
         case let agent as AgentCallError where agent.status == 429:
             // The tool's reads on that node are all taken, still after the client's tries.
             return EnvelopeError(.tooManyRequests, agent.description, retryAfter: 1)

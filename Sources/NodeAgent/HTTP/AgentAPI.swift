@@ -38,14 +38,14 @@ struct AgentAPI: Sendable {
         router.add(middleware: ClientConnectionMiddleware<AgentRequestContext>())
         router.get("healthz") { _, _ in try health.response() }
         router.get("metrics") { _, _ in
-            let usage = try await upkeep.run("usage") { try store.usage(budgetBytes: retention.budgetBytes) }
+            let usage = try await upkeep.run(":usage") { try store.usage(budgetBytes: retention.budgetBytes) }
             metrics.update(usage: usage, ingest: ingestor.stats.withLock { $0 }, health: health, reads: admission.load)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         let api = router.group(RouterPath(AgentRoutes.prefix))
         if let token { api.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
-        api.get(RouterPath(AgentRoutes.Pattern.rings)) { request, _ in try await upkeep.run("inventory") { try rings(request) } }
+        api.get(RouterPath(AgentRoutes.Pattern.rings)) { request, _ in try await upkeep.run(":inventory") { try rings(request) } }
         api.get(RouterPath(AgentRoutes.Pattern.ringLogs)) { request, context in
             let ring = try ring(context)
             let query: RingReadQuery
@@ -75,7 +75,7 @@ struct AgentAPI: Sendable {
             let (tool, query) = try (name(context, "tool"), foldedQuery(request))
             return try await reads.run(tool) { try Envelope.json(folded.runs(tool: tool, query)) }
         }
-        api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try await upkeep.run("usage") { try stats() } }
+        api.get(RouterPath(AgentRoutes.Pattern.stats)) { _, _ in try await upkeep.run(":usage") { try stats() } }
         api.post(RouterPath(AgentRoutes.Pattern.customSource)) { request, context in try await push(request, context) }
         api.delete(RouterPath(AgentRoutes.Pattern.tool)) { _, context in
             let tool = try name(context, "tool")
@@ -208,10 +208,11 @@ struct AgentAPI: Sendable {
         let tool = try name(context, "tool")
         let source = try name(context, "name")
         let body = try await request.body.collect(upTo: PushedLines.maxBodyBytes)
-        // The gateway checked these lines by the same rule; checked again against this node's clock.
+        // The gateway checked these lines by the same rule, its clock included; a line ahead of
+        // this node's clock is stamped with its arrival (`ToolRings.push`).
         let lines: [[String: JSONValue]]
         do throws(PushedLines.Refusal) {
-            lines = try PushedLines.decode(Array(buffer: body), source: source, now: NanoTime.now())
+            lines = try PushedLines.decode(Array(buffer: body), source: source, now: nil)
         } catch {
             throw EnvelopeError(error.tooLarge ? .contentTooLarge : .badRequest, error.description)
         }
