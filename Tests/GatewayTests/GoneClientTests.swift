@@ -36,13 +36,16 @@ import TestSupport
         try await body(gw, stats)
     }
 
-    @Test func aReadWhoseClientHungUpStopsAskingTheAgent() async throws {
-        // The gateway's search waits its turn, is refused (429), and tries again after the
+    /// A search (merged pages, NDJSON) and a download of one ring (its text passed through,
+    /// whose answer the gateway awaits before it answers).
+    @Test(arguments: [("?grep=nothing-matches-this", "application/x-ndjson"), ("?since=1d", "text/plain")])
+    func aReadWhoseClientHungUpStopsAskingTheAgent(query: String, accept: String) async throws {
+        // The gateway's read waits its turn, is refused (429), and tries again after the
         // Retry-After, up to five times: ten seconds of work for a client that is gone.
         try await Self.withHeldPlace { gw, stats in
             let refusedBefore = try await stats().readsRefused ?? 0
-            let search = try StalledClient(port: gw.gateway.port, path: "/v1/tool/demo/job/big/logs?grep=nothing-matches-this",
-                                           headers: GatewayHarness.tool("demo").merging(["Accept": "application/x-ndjson"]) { $1 })
+            let search = try StalledClient(port: gw.gateway.port, path: "/v1/tool/demo/job/big/logs" + query,
+                                           headers: GatewayHarness.tool("demo").merging(["Accept": accept]) { $1 })
             defer { search.close() }
             try await waitUntil("the gateway's search refused by the agent") { try await stats().readsRefused ?? 0 > refusedBefore }
             // It hangs up with a FIN alone, which Hummingbird would take for a half-closed
