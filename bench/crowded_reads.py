@@ -6,7 +6,8 @@ followed; tool C has a ring of 100,000 lines.
 
 Three kinds of round, interleaved, each `--duration` seconds:
   alone     B's follow alone, and one download of C
-  crowded   the same while 8 readers of A (processes of their own) read again and again: half greps that match
+  crowded   the same while 8 readers of A (processes of their own, sharing the two cores with
+            the service: `--readers-nice` lowers them) read again and again: half greps that match
             nothing, half whole downloads, text and NDJSON; each retries a 429 after the
             Retry-After it was given (the 429s that reach the reader are counted)
   A alone   A's 8 readers with the node to themselves: the scan rate they get alone
@@ -203,9 +204,10 @@ class Reader(FORK.Process):
 
     COUNTS = ("scanned", "refused", "done", "failed")
 
-    def __init__(self, at, path, headers, accept, lines, whole):
+    def __init__(self, at, path, headers, accept, lines, whole, nice):
         super().__init__(daemon=True)
         self.at, self.path, self.headers, self.lines, self.whole = at, path, {**headers, "Accept": accept}, lines, whole
+        self.nice = nice
         self.stop, self.counts, self.noted = FORK.Event(), FORK.Array("q", len(self.COUNTS)), FORK.Array("c", 300)
 
     def __getattr__(self, name):
@@ -225,6 +227,7 @@ class Reader(FORK.Process):
             self.noted.value = text.encode()[:299]
 
     def run(self):
+        os.nice(self.nice)
         while not self.stop.is_set():
             try:
                 connection, response = request(self.at, self.path, self.headers)
@@ -318,7 +321,7 @@ def one_round(kind, via, agent_proc, agent_at, a, reads):
     if kind != "A alone":
         follower = Follower(via.at, via.follow("b"), via.headers("b"))
         follower.start()
-    readers = [Reader(via.at, via.read("a", query), via.headers("a"), accept, a.lines, not query)
+    readers = [Reader(via.at, via.read("a", query), via.headers("a"), accept, a.lines, not query, a.readers_nice)
                for query, accept in reads] if kind != "alone" else []
     for reader in readers:
         reader.start()
@@ -410,6 +413,9 @@ def main():
     ap.add_argument("--agent-arg", action="append", default=[], help="passed on to logs-agent")
     ap.add_argument("--gateway-arg", action="append", default=[], help="passed on to logs-gateway")
     ap.add_argument("--label", default="", help="what the binaries are, for the table")
+    ap.add_argument("--readers-nice", type=int, default=0,
+                    help="A's readers' nice value (0: they compete with the service for the CPU, as measured in docs/; "
+                         "on the platform they run on machines of their own)")
     a = ap.parse_args()
     d = peers.fresh(ROOT)
     since = time.time_ns() - a.lines * 1000 - 60 * 10**9  # before the data set's first line
