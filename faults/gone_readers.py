@@ -92,16 +92,21 @@ def last_line(gateway_at):
 
 def read(gateway_at, query, accept, whole, reset=False):
     """One read: to its end when `whole`, else until its first chunk of body (or half a second
-    of none: a grep as text sends nothing until it matches), then hung up: with a reset, or
-    with a FIN alone (the socket kept until the server closes, or a second). The status."""
+    of none after the headers: a grep as text sends nothing until it matches), then hung up:
+    with a reset, or with a FIN alone (the socket kept until the server closes, or a second).
+    The headers may take seconds: a download of one ring is answered once its agent answers,
+    after its turn among the tool's reads there (or the 429 that says it did not come). The
+    status."""
     host, port = gateway_at.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=5)
     try:
         s.sendall(f"GET {PATH}{query} HTTP/1.1\r\nHost: {gateway_at}\r\nAccept: {accept}\r\nx-toolforge-tool: {TOOL}\r\n"
                   f"Connection: close\r\n\r\n".encode())
         received = b""
-        s.settimeout(30 if whole else 0.5)
+        s.settimeout(30 if whole else 12)
         while True:
+            if not whole and b"\r\n\r\n" in received:
+                s.settimeout(0.5)
             try:
                 chunk = s.recv(1 << 16)
             except socket.timeout:
@@ -179,7 +184,7 @@ def main():
             time.sleep(a.duration)
             stop.set()
             for reader in readers:
-                reader.join(timeout=10)
+                reader.join(timeout=15)
             row = {"round": number + 1, "statuses": {}}
             for reader in readers:
                 for status, count in reader.statuses.items():
