@@ -11,7 +11,8 @@ import SystemdSupport
 
 /// How the agent shares its reads among tools (docs/architecture.md, "Threads").
 public struct ReadSharing: Sendable, Equatable {
-    /// Threads that read rings (page reads, block decoding, scans), in turns by tool.
+    /// Threads that read rings (page reads, block decoding, scans), in turns by tool, at nice
+    /// 10; as many again for follows that have caught up, at normal priority.
     public var threads: Int
     /// Reads that may scan (downloads, searches) a tool may have running at once; follows and
     /// small reads (a page) are not counted.
@@ -116,18 +117,19 @@ public enum LogsAgent {
                                                podsJSON: configuration.podsJSON, rescanInterval: configuration.rescanInterval),
             store: store, toolRings: toolRings, inventory: inventory, health: health, retired: retired, podSource: watcher, logger: logger)
         let reads = FairPool(threads: configuration.reads.threads, niceness: 10)
+        let follows = FairPool(threads: configuration.reads.threads)
         let upkeep = FairPool(threads: configuration.maintenanceThreads)
         let api = AgentAPI(node: configuration.node, store: store, inventory: inventory, toolRings: toolRings,
                            ingestor: ingestor, retiredContainers: retired, health: health, registry: registry, metrics: metrics,
                            token: configuration.token,
-                           heartbeat: configuration.heartbeat, retention: configuration.retention, reads: reads, upkeep: upkeep,
+                           heartbeat: configuration.heartbeat, retention: configuration.retention, reads: reads, follows: follows, upkeep: upkeep,
                            admission: ToolAdmission(limit: configuration.reads.perTool, wait: configuration.reads.wait), logger: logger)
         let journal = try configuration.journal.map {
             try JournalIngest(configuration: $0, store: store, node: configuration.node, capacities: configuration.capacities,
                               inventory: inventory, health: health, logger: logger)
         }
         // First in, last out: the pools stop after the server and the services that use them.
-        var services: [any Service] = [FairPoolService(pool: upkeep), FairPoolService(pool: reads)]
+        var services: [any Service] = [FairPoolService(pool: upkeep), FairPoolService(pool: reads), FairPoolService(pool: follows)]
         if let interval = configuration.syncInterval { services.append(SyncService(store: store, interval: interval, upkeep: upkeep, logger: logger)) }
         if let policy = configuration.fold {
             services.append(FoldService(store: store, inventory: inventory, retired: retired, policy: policy, upkeep: upkeep, logger: logger))

@@ -26,6 +26,8 @@ struct AgentAPI: Sendable {
     let retention: RetentionPolicy
     /// Where ring reads run, in turns by tool; and how many reads that may scan a tool may run at once.
     let reads: FairPool
+    /// Where a follow's reads run once it has caught up: at normal priority (see `RingLogStream`).
+    let follows: FairPool
     /// Where the rest of the agent's blocking work runs: purges, pushes, listings, usage.
     let upkeep: FairPool
     let admission: ToolAdmission
@@ -59,7 +61,8 @@ struct AgentAPI: Sendable {
             let connection = ClientConnection.current
             let ticket = query.mayScan ? try await place(for: ring.metadata.tool, connection) : nil
             return RingLogStream(ring: ring, node: node, query: query, format: .init(accept: request.headers[.accept]),
-                                 heartbeat: heartbeat, metrics: metrics, reads: reads, connection: connection).response(holding: ticket)
+                                 heartbeat: heartbeat, metrics: metrics, reads: reads, follows: follows,
+                                 connection: connection).response(holding: ticket)
         }
         api.delete(RouterPath(AgentRoutes.Pattern.ring)) { _, context in
             let ring = try ring(context)

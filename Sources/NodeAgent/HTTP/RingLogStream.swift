@@ -12,8 +12,12 @@ import ServiceLifecycle
 /// heartbeats while it is quiet. The client's pace drives the reads (each write waits for the
 /// connection), so a slow follower costs memory for one page at most.
 ///
-/// Reading and encoding a page is one slice on `reads`, the blocking pool that tools take turns
-/// on: the request's task only waits for it and writes what it made. A read that finds nothing
+/// Reading and encoding a page is one slice on a blocking pool that tools take turns on: `reads`
+/// until the answer has caught up with the ring, then `follows`, whose threads are not niced: a
+/// follow reads only what was appended since its last read (what ingest's rate limits bound),
+/// and a line's delay to its tail is what the service promises, so it must not wait behind a
+/// node's busy ingest or neighbours for the CPU. The request's task only waits for a slice and
+/// writes what it made. A read that finds nothing
 /// to send for `probe` still writes (`Probe`), so that a client that went away is noticed and
 /// its scan stops.
 struct RingLogStream: Sendable {
@@ -34,6 +38,7 @@ struct RingLogStream: Sendable {
     let heartbeat: Duration
     let metrics: AgentMetrics
     let reads: FairPool
+    let follows: FairPool
     let metadata: RingMetadata
     let streams: Set<LogStream>?
     /// `grep` as bytes, once: it is matched against every record read.
@@ -50,7 +55,7 @@ struct RingLogStream: Sendable {
     static let probe: Duration = .milliseconds(50)
 
     init(ring: Ring, node: String, query: RingReadQuery, format: Format, heartbeat: Duration, metrics: AgentMetrics, reads: FairPool,
-         connection: ClientConnection? = nil) {
+         follows: FairPool, connection: ClientConnection? = nil) {
         self.connection = connection
         self.ring = ring
         self.node = node
@@ -59,6 +64,7 @@ struct RingLogStream: Sendable {
         self.heartbeat = heartbeat
         self.metrics = metrics
         self.reads = reads
+        self.follows = follows
         metadata = ring.metadata
         grep = query.grep.map { Array($0.utf8) }
         streams = query.stream.map { stream in
@@ -83,7 +89,7 @@ struct RingLogStream: Sendable {
                             var probe = Probe()
                             let start = try await stream.startSeq(&probe, to: &writer)
                             var progress = Progress(position: start, budget: stream.query.limitBytes)
-                            let done = try await stream.writeAvailable(&progress, &probe, to: &writer)
+                            let done = try await stream.writeAvailable(&progress, &probe, on: stream.reads, to: &writer)
                             if stream.query.follow, !done {
                                 let shutdown = ShutdownSignal()
                                 // A client gone ends the follow as a shutdown does: a text
@@ -193,12 +199,13 @@ struct RingLogStream: Sendable {
         var done: Bool?
     }
 
-    /// Writes everything there is now (within the limits), a page a slice. Returns true when
-    /// nothing more should follow (`until` reached, a limit reached, or the ring finished).
-    private func writeAvailable(_ progress: inout Progress, _ probe: inout Probe, to writer: inout any ResponseBodyWriter) async throws -> Bool {
+    /// Writes everything there is now (within the limits), a page a slice on `pool`. Returns true
+    /// when nothing more should follow (`until` reached, a limit reached, or the ring finished).
+    private func writeAvailable(_ progress: inout Progress, _ probe: inout Probe, on pool: FairPool,
+                                to writer: inout any ResponseBodyWriter) async throws -> Bool {
         var reading = Reading(progress: progress, readFrom: progress.position)
         while true {
-            let (out, next) = try await reads.run(tool) { [self, reading] in
+            let (out, next) = try await pool.run(tool) { [self, reading] in
                 var out = ByteBuffer()
                 let next = try page(reading, into: &out)
                 return (out, next)
@@ -271,7 +278,7 @@ struct RingLogStream: Sendable {
         while !Task.isCancelled, !ring.isDeleted {
             let version = ring.version
             var probe = Probe()
-            if try await writeAvailable(&progress, &probe, to: &writer) { return }
+            if try await writeAvailable(&progress, &probe, on: follows, to: &writer) { return }
             let wake = await withTaskGroup(of: Wake.self) { group in
                 group.addTask { [ring] in
                     await ring.waitForChange(after: version)

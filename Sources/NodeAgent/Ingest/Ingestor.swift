@@ -153,26 +153,13 @@ final class Ingestor: @unchecked Sendable {
             let (calm, flooding) = dirty.reduce(into: ([ContainerKey](), [ContainerKey]())) { lists, key in
                 if logs[key]?.overRateLimit == true { lists.1.append(key) } else { lists.0.append(key) }
             }
-            for key in calm + flooding {
-                guard let log = logs[key] else {
-                    dirty.remove(key)
-                    continue
-                }
-                do {
-                    let consumed = try log.ingest(buffer: &buffer, limits: configuration.limits, now: now)
-                    if consumed > 0 {
-                        progressed = true
-                        health.ingestSucceeded()
-                        inventory.touch(log.ring.id)
-                        stats.withLock { $0.bytes += UInt64(consumed) }
-                    } else if log.atEnd {
-                        dirty.remove(key)
-                        runEndsToCheck = true
-                    }
-                } catch {
-                    // Kept dirty: a full disk is retried next round, and recovers when space returns.
-                    logger.error("ingest failed", metadata: ["container": "\(key)", "error": "\(error)"])
-                    health.ingestFailed(error)
+            for key in calm where takeTurn(key, buffer: &buffer, now: now) { progressed = true }
+            for key in flooding {
+                if takeTurn(key, buffer: &buffer, now: now) { progressed = true }
+                // A quiet container's line written during the floods' turns goes after this
+                // one, not after them all: a look at inotify costs a read of a descriptor.
+                for arrival in handle(inotify?.pending() ?? []) where logs[arrival]?.overRateLimit == false {
+                    if takeTurn(arrival, buffer: &buffer, now: now) { progressed = true }
                 }
             }
             if runEndsToCheck {
@@ -197,15 +184,46 @@ final class Ingestor: @unchecked Sendable {
         }
     }
 
-    private func handle(_ events: [Inotify.Event]) {
+    /// One turn of a container: up to the quota read into its ring. Returns whether it read anything.
+    private func takeTurn(_ key: ContainerKey, buffer: inout [UInt8], now: Int64) -> Bool {
+        guard let log = logs[key] else {
+            dirty.remove(key)
+            return false
+        }
+        do {
+            let consumed = try log.ingest(buffer: &buffer, limits: configuration.limits, now: now)
+            if consumed > 0 {
+                health.ingestSucceeded()
+                inventory.touch(log.ring.id)
+                stats.withLock { $0.bytes += UInt64(consumed) }
+                return true
+            }
+            if log.atEnd {
+                dirty.remove(key)
+                runEndsToCheck = true
+            }
+        } catch {
+            // Kept dirty: a full disk is retried next round, and recovers when space returns.
+            logger.error("ingest failed", metadata: ["container": "\(key)", "error": "\(error)"])
+            health.ingestFailed(error)
+        }
+        return false
+    }
+
+    /// Marks the containers the events are about as dirty, and returns them.
+    @discardableResult
+    private func handle(_ events: [Inotify.Event]) -> Set<ContainerKey> {
+        var changed: Set<ContainerKey> = []
         for event in events {
             if event.directory == configuration.podsDirectory || ContainerKey.podDirectory(lastComponent(event.directory)) != nil {
                 rescanNeeded = true
                 continue
             }
             if event.mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF) != 0 { rescanNeeded = true }
-            dirty.formUnion(keysByDirectory[event.directory] ?? [])
+            changed.formUnion(keysByDirectory[event.directory] ?? [])
         }
+        dirty.formUnion(changed)
+        return changed
     }
 
     private func lastComponent(_ path: String) -> String {

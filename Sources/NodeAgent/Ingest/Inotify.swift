@@ -8,6 +8,8 @@ final class Inotify {
     let descriptor: Int32
     private var paths: [Int32: String] = [:]
     private var watches: [String: Int32] = [:]
+    /// Where events are read into: the ingest loop looks between turns, too often to allocate it.
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     struct Event {
         /// The watched directory.
@@ -47,9 +49,11 @@ final class Inotify {
         return drain()
     }
 
+    /// The events queued now, without waiting.
+    func pending() -> [Event] { drain() }
+
     private func drain() -> [Event] {
         var events: [Event] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             guard count > 0 else { break }
