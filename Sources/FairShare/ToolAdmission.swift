@@ -20,6 +20,9 @@ public final class ToolAdmission: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Outcome, Never>
+        /// Ends the wait at `wait`; cancelled when a place comes first, so that a busy tool's
+        /// admitted reads leave no sleeping task behind for the rest of the wait.
+        var timer: Task<Void, Never>?
     }
 
     private struct State {
@@ -82,10 +85,16 @@ public final class ToolAdmission: Sendable {
                 return state.nextID
             }
             guard let id = queued else { return continuation.resume(returning: .admitted) }
-            Task { [wait] in
-                try? await Task.sleep(for: wait)
+            let timer = Task { [wait] in
+                guard (try? await Task.sleep(for: wait)) != nil else { return }
                 self.giveUp(tool, id, .timedOut)
             }
+            let stillWaiting = state.withLock { state in
+                guard let index = state.waiters[tool]?.firstIndex(where: { $0.id == id }) else { return false }
+                state.waiters[tool]![index].timer = timer
+                return true
+            }
+            if !stillWaiting { timer.cancel() }
             abandon { self.giveUp(tool, id, .abandoned) }
         }
         if outcome != .admitted {
@@ -106,6 +115,7 @@ public final class ToolAdmission: Sendable {
             if state.running[tool] == 0 { state.running[tool] = nil }
             return nil
         }
+        waiter?.timer?.cancel()
         waiter?.continuation.resume(returning: .admitted)
     }
 
@@ -116,6 +126,7 @@ public final class ToolAdmission: Sendable {
             if state.waiters[tool]!.isEmpty { state.waiters[tool] = nil }
             return waiter
         }
+        if outcome != .timedOut { waiter?.timer?.cancel() }
         waiter?.continuation.resume(returning: outcome)
     }
 }
