@@ -12,7 +12,8 @@ import SystemdSupport
 /// How the agent shares its reads among tools (docs/architecture.md, "Threads").
 public struct ReadSharing: Sendable, Equatable {
     /// Threads that read rings (page reads, block decoding, scans), in turns by tool, at nice
-    /// 10; as many again for follows that have caught up, at normal priority.
+    /// 10; as many again, at normal priority, for what a follow that has caught up reads first
+    /// after each wake-up (what was just appended).
     public var threads: Int
     /// Reads that may scan (downloads, searches) a tool may have running at once; follows and
     /// small reads (a page) are not counted.

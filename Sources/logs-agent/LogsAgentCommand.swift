@@ -73,7 +73,7 @@ struct LogsAgentCommand: AsyncParsableCommand {
     var heartbeat = env("HEARTBEAT") ?? "15s"
     @Option(help: "Safety-net rescan of the pods directory under inotify (LOGS_AGENT_RESCAN).")
     var rescan = env("RESCAN") ?? "5s"
-    @Option(help: "Threads that read rings, in turns by tool (at nice 10), and as many for follows that have caught up (LOGS_AGENT_READ_THREADS).")
+    @Option(help: "Threads that read rings, in turns by tool (at nice 10), and as many for a caught-up follow's first page after each wake-up (LOGS_AGENT_READ_THREADS).")
     var readThreads = env("READ_THREADS") ?? "2"
     @Option(help: "Reads that may scan (downloads, searches) one tool may run at once; one more waits, then gets 429 (LOGS_AGENT_READS_PER_TOOL).")
     var readsPerTool = env("READS_PER_TOOL") ?? "4"

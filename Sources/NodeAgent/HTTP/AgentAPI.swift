@@ -26,7 +26,7 @@ struct AgentAPI: Sendable {
     let retention: RetentionPolicy
     /// Where ring reads run, in turns by tool; and how many reads that may scan a tool may run at once.
     let reads: FairPool
-    /// Where a follow's reads run once it has caught up: at normal priority (see `RingLogStream`).
+    /// Where a follow that has caught up reads what was just appended: at normal priority (see `RingLogStream`).
     let follows: FairPool
     /// Where the rest of the agent's blocking work runs: purges, pushes, listings, usage.
     let upkeep: FairPool

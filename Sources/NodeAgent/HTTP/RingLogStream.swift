@@ -12,12 +12,13 @@ import ServiceLifecycle
 /// heartbeats while it is quiet. The client's pace drives the reads (each write waits for the
 /// connection), so a slow follower costs memory for one page at most.
 ///
-/// Reading and encoding a page is one slice on a blocking pool that tools take turns on: `reads`
-/// until the answer has caught up with the ring, then `follows`, whose threads are not niced: a
-/// follow reads only what was appended since its last read (what ingest's rate limits bound),
-/// and a line's delay to its tail is what the service promises, so it must not wait behind a
-/// node's busy ingest or neighbours for the CPU. The request's task only waits for a slice and
-/// writes what it made. A read that finds nothing
+/// Reading and encoding a page is one slice on a blocking pool that tools take turns on: `reads`,
+/// whose threads are niced, for everything but a follow's first page after each wake-up, which
+/// goes to `follows`, whose threads are not: that page is what was just appended (a few lines,
+/// as a tail usually sees), and a line's delay to its tail is what the service promises, so it
+/// must not wait for the CPU behind a node's bulk work. A follow that fell behind (a slow
+/// client, a flood) reads the rest of its backlog on `reads`, as a download would. The
+/// request's task only waits for a slice and writes what it made. A read that finds nothing
 /// to send for `probe` still writes (`Probe`), so that a client that went away is noticed and
 /// its scan stops.
 struct RingLogStream: Sendable {
@@ -89,7 +90,7 @@ struct RingLogStream: Sendable {
                             var probe = Probe()
                             let start = try await stream.startSeq(&probe, to: &writer)
                             var progress = Progress(position: start, budget: stream.query.limitBytes)
-                            let done = try await stream.writeAvailable(&progress, &probe, on: stream.reads, to: &writer)
+                            let done = try await stream.writeAvailable(&progress, &probe, firstOn: stream.reads, to: &writer)
                             if stream.query.follow, !done {
                                 let shutdown = ShutdownSignal()
                                 // A client gone ends the follow as a shutdown does: a text
@@ -199,17 +200,20 @@ struct RingLogStream: Sendable {
         var done: Bool?
     }
 
-    /// Writes everything there is now (within the limits), a page a slice on `pool`. Returns true
-    /// when nothing more should follow (`until` reached, a limit reached, or the ring finished).
-    private func writeAvailable(_ progress: inout Progress, _ probe: inout Probe, on pool: FairPool,
+    /// Writes everything there is now (within the limits), a page a slice: the first on `first`,
+    /// the rest on `reads`. Returns true when nothing more should follow (`until` reached, a
+    /// limit reached, or the ring finished).
+    private func writeAvailable(_ progress: inout Progress, _ probe: inout Probe, firstOn first: FairPool,
                                 to writer: inout any ResponseBodyWriter) async throws -> Bool {
         var reading = Reading(progress: progress, readFrom: progress.position)
+        var pool = first
         while true {
             let (out, next) = try await pool.run(tool) { [self, reading] in
                 var out = ByteBuffer()
                 let next = try page(reading, into: &out)
                 return (out, next)
             }
+            pool = reads
             reading = next
             progress = reading.progress
             if out.readableBytes > 0 {
@@ -278,7 +282,7 @@ struct RingLogStream: Sendable {
         while !Task.isCancelled, !ring.isDeleted {
             let version = ring.version
             var probe = Probe()
-            if try await writeAvailable(&progress, &probe, on: follows, to: &writer) { return }
+            if try await writeAvailable(&progress, &probe, firstOn: follows, to: &writer) { return }
             let wake = await withTaskGroup(of: Wake.self) { group in
                 group.addTask { [ring] in
                     await ring.waitForChange(after: version)

@@ -154,11 +154,16 @@ final class Ingestor: @unchecked Sendable {
                 if logs[key]?.overRateLimit == true { lists.1.append(key) } else { lists.0.append(key) }
             }
             for key in calm where takeTurn(key, buffer: &buffer, now: now) { progressed = true }
+            // Events taken off the queue during the round: the wait below must not sleep on
+            // what they said (a flooding container written again, a new pod).
+            var eventsTaken = false
             for key in flooding {
                 if takeTurn(key, buffer: &buffer, now: now) { progressed = true }
                 // A quiet container's line written during the floods' turns goes after this
                 // one, not after them all: a look at inotify costs a read of a descriptor.
-                for arrival in handle(inotify?.pending() ?? []) where logs[arrival]?.overRateLimit == false {
+                let events = inotify?.pending() ?? []
+                eventsTaken = eventsTaken || !events.isEmpty
+                for arrival in handle(events) where logs[arrival]?.overRateLimit == false {
                     if takeTurn(arrival, buffer: &buffer, now: now) { progressed = true }
                 }
             }
@@ -169,7 +174,7 @@ final class Ingestor: @unchecked Sendable {
             recordActivity(caughtUp: !progressed, now: now)
             // Idle, wake for the next scan, or when held activity is due.
             let due = activity.isEmpty ? Int64.max : activitySince + Self.activitySettle
-            let wait = progressed ? 0 : Int32(max(0, min(1000, (min(nextScan, due) - NanoTime.now()) / 1_000_000)))
+            let wait = progressed || eventsTaken ? 0 : Int32(max(0, min(1000, (min(nextScan, due) - NanoTime.now()) / 1_000_000)))
             handle(inotify?.wait(timeout: wait, wake: wakePipe.read) ?? [])
             var drain = [UInt8](repeating: 0, count: 64)
             _ = read(wakePipe.read, &drain, drain.count)
@@ -215,6 +220,11 @@ final class Ingestor: @unchecked Sendable {
     private func handle(_ events: [Inotify.Event]) -> Set<ContainerKey> {
         var changed: Set<ContainerKey> = []
         for event in events {
+            // The kernel's queue overflowed: what changed is unknown, so look at everything.
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                rescanNeeded = true
+                continue
+            }
             if event.directory == configuration.podsDirectory || ContainerKey.podDirectory(lastComponent(event.directory)) != nil {
                 rescanNeeded = true
                 continue

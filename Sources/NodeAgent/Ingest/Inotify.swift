@@ -12,7 +12,7 @@ final class Inotify {
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     struct Event {
-        /// The watched directory.
+        /// The watched directory (empty for a queue overflow, `IN_Q_OVERFLOW`).
         var directory: String
         /// The entry inside it the event is about (empty for the directory itself).
         var name: String
@@ -67,6 +67,9 @@ final class Inotify {
                     let nameBytes = raw[nameStart..<(nameStart + length)].prefix { $0 != 0 }
                     if let directory = paths[wd] {
                         events.append(Event(directory: directory, name: String(decoding: nameBytes, as: UTF8.self), mask: mask))
+                    } else if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                        // Events were lost (the queue holds `max_queued_events`): said, not dropped.
+                        events.append(Event(directory: "", name: "", mask: mask))
                     }
                     if mask & UInt32(IN_IGNORED) != 0, let directory = paths.removeValue(forKey: wd) {
                         watches[directory] = nil
