@@ -61,10 +61,34 @@ public struct ReadResult: Sendable, Equatable {
     }
 }
 
+/// A record as it is read, its payload lent for the call only (see `Ring.read(_:lending:)`).
+public struct LentRecord {
+    public let seq: UInt64
+    public let timestamp: Int64
+    public let stream: LogStream
+    public let flags: RecordFlags
+    public let payload: UnsafeRawBufferPointer
+}
+
 extension Ring {
     /// Reads records and gaps in order. Every record returned passed its checksum; damage and
     /// records overwritten while reading show as gaps at their place.
     public func read(_ request: ReadRequest) throws -> ReadResult {
+        var collector = Collector(request: request, next: 0)
+        return try read(request, into: &collector)
+    }
+
+    /// The same read, each record's payload lent to `take` as it is read (checked, in order)
+    /// instead of kept: the result's records have empty payloads. A reader that only copies
+    /// payloads onward (a text download) is spared an allocation and a copy a record.
+    public func read(_ request: ReadRequest, lending take: (LentRecord) -> Void) throws -> ReadResult {
+        try withoutActuallyEscaping(take) { take in
+            var collector = Collector(request: request, next: 0, keepPayloads: false, lend: take)
+            return try read(request, into: &collector)
+        }
+    }
+
+    private func read(_ request: ReadRequest, into collector: inout Collector) throws -> ReadResult {
         guard !isDeleted else { throw RingStoreError.unknownRing(id.description) }
         var window = FrameWindow(file: file, superblock: superblock)
         let snapshot = state
@@ -80,7 +104,7 @@ extension Ring {
             }
             start = try startOfLast(count, streams: request.streams, before: end, in: snapshot, window: &window)
         }
-        var collector = Collector(request: request, next: start)
+        collector.next = start
         let latest = try readForward(&collector, from: snapshot, window: &window)
         let end = collector.end ?? .caughtUp
         return ReadResult(items: collector.items, next: collector.next, end: end,
@@ -329,6 +353,8 @@ struct Collector {
     var request: ReadRequest
     var next: UInt64
     var keepPayloads = true
+    /// Given each record's payload, when it is not kept.
+    var lend: ((LentRecord) -> Void)?
     var items: [ReadItem] = []
     var bytes = 0
     var end: ReadResult.End?
@@ -403,6 +429,7 @@ struct Collector {
                    continuesLine: Ring.continues(lastRecord, stream: stream)) else { return false }
         let kept = LogRecord(seq: record.seq, timestamp: record.timestamp, stream: stream,
                              flags: RecordFlags(rawValue: record.flags), payload: keepPayloads ? Array(record.payload) : [])
+        lend?(LentRecord(seq: kept.seq, timestamp: kept.timestamp, stream: stream, flags: kept.flags, payload: record.payload))
         items.append(.record(kept))
         lastRecord = kept
         bytes += record.payload.count

@@ -67,6 +67,15 @@ import Testing
             #expect(prefixCount == written.count)
         }
         for record in records { #expect(record.payload == written[Int(record.seq)]) }
+        // A read that lends the payloads instead hands out the same records, in the same order.
+        var lent: [LogRecord] = []
+        let lending = try ring.read(ReadRequest()) { record in
+            lent.append(LogRecord(seq: record.seq, timestamp: record.timestamp, stream: record.stream, flags: record.flags,
+                                  payload: Array(record.payload)))
+        }
+        #expect(lent == records)
+        #expect(lending.records.allSatisfy(\.payload.isEmpty) && lending.records.map(\.seq) == records.map(\.seq))
+        #expect(lending.gaps == result.gaps && lending.next == result.next && lending.end == result.end)
 
         // One gap, exactly where records are missing, with their exact size.
         let missing = UInt64(written.count - records.count)

@@ -228,33 +228,16 @@ struct RingLogStream: Sendable {
     /// Reads one page and encodes it onto `out`: one slice on the pool.
     private func page(_ reading: Reading, into out: inout ByteBuffer) throws -> Reading {
         var reading = reading
-        let page = try ring.read(window(from: reading.readFrom, maxBytes: reading.progress.budget))
-        reading.readFrom = page.next
+        let request = window(from: reading.readFrom, maxBytes: reading.progress.budget)
+        let page: ReadResult
         var limited = false
-        // A read that stops mid-line hands out the line so far, marked partial. Text is the
-        // same bytes joined or not: it is joined only to count or match lines.
-        var joined: [LineJoiner.Joined] = []
         if format == .text, query.limit == nil, query.grep == nil {
-            joined = page.items.map { LineJoiner.Joined(item: $0, next: $0.nextSeq) }
+            page = try text(request, into: &out, &reading.progress)
         } else {
-            reading.joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+            page = try ring.read(request)
+            limited = encodeLines(page, into: &out, &reading)
         }
-        for item in joined {
-            if let limit = query.limit, reading.progress.items >= limit {
-                limited = true
-                break
-            }
-            if case let .record(record) = item.item {
-                if !matches(record.payload) {
-                    reading.progress.position = item.next
-                    continue
-                }
-                if let limit = reading.progress.budget { reading.progress.budget = limit - record.payload.count }
-            }
-            encode(item, into: &out)
-            reading.progress.items += 1
-            reading.progress.position = item.next
-        }
+        reading.readFrom = page.next
         if !limited, reading.joiner.isEmpty { reading.progress.position = page.next }
         if limited {
             reading.done = true
@@ -268,6 +251,46 @@ struct RingLogStream: Sendable {
             }
         }
         return reading
+    }
+
+    /// Text with nothing to count or match: the records' bytes, joined or not, written as they
+    /// are read, never kept (a download's pages are most of what the agent sends).
+    private func text(_ request: ReadRequest, into out: inout ByteBuffer, _ progress: inout Progress) throws -> ReadResult {
+        var bytes = 0
+        let page = try ring.read(request) { record in
+            if query.timestamps {
+                out.writeString(NanoTime.format(record.timestamp))
+                out.writeInteger(UInt8(ascii: " "))
+            }
+            out.writeBytes(record.payload)
+            if !record.flags.contains(.partial) { out.writeInteger(UInt8(ascii: "\n")) }
+            bytes += record.payload.count
+        }
+        if let budget = progress.budget { progress.budget = budget - bytes }
+        progress.items += page.items.count
+        return page
+    }
+
+    /// Encodes a page's lines (joined, counted, matched) onto `out`; returns whether the
+    /// query's `limit` stopped it. A read that stops mid-line hands out the line so far, marked
+    /// partial.
+    private func encodeLines(_ page: ReadResult, into out: inout ByteBuffer, _ reading: inout Reading) -> Bool {
+        var joined: [LineJoiner.Joined] = []
+        reading.joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+        for item in joined {
+            if let limit = query.limit, reading.progress.items >= limit { return true }
+            if case let .record(record) = item.item {
+                if !matches(record.payload) {
+                    reading.progress.position = item.next
+                    continue
+                }
+                if let limit = reading.progress.budget { reading.progress.budget = limit - record.payload.count }
+            }
+            encode(item, into: &out)
+            reading.progress.items += 1
+            reading.progress.position = item.next
+        }
+        return false
     }
 
     private func heartbeatLine(at position: UInt64) -> [UInt8] {
