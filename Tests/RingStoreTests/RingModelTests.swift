@@ -67,15 +67,27 @@ import Testing
             #expect(prefixCount == written.count)
         }
         for record in records { #expect(record.payload == written[Int(record.seq)]) }
-        // A read that lends the payloads instead hands out the same records, in the same order.
-        var lent: [LogRecord] = []
-        let lending = try ring.read(ReadRequest()) { record in
-            lent.append(LogRecord(seq: record.seq, timestamp: record.timestamp, stream: record.stream, flags: record.flags,
-                                  payload: Array(record.payload)))
+        // A read that lends the payloads instead hands out the same records, in the same order,
+        // and stops where the same read does: the whole ring, and windows that limits, bounds
+        // and starts cut.
+        let windows = [ReadRequest()] + (0..<4).map { _ in
+            let seq = UInt64.random(in: 0...UInt64(written.count), using: &random)
+            return ReadRequest(start: [.seq(seq), .last(Int.random(in: 1...max(1, written.count), using: &random)), .time(Int64(seq))]
+                                   .randomElement(using: &random)!,
+                               until: Bool.random(using: &random) ? Int64.random(in: 0...Int64(written.count), using: &random) : nil,
+                               maxItems: Int.random(in: 1...50, using: &random), maxBytes: Int.random(in: 1...Int(suffix), using: &random))
         }
-        #expect(lent == records)
-        #expect(lending.records.allSatisfy(\.payload.isEmpty) && lending.records.map(\.seq) == records.map(\.seq))
-        #expect(lending.gaps == result.gaps && lending.next == result.next && lending.end == result.end)
+        for window in windows {
+            let kept = try ring.read(window)
+            var lent: [LogRecord] = []
+            let lending = try ring.read(window) { record in
+                lent.append(LogRecord(seq: record.seq, timestamp: record.timestamp, stream: record.stream, flags: record.flags,
+                                      payload: Array(record.payload)))
+            }
+            #expect(lent == kept.records, "\(window)")
+            #expect(lending.records.allSatisfy(\.payload.isEmpty) && lending.records.map(\.seq) == kept.records.map(\.seq))
+            #expect(lending.gaps == kept.gaps && lending.next == kept.next && lending.end == kept.end)
+        }
 
         // One gap, exactly where records are missing, with their exact size.
         let missing = UInt64(written.count - records.count)

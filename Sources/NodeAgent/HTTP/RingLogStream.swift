@@ -59,6 +59,8 @@ struct RingLogStream: Sendable {
     /// gateway waited 8.3 ms at p99 (6.5 ms with 2,000), behind bigger bursts of the readers'
     /// bytes; 3,000 2.2x and 7.5 ms.
     static let textPageItems = 3000
+    /// And at most this many bytes: 3,000 lines of up to 64 KiB would be a page of 192 MiB.
+    static let textPageBytes = 1 << 20
     /// How long a read may go without writing before it writes a heartbeat (`Probe`).
     static let probe: Duration = .milliseconds(50)
 
@@ -179,8 +181,9 @@ struct RingLogStream: Sendable {
 
     /// A read from `position` within the query's window and filters.
     private func window(from position: UInt64, maxBytes: Int?) -> ReadRequest {
-        ReadRequest(start: .seq(position), until: query.until, before: query.before,
-                    maxItems: textAsRead ? Self.textPageItems : Self.pageItems, maxBytes: maxBytes, streams: streams)
+        let (items, bytes) = textAsRead ? (Self.textPageItems, min(maxBytes ?? .max, Self.textPageBytes)) : (Self.pageItems, maxBytes)
+        return ReadRequest(start: .seq(position), until: query.until, before: query.before, maxItems: items, maxBytes: bytes,
+                           streams: streams)
     }
 
     private func matches(_ payload: [UInt8]) -> Bool {
@@ -260,18 +263,16 @@ struct RingLogStream: Sendable {
         return reading
     }
 
-    /// Text with nothing to count or match: the records' bytes, joined or not, written as they
-    /// are read, never kept (a download's pages are most of what the agent sends).
-    private var textAsRead: Bool { format == .text && query.limit == nil && query.grep == nil }
+    /// Text with nothing to count, match or stamp: the records' bytes, joined or not, written as
+    /// they are read, never kept (a download's pages are most of what the agent sends). A line's
+    /// time goes before the line, not before each record of a line the runtime split: stamped
+    /// text is joined first.
+    private var textAsRead: Bool { format == .text && query.limit == nil && query.grep == nil && !query.timestamps }
 
     /// A page of `textAsRead` text, onto `out`.
     private func text(_ request: ReadRequest, into out: inout ByteBuffer, _ progress: inout Progress) throws -> ReadResult {
         var bytes = 0
         let page = try ring.read(request) { record in
-            if query.timestamps {
-                out.writeString(NanoTime.format(record.timestamp))
-                out.writeInteger(UInt8(ascii: " "))
-            }
             out.writeBytes(record.payload)
             if !record.flags.contains(.partial) { out.writeInteger(UInt8(ascii: "\n")) }
             bytes += record.payload.count
