@@ -74,21 +74,17 @@ extension Ring {
     /// Reads records and gaps in order. Every record returned passed its checksum; damage and
     /// records overwritten while reading show as gaps at their place.
     public func read(_ request: ReadRequest) throws -> ReadResult {
-        var collector = Collector(request: request, next: 0)
-        return try read(request, into: &collector)
+        try read(request, lend: nil)
     }
 
     /// The same read, each record's payload lent to `take` as it is read (checked, in order)
     /// instead of kept: the result's records have empty payloads. A reader that only copies
     /// payloads onward (a text download) is spared an allocation and a copy a record.
     public func read(_ request: ReadRequest, lending take: (LentRecord) -> Void) throws -> ReadResult {
-        try withoutActuallyEscaping(take) { take in
-            var collector = Collector(request: request, next: 0, keepPayloads: false, lend: take)
-            return try read(request, into: &collector)
-        }
+        try withoutActuallyEscaping(take) { try read(request, lend: $0) }
     }
 
-    private func read(_ request: ReadRequest, into collector: inout Collector) throws -> ReadResult {
+    private func read(_ request: ReadRequest, lend: ((LentRecord) -> Void)?) throws -> ReadResult {
         guard !isDeleted else { throw RingStoreError.unknownRing(id.description) }
         var window = FrameWindow(file: file, superblock: superblock)
         let snapshot = state
@@ -104,7 +100,7 @@ extension Ring {
             }
             start = try startOfLast(count, streams: request.streams, before: end, in: snapshot, window: &window)
         }
-        collector.next = start
+        var collector = Collector(request: request, next: start, keepPayloads: lend == nil, lend: lend)
         let latest = try readForward(&collector, from: snapshot, window: &window)
         let end = collector.end ?? .caughtUp
         return ReadResult(items: collector.items, next: collector.next, end: end,

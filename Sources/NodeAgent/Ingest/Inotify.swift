@@ -46,13 +46,11 @@ final class Inotify {
     func wait(timeout: Int32, wake: Int32) -> [Event] {
         var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
         _ = poll(&fds, 2, timeout)
-        return drain()
+        return pending()
     }
 
     /// The events queued now, without waiting.
-    func pending() -> [Event] { drain() }
-
-    private func drain() -> [Event] {
+    func pending() -> [Event] {
         var events: [Event] = []
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
