@@ -41,6 +41,46 @@ public struct AgentItem: Sendable {
         return writer.bytes
     }
 
+    /// The line of a log record of a container's ring, written from its bytes onto `writer`:
+    /// what `line(_:seq:next:time:)` writes for `LogItem.line` with the ring's `source` members
+    /// (`sourceMembers`), but with no item, string or array made for it. Every line a download
+    /// in NDJSON hands out is written here.
+    public static func writeLog(seq: UInt64, next: UInt64, time: Int64, stream: String, payload: [UInt8], partial: Bool,
+                                truncated: Bool, source: [UInt8], to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("seq", seq)
+        writer.field("next", next)
+        writer.field("time", time)
+        writer.field("type", LogItem.Kind.log.rawValue)
+        writer.key("datetime")
+        writer.time(time)
+        writer.field("stream", stream)
+        writer.key("message")
+        if UTF8Check.isASCII(payload) || String(validating: payload, as: UTF8.self) != nil {
+            payload.withUnsafeBytes { writer.string(utf8: $0) }
+        } else {
+            writer.string(String(decoding: payload, as: UTF8.self))
+            writer.field("message_b64", Base64.encode(payload))
+        }
+        if partial { writer.field("partial", true) }
+        if truncated { writer.field("truncated", true) }
+        writer.json(source)
+        writer.endObject()
+        writer.bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// A ring's `pod`, `container`, `run` and `node` members, once for all its lines
+    /// (`writeLog`): `,"pod":"…",…`, in the order `LogItem` writes them.
+    public static func sourceMembers(pod: String, container: String, run: String?, node: String) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("pod", pod)
+        writer.field("container", container)
+        writer.field("run", run)
+        writer.field("node", node)
+        return [UInt8(ascii: ",")] + writer.bytes.dropFirst()
+    }
+
     /// Reads a line (without its newline).
     public init(line: [UInt8]) throws(Malformed) {
         var scanner = Scanner(bytes: line)
@@ -69,6 +109,11 @@ public struct AgentItem: Sendable {
         writer.endObject()
     }
 
+    /// Each member of the item's line, as `JSONMembers` reads them (`seq`, `next` and `time` too).
+    public func readMembers(_ member: (String, JSONMembers.Value) throws -> Void) throws {
+        try line.withUnsafeBytes { try JSONMembers.read($0, member) }
+    }
+
     /// The item decoded: for what looks into it (a filter on an event's fields, text of several rings).
     public func decoded() throws -> LogItem {
         var writer = JSONWriter()
@@ -81,12 +126,8 @@ public struct AgentItem: Sendable {
         var offset = 0
 
         mutating func expect(_ text: StaticString) throws(Malformed) {
-            let count = text.utf8CodeUnitCount
-            let matches = text.withUTF8Buffer { expected in
-                offset + count <= bytes.count && bytes[offset..<(offset + count)].elementsEqual(expected)
-            }
-            guard matches else { throw malformed() }
-            offset += count
+            guard bytes.hasBytes(of: text, at: offset) else { throw malformed() }
+            offset += text.utf8CodeUnitCount
         }
 
         mutating func unsigned() throws(Malformed) -> UInt64 {

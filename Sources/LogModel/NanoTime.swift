@@ -49,6 +49,13 @@ public enum NanoTime {
 
     /// `2026-11-22T10:00:00.123456789Z`: fixed width, so the text sorts like the number.
     public static func format(_ nanos: Int64) -> String {
+        // Straight into the string's own storage: a listing formats thousands of these, and an
+        // array per field made formatting most of a page's cost (measured, docs/performance.md).
+        String(unsafeUninitializedCapacity: formattedLength) { write(nanos, into: $0) }
+    }
+
+    /// Writes what `format` returns into `out` (at least `formattedLength` bytes); returns its length.
+    static func write(_ nanos: Int64, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let seconds = floorDivide(nanos, 1_000_000_000)
         // The remainder, not `nanos - seconds * 10^9`, which overflows near `Int64.min`.
         let remainder = nanos % 1_000_000_000
@@ -56,32 +63,26 @@ public enum NanoTime {
         let days = floorDivide(seconds, 86400)
         let secondOfDay = seconds - days * 86400
         let (year, month, day) = civil(fromDays: days)
-        // Straight into the string's own storage: a listing formats thousands of these, and an
-        // array per field made formatting most of a page's cost (measured, docs/performance.md).
-        return String(unsafeUninitializedCapacity: formattedLength) { out in
-            var end = 0
-            func put(_ value: Int64, _ width: Int, then separator: UInt8) {
-                var rest = value
-                for position in stride(from: end + width - 1, through: end, by: -1) {
-                    out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                out[end + width] = separator
-                end += width + 1
+        var end = 0
+        func put(_ value: Int64, _ width: Int, then separator: UInt8) {
+            var rest = value
+            for position in stride(from: end + width - 1, through: end, by: -1) {
+                out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
             }
-            put(year, 4, then: UInt8(ascii: "-"))
-            put(month, 2, then: UInt8(ascii: "-"))
-            put(day, 2, then: UInt8(ascii: "T"))
-            put(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
-            put(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
-            put(secondOfDay % 60, 2, then: UInt8(ascii: "."))
-            put(fraction, 9, then: UInt8(ascii: "Z"))
-            return end
+            out[end + width] = separator
+            end += width + 1
         }
+        put(year, 4, then: UInt8(ascii: "-"))
+        put(month, 2, then: UInt8(ascii: "-"))
+        put(day, 2, then: UInt8(ascii: "T"))
+        put(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
+        put(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
+        put(secondOfDay % 60, 2, then: UInt8(ascii: "."))
+        put(fraction, 9, then: UInt8(ascii: "Z"))
+        return end
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`: every time an `Int64` of nanoseconds can hold is in
-    /// the years 1677 to 2262.
     static let formattedLength = 30
 
     /// Now, from the system's real-time clock.

@@ -65,6 +65,27 @@ import Testing
         #expect(!String(decoding: writer.bytes, as: UTF8.self).contains("\"seq\""))
     }
 
+    /// A record's line written from its bytes is the line of its item, byte for byte: text,
+    /// escapes, line separators, invalid UTF-8 (replaced, with the bytes in base64), flags.
+    @Test func aRecordWrittenFromItsBytesIsItsItemsLine() throws {
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [Array("plain text ".utf8), Array("\"quoted\" \\ ".utf8), [0x0a, 0x09, 0x00, 0x1f, 0x7f],
+                                 Array("é € 😀 \u{2028}\u{2029}\u{85}".utf8), [0xff, 0xc2], [0xe2, 0x80], [0xe2, 0x80, 0xa8], [0xc2, 0x85]]
+        for round in 0..<300 {
+            let payload = (0..<Int.random(in: 0...6, using: &generator)).flatMap { _ in pieces.randomElement(using: &generator)! }
+            let (partial, truncated) = (round % 3 == 0, round % 5 == 0)
+            let time = Int64.random(in: 0...4_000_000_000_000_000_000, using: &generator)
+            var item = LogItem.line(payload, datetime: NanoTime.format(time), stream: "stderr")
+            item.partial = partial ? true : nil
+            item.truncated = truncated ? true : nil
+            (item.pod, item.container, item.run, item.node) = ("p-1", "c", round % 2 == 0 ? "r" : nil, "node-1")
+            var writer = JSONWriter()
+            AgentItem.writeLog(seq: 7, next: 9, time: time, stream: "stderr", payload: payload, partial: partial, truncated: truncated,
+                               source: AgentItem.sourceMembers(pod: "p-1", container: "c", run: item.run, node: "node-1"), to: &writer)
+            #expect(writer.bytes == AgentItem.line(item, seq: 7, next: 9, time: time), "\(payload)")
+        }
+    }
+
     @Test func anUndatedGapAndTheEdgesOfTime() throws {
         for time in [nil, Int64.min, Int64.max, 0] {
             var line = AgentItem.line(LogItem(type: .gap, records: 3), seq: .max, next: .max, time: time)

@@ -19,13 +19,13 @@ import Testing
     @Test func eachItemCarriesEveryRingsPositionAfterIt() throws {
         var marks = FollowMarks(positions: ["a": .after(10), "b": .since(500)], endsWhenFinished: false)
         let first = try #require(entry(marks.take(.item(ring: "b", item(seq: 40, time: 600)), following: ["a", "b"], now: 0)))
-        #expect(try CompositeCursor(parsing: first.cursor!).positions == ["a": .after(10), "b": .after(47)])
+        #expect(try CompositeCursor(parsing: #require(first.cursor).text).positions == ["a": .after(10), "b": .after(47)])
         let second = try #require(entry(marks.take(.item(ring: "a", item(seq: 10, time: 550)), following: ["a", "b"], now: 0)))
         // A client resuming from the second item gets neither item again, and nothing of either ring is skipped.
-        #expect(try CompositeCursor(parsing: second.cursor!).positions == ["a": .after(17), "b": .after(47)])
+        #expect(try CompositeCursor(parsing: #require(second.cursor).text).positions == ["a": .after(17), "b": .after(47)])
         // A ring that joins the follow later is in the cursors from its first item.
         let third = try #require(entry(marks.take(.item(ring: "c", item(seq: 0, time: 700)), following: ["a", "b", "c"], now: 0)))
-        #expect(try CompositeCursor(parsing: third.cursor!).positions.keys.sorted() == ["a", "b", "c"])
+        #expect(try CompositeCursor(parsing: #require(third.cursor).text).positions.keys.sorted() == ["a", "b", "c"])
     }
 
     @Test func aGapWithoutTimeTakesNowAndATickIsAHeartbeat() throws {
@@ -34,9 +34,13 @@ import Testing
         #expect(gap.datetime == NanoTime.format(1_000_000_000))
         let tick = try #require(entry(marks.take(.tick, following: ["a"], now: 2_000_000_000)))
         #expect(tick.type == .heartbeat)
-        #expect(try tick.decoded().datetime == NanoTime.format(2_000_000_000))
         let warning = try #require(entry(marks.take(.warning("node-2 is unreachable"), following: ["a"], now: 0)))
-        #expect(try warning.decoded().message == "node-2 is unreachable")
+        guard case let .own(heartbeat) = tick.body, case let .own(note) = warning.body else {
+            Issue.record("a heartbeat and a warning are the gateway's own entries")
+            return
+        }
+        #expect(heartbeat.datetime == NanoTime.format(2_000_000_000))
+        #expect(note.message == "node-2 is unreachable")
     }
 
     @Test func aFollowWithAnEndEndsWhenEveryRingItFollowsHas() {

@@ -50,7 +50,12 @@ import Testing
         return merge.page(limit: limit, forwardMarks: forwardMarks, selected: rings.map(\.ring))
     }
 
-    func messages(_ page: MergedPage) -> [String] { page.entries.map { (try? $0.decoded().message) ?? "?" } }
+    func messages(_ page: MergedPage) -> [String] {
+        page.entries.map { entry in
+            guard case let .agent(item) = entry.body else { return "?" }
+            return (try? item.decoded().message) ?? "?"
+        }
+    }
 
     /// Every page of a read, each from the mark of the one before, as a client pages.
     func allPages(_ rings: [FakeRing], _ request: LogRequest, limit: Int) -> [String] {
@@ -76,7 +81,46 @@ import Testing
         #expect(first.more)
         #expect(first.mark == CompositeCursor.Mark(time: 30, ring: "b", seq: 30, newestFirst: false))
         #expect(first.positions.positions == ["a": .after(30), "b": .after(30)])
-        #expect(first.entries.allSatisfy { $0.cursor?.hasPrefix("k1.") == true })
+        #expect(first.entries.allSatisfy { $0.cursor?.text.hasPrefix("k1.") == true })
+    }
+
+    /// NDJSON puts a cursor on every thousandth entry of a page and on its last; an entry sent
+    /// alone, SSE's events and JSON pages carry one each. Text is the lines' bytes.
+    @Test func cursorsGoWhereAClientResumesFrom() throws {
+        let ring = FakeRing("a", times: (0..<2500).map { Int64($0) })
+        let entries = page([ring], LogRequest(), limit: 2500).entries
+        var ndjson = StreamEncoder(.ndjson, limitBytes: nil)
+        let lines = String(decoding: ndjson.encode(entries), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2500)
+        let withCursor = lines.indices.filter { lines[$0].contains("\"cursor\":\"k1.") }
+        #expect(withCursor == [999, 1999, 2499])
+        // The cursor of the 1,000th resumes right after it.
+        let cursor = try CompositeCursor(parsing: #require(entries[999].cursor).text)
+        var resumed = LogRequest()
+        resumed.after = cursor
+        #expect(messages(page([ring], resumed, limit: 1)) == ["a1000"])
+        let encoded = ndjson.encode(entries[5])
+        let alone = try #require(encoded)
+        #expect(String(decoding: alone, as: UTF8.self).contains("\"cursor\":\"k1."))
+        var sse = StreamEncoder(.sse, limitBytes: nil)
+        #expect(String(decoding: sse.encode(Array(entries.prefix(3))), as: UTF8.self).components(separatedBy: "id: k1.").count == 4)
+        var text = StreamEncoder(.text, limitBytes: nil)
+        #expect(String(decoding: text.encode(Array(entries.prefix(3))), as: UTF8.self) == "a0\na1\na2\n")
+    }
+
+    /// Text of an agent's item: its message unescaped, its raw bytes when it had to carry
+    /// them in base64, no newline after a line the runtime split.
+    @Test func textIsTheMessagesBytes() throws {
+        func text(_ item: LogItem) throws -> String? {
+            let line = try AgentItem(line: Array(AgentItem.line(item, seq: 1, next: 2, time: 5).dropLast()))
+            return ReadEntry(line).text().map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(try text(LogItem(type: .log, message: "say \"hi\"\t\u{2028}é")) == "say \"hi\"\t\u{2028}é\n")
+        #expect(try text(LogItem(type: .log, message: "part", partial: true)) == "part")
+        let raw: [UInt8] = [0x61, 0xff, 0x62]
+        let line = try AgentItem(line: Array(AgentItem.line(LogItem.line(raw, datetime: "d", stream: "stdout"), seq: 1, next: 2, time: 5).dropLast()))
+        #expect(ReadEntry(line).text() == raw + [0x0a])
+        #expect(try text(LogItem(type: .gap, message: "… 3 lines not kept …", records: 3)) == nil)
     }
 
     @Test func pagingFromEachMarkHandsOutEveryItemOnceWhateverThePageSize() {

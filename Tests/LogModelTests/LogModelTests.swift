@@ -138,6 +138,54 @@ import Testing
         #expect(try JSONDecoder().decode(LogItem.self, from: Data(line.utf8)).message == item.message)
     }
 
+    /// Whatever a string holds, it reads back the same, through `JSONDecoder` and through
+    /// `JSONMembers`, with no raw control character or line separator in the line.
+    @Test func anyStringRoundTrips() throws {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "plain words ", "\"", "\\", "/", "\n", "\r\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "\u{85}", "\u{2028}",
+                      "\u{2029}", "é", "\u{20AC}", "\u{1F600}", "\u{E2}\u{80}", "\u{C2}"]
+        for _ in 0..<500 {
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("message", text)
+            writer.endObject()
+            #expect(try JSONDecoder().decode([String: String].self, from: Data(writer.bytes)) == ["message": text])
+            var read: [String: String] = [:]
+            try writer.bytes.withUnsafeBytes { try JSONMembers.read($0) { name, value in read[name] = value.text } }
+            #expect(read == ["message": text])
+            #expect(!writer.bytes.contains { $0 < 0x20 || $0 == 0x7f })
+            #expect(String(decoding: writer.bytes, as: UTF8.self).split(whereSeparator: \.isNewline).count == 1)
+        }
+    }
+
+    /// `JSONMembers` reads what the entries of a read hold, skips nested values, and refuses
+    /// what is not one JSON object.
+    @Test func membersAreReadInOnePass() throws {
+        let line = #" {"type":"log", "n":12,"neg":-1.5e3,"ok":true,"no":false,"none":null,"f":{"a":[1,{"b":"}"}]},"s":"\ud83d\ude00\u00e9\/"} "#
+        var seen: [String] = []
+        try Array(line.utf8).withUnsafeBytes { bytes in
+            try JSONMembers.read(bytes) { name, value in
+                switch value {
+                case .string: seen.append("\(name)=\(value.text ?? "?")")
+                case let .number(raw): seen.append("\(name)#\(String(decoding: raw, as: UTF8.self)),\(value.unsigned.map(String.init) ?? "-")")
+                case let .bool(flag): seen.append("\(name)?\(flag)")
+                case .null: seen.append("\(name)~")
+                case .nested: seen.append("\(name){}")
+                }
+            }
+        }
+        #expect(seen == ["type=log", "n#12,12", "neg#-1.5e3,-", "ok?true", "no?false", "none~", "f{}", "s=😀é/"])
+        for bad in ["", "[]", "{", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":1} x"#, "{\"a\":\"\u{1}\"}", #"{"a":tru}"#, #"{"a":{"b":1}"#] {
+            #expect(throws: JSONMembers.Malformed.self, "\(bad)") {
+                try Array(bad.utf8).withUnsafeBytes { try JSONMembers.read($0) { _, _ in } }
+            }
+        }
+        for bad in [#"\x"#, #"\u12"#, #"\ud83d"#, #"\ud83d\u0041"#, #"\udc00"#] {
+            #expect(Array(bad.utf8).withUnsafeBytes { JSONMembers.unescape($0) } == nil, "\(bad)")
+        }
+    }
+
     /// A pushed line's fields are members of the entry, and read back as fields.
     @Test func fieldsAreMembers() throws {
         let item = LogItem(type: .log, message: "m", run: "r", fields: ["user_name": .string("alice"), "run": .string("not this")])

@@ -58,13 +58,31 @@ import TestSupport
     }
 
     @Test func gapsAndTimes() {
-        let gap = Components.Schemas.LogItem(_type: .gap, records: 12345, bytes: 3_200_000, reason: "rolled over")
+        let gap = StreamedEntry(type: .gap, records: 12345, bytes: 3_200_000, reason: "rolled over")
         #expect(LogPrinter.gapText(gap) == "… 12,345 lines (3.1 MiB) not kept (rolled over) …")
-        #expect(LogPrinter.gapText(.init(_type: .gap, records: 1)) == "… 1 line not kept …")
+        #expect(LogPrinter.gapText(.init(type: .gap, records: 1)) == "… 1 line not kept …")
         #expect(GapText.grouped(1_234_567) == "1,234,567")
         #expect(GapText.grouped(999) == "999")
         #expect(LogPrinter.milliseconds("2026-11-22T10:00:00.123456789Z") == "2026-11-22T10:00:00.123Z")
         #expect(LogPrinter.milliseconds("2026-11-22T10:00:00.1Z") == "2026-11-22T10:00:00.100Z")
+    }
+
+    /// An entry of a streamed read, read for what the CLI prints; what is not an entry is refused.
+    @Test func streamedEntriesAreReadInOnePass() throws {
+        func entry(_ line: String) throws -> StreamedEntry { try Array(line.utf8).withUnsafeBytes { try StreamedEntry(line: $0) } }
+        let line = #"{"type":"log","datetime":"2026-11-22T10:00:00.000000001Z","stream":"stderr","message":"a \"b\"\u2028","partial":true,"#
+            + #""pod":"p","container":"c","run":"r","node":"n","user_name":{"x":[1]},"cursor":"k1.x"}"#
+        let read = try entry(line)
+        var expected = StreamedEntry(type: .log, datetime: "2026-11-22T10:00:00.000000001Z", stream: "stderr", message: "a \"b\"\u{2028}",
+                                     pod: "p", container: "c")
+        expected.partial = true
+        expected.cursor = "k1.x"
+        #expect(read == expected)
+        let gap = try entry(#"{"type":"gap","records":12,"bytes":null,"reason":"rolled over","message":"…"}"#)
+        #expect((gap.type, gap.records, gap.bytes, gap.reason) == (.gap, 12, nil, "rolled over"))
+        for bad in [#"{"type":"other"}"#, #"{"message":"no type"}"#, #"{"type":"log","message":5}"#, #"{"type":"gap","records":-1}"#, " ", "{"] {
+            #expect(throws: StreamedEntry.Malformed.self, "\(bad)") { try entry(bad) }
+        }
     }
 
     @Test func coloursOnlyWhenAsked() {

@@ -37,10 +37,11 @@ def wait_for(predicate, what, seconds=30):
 class Stack:
     """Two agents, a gateway and (layout a) nginx, with pods of the tools demo and other."""
 
-    def __init__(self, layout, bin_dir, venv, write_pods):
+    def __init__(self, layout, bin_dir, venv, write_pods, agent_flags=()):
         """`write_pods(stack, pod)` writes the workload, `pod(node, namespace, name, labels, …)`
-        making each pod (as demo_workload.Pod) and listing it in its node's PodList."""
-        self.layout, self.bin, self.venv = layout, bin_dir, venv
+        making each pod (as demo_workload.Pod) and listing it in its node's PodList;
+        `agent_flags` go to both agents (a benchmark's ring sizes and rate limits)."""
+        self.layout, self.bin, self.venv, self.agent_flags = layout, bin_dir, venv, list(agent_flags)
         self.root = tempfile.mkdtemp(prefix="toolforge-logs-platform.")
         self.processes = []
         self.certs = os.path.join(self.root, "certs")
@@ -58,7 +59,7 @@ class Stack:
                 json.dump({"kind": "PodList", "items": [p.manifest() for p in pods.get(node, [])]}, f)
         with open(os.path.join(self.root, "token"), "w") as f:
             f.write("platform-test-token\n")
-        agents = [self.agent(node) for node in ("node-1", "node-2")]
+        self.agents = agents = [self.agent(node) for node in ("node-1", "node-2")]
         gateway_port = free_port()
         common = [os.path.join(self.bin, "logs-gateway"), "--listen", f"127.0.0.1:{gateway_port}",
                   "--agent-token-file", os.path.join(self.root, "token"), "--heartbeat", "2s",
@@ -82,7 +83,7 @@ class Stack:
         os.makedirs(os.path.join(self.root, f"pods-{node}"), exist_ok=True)  # the agent refuses a pods directory that is not there
         out = self.start([os.path.join(self.bin, "logs-agent"), "--node", node, "--pods-dir", os.path.join(self.root, f"pods-{node}"),
                           "--pods-json", os.path.join(self.root, f"pods-{node}.json"), "--data-dir", os.path.join(self.root, f"data-{node}"),
-                          "--listen", "127.0.0.1:0", "--token-file", os.path.join(self.root, "token")], node)
+                          "--listen", "127.0.0.1:0", "--token-file", os.path.join(self.root, "token"), *self.agent_flags], node)
         address = []
 
         def listening():

@@ -169,21 +169,26 @@ struct LogParameters: Sendable {
 }
 
 enum LogEncoding {
-    /// One entry in a streaming representation; nil when the representation leaves it out.
-    static func encode(_ entry: ReadEntry, as format: LogParameters.Format) -> [UInt8]? {
+    /// One entry in a streaming representation onto `writer`; false when the representation
+    /// leaves it out. `withCursor`: NDJSON's entries carry a cursor where `StreamEncoder` says.
+    static func write(_ entry: ReadEntry, as format: LogParameters.Format, withCursor: Bool = true, to writer: inout JSONWriter) -> Bool {
         switch format {
         case .json, .ndjson:
-            return entry.ndjson()
+            entry.write(to: &writer, withCursor: withCursor)
+            writer.bytes.append(UInt8(ascii: "\n"))
         case .sse:
-            if entry.type == .heartbeat { return Array(": heartbeat\n\n".utf8) }
-            var json = entry.ndjson()
-            json.removeLast()
-            return Array("id: \(entry.cursor ?? "")\nevent: \(entry.type.rawValue)\ndata: ".utf8) + json + Array("\n\n".utf8)
+            if entry.type == .heartbeat {
+                writer.bytes += ": heartbeat\n\n".utf8
+                return true
+            }
+            writer.bytes += "id: \(entry.cursor?.text ?? "")\nevent: \(entry.type.rawValue)\ndata: ".utf8
+            entry.write(to: &writer)
+            writer.bytes += "\n\n".utf8
         case .text:
-            guard entry.type == .log, let item = try? entry.decoded() else { return nil }
-            let bytes = item.messageBase64.flatMap { Base64.decode($0) } ?? Array((item.message ?? "").utf8)
-            return item.partial == true ? bytes : bytes + [UInt8(ascii: "\n")]
+            guard let line = entry.text() else { return false }
+            writer.bytes += line
         }
+        return true
     }
 
     /// A JSON page (`LogsResponse`): the envelope around the entries, each as it came.
@@ -224,11 +229,17 @@ enum LogEncoding {
     }
 }
 
-/// Entries as a streamed answer writes them, the lines counted against `limit_bytes`.
+/// Entries as a streamed answer writes them, the lines counted against `limit_bytes`. In
+/// NDJSON, an entry written alone (a follow's live lines) carries its cursor, and of a page,
+/// every `cursorEvery`th entry and the last: a cursor is for resuming, and made for every
+/// line it was a third of the bytes of a download and much of the gateway's time for it. A
+/// client resumes after the last cursor it got (docs/api.md); the CLI holds a follow's entries
+/// until one comes. SSE's `id` and JSON pages keep one on every entry.
 struct StreamEncoder: Sendable {
     let format: LogParameters.Format
     /// What `limit_bytes` leaves to send, in bytes of lines as they go out.
     private(set) var budget: Int
+    static let cursorEvery = 1000
 
     init(_ format: LogParameters.Format, limitBytes: Int?) {
         self.format = format
@@ -239,17 +250,26 @@ struct StreamEncoder: Sendable {
 
     /// One entry; nil when the format leaves it out.
     mutating func encode(_ entry: ReadEntry) -> [UInt8]? {
-        let encoded = LogEncoding.encode(entry, as: format)
-        if entry.type == .log { budget -= encoded?.count ?? 0 }
-        return encoded
+        var writer = JSONWriter()
+        guard write(entry, withCursor: true, to: &writer) else { return nil }
+        return writer.bytes
     }
 
     /// A page's entries in one buffer, until the budget is spent.
     mutating func encode(_ entries: [ReadEntry]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for entry in entries where !spent {
-            if let encoded = encode(entry) { bytes += encoded }
+        var writer = JSONWriter()
+        writer.bytes.reserveCapacity(entries.count * 256)
+        for (index, entry) in entries.enumerated() where !spent {
+            let withCursor = format != .ndjson || index == entries.count - 1 || (index + 1) % Self.cursorEvery == 0
+            _ = write(entry, withCursor: withCursor, to: &writer)
         }
-        return bytes
+        return writer.bytes
+    }
+
+    private mutating func write(_ entry: ReadEntry, withCursor: Bool, to writer: inout JSONWriter) -> Bool {
+        let before = writer.bytes.count
+        guard LogEncoding.write(entry, as: format, withCursor: withCursor, to: &writer) else { return false }
+        if entry.type == .log { budget -= writer.bytes.count - before }
+        return true
     }
 }

@@ -147,7 +147,7 @@ struct FollowMarks {
         case let .item(ring, item):
             positions[ring] = .after(item.next)
             var entry = ReadEntry(item)
-            entry.cursor = CompositeCursor(positions: positions).text
+            entry.cursor = CompositeCursor(positions: positions)
             if item.time == nil { entry.datetime = NanoTime.format(now) }
             return .send(entry)
         }

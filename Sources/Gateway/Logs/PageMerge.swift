@@ -50,7 +50,7 @@ struct PageMerge {
             // An entry that a filter drops still counts as read: the next page goes on after it.
             guard selection.keeps(item, ring: rings[ring]) else { continue }
             var entry = ReadEntry(item)
-            entry.cursor = CompositeCursor(mark: itemMark).text
+            entry.cursor = CompositeCursor(mark: itemMark)
             if item.time == nil { entry.datetime = NanoTime.format(time) }
             selection.label(&entry, ring: rings[ring])
             out.append(entry)

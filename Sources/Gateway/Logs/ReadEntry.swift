@@ -11,7 +11,9 @@ struct ReadEntry: Sendable {
     }
 
     var body: Body
-    var cursor: String?
+    /// Where a client resumes after it: made into text only for what is written with it
+    /// (`StreamEncoder` says which entries are).
+    var cursor: CompositeCursor?
     /// The time of an agent's item that has none of its own (a gap of lines that rolled over).
     var datetime: String?
     /// Members added to an agent's item, after its own.
@@ -34,13 +36,13 @@ struct ReadEntry: Sendable {
         }
     }
 
-    /// The entry as one JSON object.
-    func write(to writer: inout JSONWriter) {
+    /// The entry as one JSON object, with its cursor unless `withCursor` is false.
+    func write(to writer: inout JSONWriter, withCursor: Bool = true) {
         switch body {
         case let .agent(item):
             item.write(to: &writer) { writer in
                 writer.field("datetime", datetime)
-                writer.field("cursor", cursor)
+                if withCursor { writer.field("cursor", cursor?.text) }
                 for label in labels { writer.field(label.name, label.value) }
             }
         case let .own(item):
@@ -50,19 +52,36 @@ struct ReadEntry: Sendable {
         }
     }
 
-    /// One line of NDJSON, newline included.
-    func ndjson() -> [UInt8] {
-        var writer = JSONWriter()
-        write(to: &writer)
-        writer.bytes.append(UInt8(ascii: "\n"))
-        return writer.bytes
-    }
-
-    /// The entry decoded, for what needs its message as text (text of several rings).
-    func decoded() throws -> LogItem {
+    /// The line of a log entry as `text/plain` has it: its bytes, and a newline unless the
+    /// runtime split it there; nil for anything else. An agent's item is read for its three
+    /// members with no item decoded (a merged download writes a million of these).
+    func text() -> [UInt8]? {
+        guard type == .log else { return nil }
+        var message: [UInt8]?
+        var partial = false
         switch body {
-        case let .agent(item): try item.decoded()
-        case let .own(item): item
+        case let .agent(item):
+            do {
+                try item.readMembers { name, value in
+                    switch (name, value) {
+                    case let ("message", .string(bytes, escaped)) where message == nil:
+                        message = escaped ? JSONMembers.unescape(bytes).map { Array($0.utf8) } : Array(bytes)
+                    case let ("message_b64", .string(bytes, false)):
+                        // The raw bytes, when the text could not hold them: they win.
+                        message = Base64.decode(String(decoding: bytes, as: UTF8.self)) ?? message
+                    case let ("partial", .bool(value)): partial = value
+                    default: break
+                    }
+                }
+            } catch {
+                return nil
+            }
+        case let .own(item):
+            message = item.messageBase64.flatMap { Base64.decode($0) } ?? item.message.map { Array($0.utf8) }
+            partial = item.partial == true
         }
+        guard var line = message else { return nil }
+        if !partial { line.append(UInt8(ascii: "\n")) }
+        return line
     }
 }

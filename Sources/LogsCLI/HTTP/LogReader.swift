@@ -1,5 +1,4 @@
 import Foundation
-import LogsAPITypes
 
 /// Reads a log endpoint as NDJSON and prints each item as it arrives. With `follow` it never
 /// gives up on the server: a dropped connection or a restarted gateway is retried with backoff
@@ -91,13 +90,14 @@ package final class LogReader {
     }
 
     /// One request: how it ended (an error answer that may heal: a 429 or a 5xx); throws what
-    /// will not.
+    /// will not. A follow prints an entry once it has a cursor to resume after it: the server
+    /// puts one at least every thousand entries and on the last of each write (docs/api.md), and
+    /// what came after the last one is read again after a reconnect, so it is held until then.
     private func once(_ target: String, follow: Bool, newestFirst: Bool, connected: @escaping () -> Void) throws -> Answer {
-        var held: [(Components.Schemas.LogItem, ArraySlice<UInt8>)] = []
+        var held: [(StreamedEntry, ArraySlice<UInt8>)] = []
         var pending: [UInt8] = []
         var errorBody: [UInt8] = []
         var decodeFailure: String?
-        let decoder = JSONDecoder()
         let receiver = CurlTransfer.Receiver { [self] chunk, status in
             guard (200..<300).contains(status) else {
                 errorBody.append(contentsOf: chunk.prefix(1 << 20 - errorBody.count))
@@ -105,38 +105,57 @@ package final class LogReader {
             }
             if pending.isEmpty, !chunk.isEmpty { connected() }
             pending.append(contentsOf: chunk)
-            var start = pending.startIndex
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[start..<newline]
-                start = newline + 1
-                do {
-                    let item = try decoder.decode(Components.Schemas.LogItem.self, from: Data(line))
-                    if item._type == .log || item._type == .gap { self.printed += 1 }
-                    if newestFirst, item._type != .message {
-                        held.append((item, line))
-                        continue
+            var start = 0
+            let read = pending.withUnsafeBytes { bytes -> Bool in
+                while start < bytes.count, let found = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
+                    let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+                    defer { start = end + 1 }
+                    guard let item = try? StreamedEntry(line: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else {
+                        decodeFailure = "an item the API does not describe: \(String(decoding: bytes[start..<min(end, start + 200)], as: UTF8.self))"
+                        return false
                     }
-                    self.printer.print(item, json: line)
-                    if let cursor = item.cursor, item._type != .message { self.cursor = cursor }
-                } catch {
-                    decodeFailure = "an item the API does not describe: \(String(decoding: line.prefix(200), as: UTF8.self))"
-                    return false
+                    let line = pending[start..<end]
+                    if item.type == .message {
+                        // To standard error at once: a follow's note that it waits must not wait.
+                        self.emit(item, json: line)
+                    } else if newestFirst || (follow && item.cursor == nil) {
+                        held.append((item, line))
+                    } else {
+                        self.emit(&held)
+                        self.emit(item, json: line)
+                    }
                 }
+                return true
             }
+            guard read else { return false }
             pending.removeSubrange(..<start)
             // A follow shows each line as it comes; a read fills the output buffer first.
             if follow { self.printer.flush() }
             return true
         }
         try client.transfer.perform("GET", target, headers: ["Accept: application/x-ndjson"], streaming: follow, into: receiver)
-        for (item, line) in held.reversed() { printer.print(item, json: line) }
-        printer.flush()
         if let decodeFailure { throw CLIFailure.connection(decodeFailure) }
         guard (200..<300).contains(receiver.status) else {
             let failure = CLIFailure.answer(status: receiver.status, errors: APIClient.errors(in: errorBody))
             guard failure.exitCode == 3 else { throw failure }
             return .failed(failure, status: receiver.status, retryAfter: receiver.retryAfter)
         }
+        // The answer ended cleanly: what it held is all there is.
+        if newestFirst { held.reverse() }
+        emit(&held)
+        printer.flush()
         return .ended
+    }
+
+    /// Prints what was held, in order, and lets go of it.
+    private func emit(_ held: inout [(StreamedEntry, ArraySlice<UInt8>)]) {
+        for (item, line) in held { emit(item, json: line) }
+        held.removeAll()
+    }
+
+    private func emit(_ item: StreamedEntry, json line: ArraySlice<UInt8>) {
+        if item.type == .log || item.type == .gap { printed += 1 }
+        printer.print(item, json: line)
+        if let cursor = item.cursor, item.type != .message { self.cursor = cursor }
     }
 }

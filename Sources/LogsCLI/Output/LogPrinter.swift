@@ -1,6 +1,5 @@
 import Foundation
 import LogModel
-import LogsAPITypes
 
 /// Prints log items as they arrive. Text: `[pod/container] message` (with `-t`, the time first),
 /// stderr lines marked, gaps as a visible line, messages as `Warning: …` on standard error.
@@ -37,16 +36,16 @@ package struct LogPrinter {
         self.errorPalette = errorPalette
     }
 
-    /// One NDJSON line from the server, decoded as `item`.
-    package mutating func print(_ item: Components.Schemas.LogItem, json line: ArraySlice<UInt8>) {
-        switch (item._type, options.format) {
+    /// One NDJSON line from the server, read as `item`.
+    package mutating func print(_ item: StreamedEntry, json line: ArraySlice<UInt8>) {
+        switch (item.type, options.format) {
         case (.heartbeat, _):
             return
         case (.message, _):
             // What a read says about itself goes to standard error, whatever its level: standard
             // output holds the log.
             closeLine()
-            message(level: item.level?.rawValue ?? "info", item.message ?? "", toErrors: true)
+            message(level: item.level ?? "info", item.message ?? "", toErrors: true)
         case (_, .json):
             output.write(line)
             output.write("\n")
@@ -58,21 +57,21 @@ package struct LogPrinter {
         }
     }
 
-    private mutating func text(_ item: Components.Schemas.LogItem) {
+    private mutating func text(_ item: StreamedEntry) {
         // Events and pushed lines come from no pod: they get no `[pod/container]`.
         let source = [item.pod, item.container].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "/")
         if openLine != source {
             closeLine()
-            let marker = item.stream == .stderr ? outputPalette.error(source.isEmpty ? "stderr" : " stderr") : ""
+            let marker = item.stream == "stderr" ? outputPalette.error(source.isEmpty ? "stderr" : " stderr") : ""
             output.write(outputPalette.dim(prefix(item)) + (source.isEmpty && marker.isEmpty ? "" : "[" + source + marker + "] "))
         }
         var message = item.message ?? ""
-        if options.raw, let base64 = item.messageB64, let bytes = Data(base64Encoded: base64) {
+        if options.raw, let base64 = item.messageBase64, let bytes = Data(base64Encoded: base64) {
             output.write(bytes)
             message = ""
         }
         output.write(output.isTerminal && !options.raw ? TerminalText.neutralised(message) : message)
-        if item.partial == true {
+        if item.partial {
             openLine = source
         } else {
             output.write("\n")
@@ -80,7 +79,7 @@ package struct LogPrinter {
         }
     }
 
-    private func prefix(_ item: Components.Schemas.LogItem) -> String {
+    private func prefix(_ item: StreamedEntry) -> String {
         guard options.timestamps, let datetime = item.datetime else { return "" }
         return Self.milliseconds(datetime) + " "
     }
@@ -108,8 +107,8 @@ package struct LogPrinter {
     }
 
     /// `… 12,345 lines (3.1 MiB) not kept (rolled over) …`
-    package static func gapText(_ item: Components.Schemas.LogItem) -> String {
-        GapText.describe(records: item.records ?? 0, bytes: item.bytes, reason: item.reason)
+    package static func gapText(_ item: StreamedEntry) -> String {
+        GapText.describe(records: Int(clamping: item.records ?? 0), bytes: item.bytes.map { Int(clamping: $0) }, reason: item.reason)
     }
 
     /// `2026-11-22T10:00:00.123456789Z` as `2026-11-22T10:00:00.123Z`.

@@ -46,6 +46,9 @@ struct RingLogStream: Sendable {
     let grep: [UInt8]?
     /// The client's connection: a read stops between two slices once it has closed.
     let connection: ClientConnection?
+    /// What every log item of a container's ring ends with (`AgentItem.writeLog`); nil for a
+    /// ring of pushed lines or events, whose records are objects to take apart.
+    let sourceMembers: [UInt8]?
 
     /// A page, and a slice on the pool: about a millisecond of reading and encoding. Measured
     /// (bench/crowded_reads.py): slices of 5,000 items let another tool's follow wait 14 ms at
@@ -77,6 +80,8 @@ struct RingLogStream: Sendable {
         self.follows = follows
         metadata = ring.metadata
         grep = query.grep.map { Array($0.utf8) }
+        sourceMembers = metadata.kind == .custom || metadata.kind == .activity ? nil
+            : AgentItem.sourceMembers(pod: metadata.pod ?? "", container: metadata.container ?? "", run: metadata.run, node: node)
         streams = query.stream.map { stream in
             switch stream {
             case .stdout: [.stdout]
@@ -288,6 +293,9 @@ struct RingLogStream: Sendable {
     private func encodeLines(_ page: ReadResult, into out: inout ByteBuffer, _ reading: inout Reading) -> Bool {
         var joined: [LineJoiner.Joined] = []
         reading.joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
+        // Items are written here, then onto `out` at once.
+        var items = JSONWriter()
+        defer { out.writeBytes(items.bytes) }
         for item in joined {
             if let limit = query.limit, reading.progress.items >= limit { return true }
             if case let .record(record) = item.item {
@@ -297,7 +305,7 @@ struct RingLogStream: Sendable {
                 }
                 if let limit = reading.progress.budget { reading.progress.budget = limit - record.payload.count }
             }
-            encode(item, into: &out)
+            encode(item, into: &out, items: &items)
             reading.progress.items += 1
             reading.progress.position = item.next
         }
@@ -343,7 +351,7 @@ struct RingLogStream: Sendable {
         }
     }
 
-    private func encode(_ joined: LineJoiner.Joined, into out: inout ByteBuffer) {
+    private func encode(_ joined: LineJoiner.Joined, into out: inout ByteBuffer, items: inout JSONWriter) {
         switch format {
         case .text:
             guard case let .record(record) = joined.item else { return }
@@ -354,8 +362,14 @@ struct RingLogStream: Sendable {
             out.writeBytes(record.payload)
             if !record.flags.contains(.partial) { out.writeInteger(UInt8(ascii: "\n")) }
         case .items:
+            if case let .record(record) = joined.item, let sourceMembers {
+                AgentItem.writeLog(seq: record.seq, next: joined.next, time: record.timestamp, stream: record.stream.description,
+                                   payload: record.payload, partial: record.flags.contains(.partial),
+                                   truncated: record.flags.contains(.truncated), source: sourceMembers, to: &items)
+                return
+            }
             let (item, time) = logItem(joined)
-            out.writeBytes(AgentItem.line(item, seq: joined.item.seq, next: joined.next, time: time))
+            items.json(AgentItem.line(item, seq: joined.item.seq, next: joined.next, time: time))
         }
     }
 
