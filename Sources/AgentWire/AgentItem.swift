@@ -18,7 +18,8 @@ public struct AgentItem: Sendable {
     public let next: UInt64
     public let time: Int64?
     public let type: LogItem.Kind
-    private let line: [UInt8]
+    /// A slice of the chunk of the answer it came in (`AgentItemSplitter`): no array a line.
+    private let line: ArraySlice<UInt8>
     /// Where the item's own members start in `line` (at `"type"`).
     private let members: Int
 
@@ -83,7 +84,11 @@ public struct AgentItem: Sendable {
 
     /// Reads a line (without its newline).
     public init(line: [UInt8]) throws(Malformed) {
-        var scanner = Scanner(bytes: line)
+        try self.init(line: line[...])
+    }
+
+    public init(line: ArraySlice<UInt8>) throws(Malformed) {
+        var scanner = Scanner(bytes: line, offset: line.startIndex)
         try scanner.expect(#"{"seq":"#)
         seq = try scanner.unsigned()
         try scanner.expect(#","next":"#)
@@ -104,7 +109,7 @@ public struct AgentItem: Sendable {
     /// (the gateway's cursor; a label) after them, into `writer` as one object.
     public func write(to writer: inout JSONWriter, adding: (inout JSONWriter) -> Void = { _ in }) {
         writer.beginObject()
-        writer.json(line[members..<(line.count - 1)])
+        writer.json(line[members..<(line.endIndex - 1)])
         adding(&writer)
         writer.endObject()
     }
@@ -122,8 +127,8 @@ public struct AgentItem: Sendable {
     }
 
     private struct Scanner {
-        let bytes: [UInt8]
-        var offset = 0
+        let bytes: ArraySlice<UInt8>
+        var offset: Int
 
         mutating func expect(_ text: StaticString) throws(Malformed) {
             guard bytes.hasBytes(of: text, at: offset) else { throw malformed() }
@@ -133,7 +138,7 @@ public struct AgentItem: Sendable {
         mutating func unsigned() throws(Malformed) -> UInt64 {
             var value: UInt64 = 0
             let start = offset
-            while offset < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset]) {
+            while offset < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset]) {
                 let (times, overflow) = value.multipliedReportingOverflow(by: 10)
                 let (sum, carry) = times.addingReportingOverflow(UInt64(bytes[offset] - UInt8(ascii: "0")))
                 guard !overflow, !carry else { throw malformed() }
@@ -149,7 +154,7 @@ public struct AgentItem: Sendable {
                 offset += 4
                 return nil
             }
-            let negative = offset < bytes.count && bytes[offset] == UInt8(ascii: "-")
+            let negative = offset < bytes.endIndex && bytes[offset] == UInt8(ascii: "-")
             if negative { offset += 1 }
             let magnitude = try unsigned()
             guard magnitude <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) else { throw malformed() }
@@ -184,30 +189,34 @@ public struct AgentItemSplitter {
     }
 
     public mutating func items(in chunk: ByteBuffer) throws(AgentItem.Malformed) -> [AgentItem] {
-        // By pointer and memchr: a generic search of the buffer's view was a tenth of a page's cost.
-        let lines = chunk.withUnsafeReadableBytes { bytes -> [[UInt8]] in
-            var lines: [[UInt8]] = []
+        // One array for the chunk (and the line begun in the one before); each item is a
+        // slice of it. Lines found by pointer and memchr: a generic search of the buffer's view
+        // was a tenth of a page's cost, an array a line most of the rest.
+        var bytes = pending
+        pending = []
+        chunk.withUnsafeReadableBytes { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+        let ends = bytes.withUnsafeBytes { raw -> [Int] in
+            var ends: [Int] = []
             var start = 0
-            while start < bytes.count, let found = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
-                let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                if pending.isEmpty {
-                    lines.append(Array(bytes[start..<newline]))
-                } else {
-                    pending.append(contentsOf: bytes[start..<newline])
-                    lines.append(pending)
-                    pending.removeAll(keepingCapacity: true)
-                }
+            while start < raw.count, let found = memchr(raw.baseAddress! + start, Int32(UInt8(ascii: "\n")), raw.count - start) {
+                let newline = raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+                ends.append(newline)
                 start = newline + 1
             }
-            pending.append(contentsOf: bytes[start...])
-            return lines
+            return ends
         }
-        guard pending.count <= Self.maxLineBytes else {
+        let rest = (ends.last ?? -1) + 1
+        guard bytes.count - rest <= Self.maxLineBytes else {
             throw AgentItem.Malformed(description: "a line longer than \(Self.maxLineBytes) bytes")
         }
+        pending = Array(bytes[rest...])
         var items: [AgentItem] = []
-        items.reserveCapacity(lines.count)
-        for line in lines { items.append(try AgentItem(line: line)) }
+        items.reserveCapacity(ends.count)
+        var start = 0
+        for end in ends {
+            items.append(try AgentItem(line: bytes[start..<end]))
+            start = end + 1
+        }
         return items
     }
 }

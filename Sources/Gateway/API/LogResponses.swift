@@ -257,8 +257,7 @@ struct StreamEncoder: Sendable {
 
     /// A page's entries in one buffer, until the budget is spent.
     mutating func encode(_ entries: [ReadEntry]) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.bytes.reserveCapacity(entries.count * 256)
+        var writer = JSONWriter(capacity: entries.count * 320)
         for (index, entry) in entries.enumerated() where !spent {
             let withCursor = format != .ndjson || index == entries.count - 1 || (index + 1) % Self.cursorEvery == 0
             _ = write(entry, withCursor: withCursor, to: &writer)

@@ -293,8 +293,9 @@ struct RingLogStream: Sendable {
     private func encodeLines(_ page: ReadResult, into out: inout ByteBuffer, _ reading: inout Reading) -> Bool {
         var joined: [LineJoiner.Joined] = []
         reading.joiner.join(page.items, atEnd: page.end != .limit, into: &joined)
-        // Items are written here, then onto `out` at once.
-        var items = JSONWriter()
+        // Items are written here, then onto `out` at once; room for a line of about 300 bytes
+        // each from the start, not grown (and copied) a dozen times a page.
+        var items = JSONWriter(capacity: format == .items ? joined.count * 320 : 0)
         defer { out.writeBytes(items.bytes) }
         for item in joined {
             if let limit = query.limit, reading.progress.items >= limit { return true }
