@@ -136,6 +136,14 @@ public final class AgentClient: Sendable {
               cut: { chunk, splitter in try splitter.items(in: chunk) }, end: { try $0.finish() })
     }
 
+    /// A read's items a chunk of the agent's answer at a time, its heartbeats left out: the
+    /// path of big NDJSON downloads of one ring, at background priority, as `text` is for text.
+    public func itemChunks(_ agent: AgentEndpoint, ring: String, _ query: RingReadQuery) -> BoundedStream<[AgentItem]> {
+        relay(agent, { [self] in try await logs(agent, ring: ring, query, accept: "application/x-ndjson", timeout: .hours(24)) },
+              priority: .background, cut: { chunk, splitter in [try splitter.items(in: chunk).filter { $0.type != .heartbeat }] },
+              end: { try $0.finish() })
+    }
+
     /// A ring's lines as `text/plain`, handed on chunk by chunk as they come, nothing decoded:
     /// the path of big downloads of one ring. Returns once the agent has answered, so that its
     /// refusal (a `429` still after the tries) is the caller's answer, not a body cut short.

@@ -115,7 +115,7 @@ public struct AgentItem: Sendable {
     }
 
     /// Each member of the item's line, as `JSONMembers` reads them (`seq`, `next` and `time` too).
-    public func readMembers(_ member: (String, JSONMembers.Value) throws -> Void) throws {
+    public func readMembers(_ member: (JSONMembers.Name, JSONMembers.Value) throws -> Void) throws {
         try line.withUnsafeBytes { try JSONMembers.read($0, member) }
     }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Reads the members of one JSON object in one pass over its bytes, handing each to the caller
 /// as it goes: the entries of a streamed read are flat objects, read by the million, and a
 /// `JSONDecoder` per line built a Foundation object graph for each (the CLI printed 66,000
@@ -35,13 +38,25 @@ public enum JSONMembers {
         }
     }
 
+    /// A member's name, as a view of the line's bytes: compared without a `String` made for it.
+    public struct Name {
+        let bytes: UnsafeRawBufferPointer
+        let escaped: Bool
+
+        public func `is`(_ text: StaticString) -> Bool {
+            escaped ? self.text == text.description : bytes.hasBytes(of: text, at: 0) && bytes.count == text.utf8CodeUnitCount
+        }
+
+        public var text: String { (escaped ? JSONMembers.unescape(bytes) : nil) ?? String(decoding: bytes, as: UTF8.self) }
+    }
+
     public struct Malformed: Error, CustomStringConvertible {
         public var description: String { "not a JSON object" }
     }
 
-    /// Calls `member` with each member's name (unescaped) and value, in order. Throws
-    /// `Malformed` for anything but one JSON object (surrounding whitespace aside).
-    public static func read(_ line: UnsafeRawBufferPointer, _ member: (_ name: String, _ value: Value) throws -> Void) throws {
+    /// Calls `member` with each member's name and value, in order. Throws `Malformed` for
+    /// anything but one JSON object (surrounding whitespace aside).
+    public static func read(_ line: UnsafeRawBufferPointer, _ member: (_ name: Name, _ value: Value) throws -> Void) throws {
         var scanner = Scanner(bytes: line)
         scanner.skipSpace()
         try scanner.expect(UInt8(ascii: "{"))
@@ -50,8 +65,8 @@ public enum JSONMembers {
             scanner.offset += 1
         } else {
             while true {
-                guard case let .string(bytes, escaped) = try scanner.value(), let name = escaped ? unescape(bytes) : String(decoding: bytes, as: UTF8.self)
-                else { throw Malformed() }
+                guard case let .string(bytes, escaped) = try scanner.value(), !escaped || unescape(bytes) != nil else { throw Malformed() }
+                let name = Name(bytes: bytes, escaped: escaped)
                 scanner.skipSpace()
                 try scanner.expect(UInt8(ascii: ":"))
                 try member(name, try scanner.value())
@@ -85,12 +100,14 @@ public enum JSONMembers {
             return value
         }
         while index < bytes.count {
-            let byte = bytes[index]
+            // The run up to the next backslash, at once.
+            let rest = bytes.count - index
+            let run = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\\")), rest)
+                .map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) - index } ?? rest
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + run)]).assumingMemoryBound(to: UInt8.self))
+            index += run
+            guard index < bytes.count else { break }
             index += 1
-            guard byte == UInt8(ascii: "\\") else {
-                out.append(byte)
-                continue
-            }
             guard index < bytes.count else { return nil }
             let escape = bytes[index]
             index += 1
@@ -178,6 +195,10 @@ public enum JSONMembers {
             let start = offset
             var escaped = false
             while offset < bytes.count {
+                if offset + 8 <= bytes.count, !ByteWords.hasJSONSpecial(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) {
+                    offset += 8
+                    continue
+                }
                 let byte = bytes[offset]
                 if byte == UInt8(ascii: "\"") {
                     offset += 1

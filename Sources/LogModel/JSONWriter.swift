@@ -146,14 +146,10 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    /// Whether any of eight bytes may need an escape: below 0x20, a quote, a backslash, or
-    /// 0x7f and above (DEL, or a byte of a multi-byte character, looked at one by one).
+    /// Whether any of eight bytes may need an escape: a quote, a backslash, a control
+    /// character, DEL, or a byte of a multi-byte character (looked at one by one).
     private static func mayNeedEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        return word & highs != 0 || (word &- 0x20 &* ones) & ~word & highs != 0 || hasZeroByte(word ^ (0x22 &* ones))
-            || hasZeroByte(word ^ (0x5c &* ones)) || hasZeroByte(word ^ (0x7f &* ones))
+        ByteWords.hasHighByte(word) || ByteWords.hasJSONSpecial(word) || ByteWords.hasByte(0x7f, in: word)
     }
 
     /// The bytes a JSON string holds as they are: not a quote, a backslash, a control character

@@ -30,6 +30,38 @@ import TestSupport
     }
 
     /// Operators see what each node and tool holds before and after compression.
+    /// A download of one ring in NDJSON goes on as the agent sends it: every line once, in
+    /// order, a line the runtime split joined, with a cursor on every thousandth entry and on
+    /// the last of each write, from which a read resumes exactly; what a filter or the other
+    /// direction needs is the same lines.
+    @Test func oneRingsNDJSONCarriesCursorsToResumeFrom() async throws {
+        let gw = try GatewayHarness(nodes: ["node-1"])
+        let log = try gw.writer(node: "node-1", pod: "big")
+        let start = NanoTime.now() - 60_000_000_000
+        for n in 0..<2500 {
+            if n == 7 { try log.write("split ", partial: true, time: start + Int64(n) * 1000) }
+            try log.write("line \(n)", stream: n % 3 == 0 ? "stderr" : "stdout", time: start + Int64(n) * 1000)
+        }
+        let path = "/v1/tool/demo/job/big/logs?since=\(NanoTime.format(start - 1))"
+        let items = try await eventually("every line") {
+            let items = try await gw.get(path, as: GatewayHarness.tool("demo"), accept: "application/x-ndjson").items()
+            return items.count == 2500 ? items : nil
+        }
+        #expect(items.map(\.message) == (0..<2500).map { $0 == 7 ? "split line 7" : "line \($0)" })
+        #expect(items.allSatisfy { $0.pod == "big" && $0.container == "job" && $0.node == "node-1" && $0.datetime != nil })
+        #expect(items.filter { $0.stream == "stderr" }.count == 834)
+        let marked = items.indices.filter { items[$0].cursor != nil }
+        #expect(marked.last == 2499)
+        #expect([999, 1999].allSatisfy(marked.contains))
+        for index in marked {
+            let rest = try await gw.get(path + "&after=\(items[index].cursor!)&lines=2", as: GatewayHarness.tool("demo"),
+                                        accept: "application/x-ndjson").items()
+            #expect(rest.map(\.message) == items.dropFirst(index + 1).prefix(2).map(\.message), "after entry \(index)")
+        }
+        let stderr = try await gw.get(path + "&stream=stderr", as: GatewayHarness.tool("demo"), accept: "application/x-ndjson").items()
+        #expect(stderr.map(\.message) == items.filter { $0.stream == "stderr" }.map(\.message))
+    }
+
     @Test func nodeUsageTellsBytesKeptBeforeAndAfterCompression() async throws {
         let gw = try GatewayHarness(nodes: ["node-1"])
         let log = try gw.writer(node: "node-1", pod: "chatty")

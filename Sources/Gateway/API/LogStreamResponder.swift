@@ -61,12 +61,54 @@ struct LogStreamResponder: Sendable {
                 return out.finish()
             }
         }
+        if let (agent, ring) = oneRingRead() { return await relay(agent, ring) }
         var owed = next.lines ?? .max
         while owed > 0, !encoder.spent {
             guard let page = await sendPage(next, limit: min(owed, MergedLogs.pageItems)) else { return }
             owed -= page.entries.count
             guard page.more, let mark = page.mark else { break }
             next.after = CompositeCursor(mark: mark)
+        }
+        out.finish()
+    }
+
+    /// The one ring an NDJSON read needs, read forward with nothing to filter, label or count
+    /// in bytes: then its items need no pages and no merge (`relay`).
+    private func oneRingRead() -> (AgentEndpoint, AgentRing)? {
+        guard encoder.format == .ndjson, !request.newestFirst, request.limitBytes == nil, !selection.isToolWide else { return nil }
+        let needed = request.choice(filtered: false).choose(rings) { $0.1 }
+        return needed.count == 1 ? needed[0] : nil
+    }
+
+    /// One ring's items as the agent sends them, each chunk of its answer encoded as it comes,
+    /// with the cursors a client resumes from (`StreamEncoder`'s rule: every thousandth and the
+    /// last of each write). A download of one job is this: a page a request and a merge cost
+    /// the gateway half again the agent's time.
+    private mutating func relay(_ agent: AgentEndpoint, _ ring: AgentRing) async {
+        let query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
+        // An item without a time of its own (a gap of lines that rolled over) is shown at the
+        // time of the one before it, or where the read starts.
+        var time = request.after?.mark?.time ?? request.since ?? 0
+        var written = 0
+        do {
+            for try await items in merged.client.itemChunks(agent, ring: ring.id, query) where !items.isEmpty {
+                var writer = JSONWriter(capacity: items.count * 320)
+                for (index, item) in items.enumerated() {
+                    time = item.time ?? time
+                    written += 1
+                    var entry = ReadEntry(item)
+                    if item.time == nil { entry.datetime = NanoTime.format(time) }
+                    let withCursor = index == items.count - 1 || written % StreamEncoder.cursorEvery == 0
+                    if withCursor { entry.cursor = CompositeCursor(mark: .init(time: time, ring: ring.id, seq: item.next, newestFirst: false)) }
+                    _ = LogEncoding.write(entry, as: .ndjson, withCursor: withCursor, to: &writer)
+                }
+                guard await out.send(writer.bytes[...]) else { return }
+                spaced = false
+            }
+        } catch is CancellationError {
+            return out.finish(throwing: CancellationError())
+        } catch {
+            guard await say("\(ring.node) did not finish the read: \(error)") else { return }
         }
         out.finish()
     }

@@ -63,14 +63,13 @@ struct ReadEntry: Sendable {
         case let .agent(item):
             do {
                 try item.readMembers { name, value in
-                    switch (name, value) {
-                    case let ("message", .string(bytes, escaped)) where message == nil:
+                    if name.is("message"), message == nil, case let .string(bytes, escaped) = value {
                         message = escaped ? JSONMembers.unescape(bytes).map { Array($0.utf8) } : Array(bytes)
-                    case let ("message_b64", .string(bytes, false)):
+                    } else if name.is("message_b64"), case let .string(bytes, false) = value {
                         // The raw bytes, when the text could not hold them: they win.
                         message = Base64.decode(String(decoding: bytes, as: UTF8.self)) ?? message
-                    case let ("partial", .bool(value)): partial = value
-                    default: break
+                    } else if name.is("partial"), case let .bool(value) = value {
+                        partial = value
                     }
                 }
             } catch {

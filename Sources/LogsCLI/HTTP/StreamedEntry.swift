@@ -52,24 +52,35 @@ package struct StreamedEntry: Equatable {
                     guard let count = value.unsigned else { throw Malformed() }
                     return count
                 }
-                switch name {
-                case "type":
+                // A chain of byte comparisons, most frequent first: a table of key paths measured
+                // a fifth slower for the whole CLI.
+                if name.is("type") {
                     guard let text = try text(), let kind = Kind(rawValue: text) else { throw Malformed() }
                     type = kind
-                case "datetime": entry.datetime = try text()
-                case "stream": entry.stream = try text()
-                case "message": entry.message = try text()
-                case "message_b64": entry.messageBase64 = try text()
-                case "partial":
+                } else if name.is("message") {
+                    entry.message = try text()
+                } else if name.is("datetime") {
+                    entry.datetime = try text()
+                } else if name.is("stream") {
+                    entry.stream = try text()
+                } else if name.is("pod") {
+                    entry.pod = try text()
+                } else if name.is("container") {
+                    entry.container = try text()
+                } else if name.is("partial") {
                     if case let .bool(partial) = value { entry.partial = partial }
-                case "pod": entry.pod = try text()
-                case "container": entry.container = try text()
-                case "cursor": entry.cursor = try text()
-                case "records": entry.records = try count()
-                case "bytes": entry.bytes = try count()
-                case "reason": entry.reason = try text()
-                case "level": entry.level = try text()
-                default: break
+                } else if name.is("cursor") {
+                    entry.cursor = try text()
+                } else if name.is("message_b64") {
+                    entry.messageBase64 = try text()
+                } else if name.is("records") {
+                    entry.records = try count()
+                } else if name.is("bytes") {
+                    entry.bytes = try count()
+                } else if name.is("reason") {
+                    entry.reason = try text()
+                } else if name.is("level") {
+                    entry.level = try text()
                 }
             }
         } catch {

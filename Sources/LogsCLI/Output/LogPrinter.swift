@@ -26,7 +26,8 @@ package struct LogPrinter {
     let outputPalette: Palette
     let errorPalette: Palette
     /// The source of a partial line still being printed: its continuation gets no prefix.
-    private var openLine: String?
+    private var openLine: Source?
+    private var lastHeader: (source: Source, stderr: Bool, text: String)?
 
     package init(options: Options, output: StandardStream, errors: StandardStream, outputPalette: Palette, errorPalette: Palette) {
         self.options = options
@@ -59,11 +60,11 @@ package struct LogPrinter {
 
     private mutating func text(_ item: StreamedEntry) {
         // Events and pushed lines come from no pod: they get no `[pod/container]`.
-        let source = [item.pod, item.container].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "/")
+        let source = Source(pod: item.pod, container: item.container)
         if openLine != source {
             closeLine()
-            let marker = item.stream == "stderr" ? outputPalette.error(source.isEmpty ? "stderr" : " stderr") : ""
-            output.write(outputPalette.dim(prefix(item)) + (source.isEmpty && marker.isEmpty ? "" : "[" + source + marker + "] "))
+            output.write(outputPalette.dim(prefix(item)))
+            output.write(header(source, stderr: item.stream == "stderr"))
         }
         var message = item.message ?? ""
         if options.raw, let base64 = item.messageBase64, let bytes = Data(base64Encoded: base64) {
@@ -77,6 +78,23 @@ package struct LogPrinter {
             output.write("\n")
             openLine = nil
         }
+    }
+
+    /// Where a line comes from, as its entry names it.
+    struct Source: Equatable {
+        var pod: String?
+        var container: String?
+    }
+
+    /// `[pod/container] `, or `[pod/container stderr] `: made once for a run of lines of one
+    /// source and stream, not for every line (a download prints a million).
+    private mutating func header(_ source: Source, stderr: Bool) -> String {
+        if let last = lastHeader, last.source == source, last.stderr == stderr { return last.text }
+        let name = [source.pod, source.container].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "/")
+        let marker = stderr ? outputPalette.error(name.isEmpty ? "stderr" : " stderr") : ""
+        let text = name.isEmpty && marker.isEmpty ? "" : "[" + name + marker + "] "
+        lastHeader = (source, stderr, text)
+        return text
     }
 
     private func prefix(_ item: StreamedEntry) -> String {
