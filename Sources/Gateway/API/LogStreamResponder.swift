@@ -80,29 +80,24 @@ struct LogStreamResponder: Sendable {
         return needed.count == 1 ? needed[0] : nil
     }
 
-    /// One ring's items as the agent sends them, each chunk of its answer encoded as it comes,
-    /// with the cursors a client resumes from (`StreamEncoder`'s rule: every thousandth and the
-    /// last of each write). A download of one job is this: a page a request and a merge cost
-    /// the gateway half again the agent's time.
+    /// One ring's items as the agent sends them, each chunk of its answer encoded as it comes
+    /// (a slice of the merge pool, in turns by tool, as a page is), with the cursors a client
+    /// resumes from (`StreamEncoder`'s rule: every thousandth and the last of each write). A
+    /// download of one job is this: a page a request and a merge cost the gateway half again
+    /// the agent's time.
     private mutating func relay(_ agent: AgentEndpoint, _ ring: AgentRing) async {
         let query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
         // An item without a time of its own (a gap of lines that rolled over) is shown at the
         // time of the one before it, or where the read starts.
-        var time = request.after?.mark?.time ?? request.since ?? 0
-        var written = 0
+        var place = RelayPlace(ring: ring.id, time: request.after?.mark?.time ?? request.since ?? 0)
         do {
             for try await items in merged.client.itemChunks(agent, ring: ring.id, query) where !items.isEmpty {
-                var writer = JSONWriter(capacity: items.count * 320)
-                for (index, item) in items.enumerated() {
-                    time = item.time ?? time
-                    written += 1
-                    var entry = ReadEntry(item)
-                    if item.time == nil { entry.datetime = NanoTime.format(time) }
-                    let withCursor = index == items.count - 1 || written % StreamEncoder.cursorEvery == 0
-                    if withCursor { entry.cursor = CompositeCursor(mark: .init(time: time, ring: ring.id, seq: item.next, newestFirst: false)) }
-                    _ = LogEncoding.write(entry, as: .ndjson, withCursor: withCursor, to: &writer)
+                let (bytes, after) = await merged.pool.run(selection.tool) { [place] in
+                    var place = place
+                    return (place.encode(items), place)
                 }
-                guard await out.send(writer.bytes[...]) else { return }
+                place = after
+                guard await out.send(bytes[...]) else { return }
                 spaced = false
             }
         } catch is CancellationError {
@@ -219,5 +214,27 @@ struct LogStreamResponder: Sendable {
         forward.lines = found
         forward.after = CompositeCursor(mark: .init(time: oldest.time, ring: oldest.ring, seq: oldest.seq, newestFirst: false))
         return forward
+    }
+}
+
+/// Where a relay of one ring stands: the time of its last item and how many it wrote.
+struct RelayPlace: Sendable {
+    let ring: String
+    var time: Int64
+    var written = 0
+
+    /// A chunk of the agent's items as NDJSON.
+    mutating func encode(_ items: [AgentItem]) -> [UInt8] {
+        var writer = JSONWriter(capacity: items.count * 320)
+        for (index, item) in items.enumerated() {
+            time = item.time ?? time
+            written += 1
+            var entry = ReadEntry(item)
+            if item.time == nil { entry.datetime = NanoTime.format(time) }
+            let withCursor = index == items.count - 1 || written % StreamEncoder.cursorEvery == 0
+            if withCursor { entry.cursor = CompositeCursor(mark: .init(time: time, ring: ring, seq: item.next, newestFirst: false)) }
+            _ = LogEncoding.write(entry, as: .ndjson, withCursor: withCursor, to: &writer)
+        }
+        return writer.bytes
     }
 }
