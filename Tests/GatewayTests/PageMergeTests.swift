@@ -102,6 +102,12 @@ import Testing
         let encoded = ndjson.encode(entries[5])
         let alone = try #require(encoded)
         #expect(String(decoding: alone, as: UTF8.self).contains("\"cursor\":\"k1."))
+        // The entry that spends `limit_bytes` ends the answer: it carries a cursor too.
+        var budgeted = StreamEncoder(.ndjson, limitBytes: 20_000)
+        let cut = String(decoding: budgeted.encode(entries), as: UTF8.self).split(separator: "\n")
+        #expect(cut.count > 10 && cut.count < 999)
+        #expect(cut.last?.contains("\"cursor\":\"k1.") == true)
+        #expect(cut.dropLast().allSatisfy { !$0.contains("\"cursor\"") })
         var sse = StreamEncoder(.sse, limitBytes: nil)
         #expect(String(decoding: sse.encode(Array(entries.prefix(3))), as: UTF8.self).components(separatedBy: "id: k1.").count == 4)
         var text = StreamEncoder(.text, limitBytes: nil)

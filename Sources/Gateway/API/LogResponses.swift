@@ -260,7 +260,14 @@ struct StreamEncoder: Sendable {
         var writer = JSONWriter(capacity: entries.count * 320)
         for (index, entry) in entries.enumerated() where !spent {
             let withCursor = format != .ndjson || index == entries.count - 1 || (index + 1) % Self.cursorEvery == 0
+            let (before, budgetBefore) = (writer.bytes.count, budget)
             _ = write(entry, withCursor: withCursor, to: &writer)
+            // The entry that spends `limit_bytes` is the answer's last: it gets its cursor.
+            if spent, !withCursor {
+                writer.bytes.removeSubrange(before...)
+                budget = budgetBefore
+                _ = write(entry, withCursor: true, to: &writer)
+            }
         }
         return writer.bytes
     }

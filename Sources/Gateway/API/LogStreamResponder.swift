@@ -88,8 +88,9 @@ struct LogStreamResponder: Sendable {
     private mutating func relay(_ agent: AgentEndpoint, _ ring: AgentRing) async {
         let query = request.ringQuery(from: request.after?.position(of: ring.id), count: request.lines)
         // An item without a time of its own (a gap of lines that rolled over) is shown at the
-        // time of the one before it, or where the read starts.
-        var place = RelayPlace(ring: ring.id, time: request.after?.mark?.time ?? request.since ?? 0)
+        // time of the one before it, or where the read starts, or at the ring's first line.
+        let start = request.after?.mark?.time ?? request.since ?? ring.firstTime.flatMap(NanoTime.parse)
+        var place = RelayPlace(ring: ring.id, time: start ?? NanoTime.now())
         do {
             for try await items in merged.client.itemChunks(agent, ring: ring.id, query) where !items.isEmpty {
                 let (bytes, after) = await merged.pool.run(selection.tool) { [place] in

@@ -79,7 +79,8 @@ struct ReadEntry: Sendable {
             message = item.messageBase64.flatMap { Base64.decode($0) } ?? item.message.map { Array($0.utf8) }
             partial = item.partial == true
         }
-        guard var line = message else { return nil }
+        // A line without a message (an event that had none) is an empty line, as before.
+        var line = message ?? []
         if !partial { line.append(UInt8(ascii: "\n")) }
         return line
     }

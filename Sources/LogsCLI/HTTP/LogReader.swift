@@ -115,6 +115,9 @@ package final class LogReader {
                         return false
                     }
                     let line = pending[start..<end]
+                    // A heartbeat prints nothing and marks no place: not held either, else a quiet
+                    // follow would keep every one.
+                    if item.type == .heartbeat { continue }
                     if item.type == .message {
                         // To standard error at once: a follow's note that it waits must not wait.
                         self.emit(item, json: line)
