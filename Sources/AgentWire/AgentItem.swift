@@ -190,16 +190,15 @@ public struct AgentItemSplitter {
 
     public mutating func items(in chunk: ByteBuffer) throws(AgentItem.Malformed) -> [AgentItem] {
         // One array for the chunk (and the line begun in the one before); each item is a
-        // slice of it. Lines found by pointer and memchr: a generic search of the buffer's view
-        // was a tenth of a page's cost, an array a line most of the rest.
+        // slice of it. A generic search of the buffer's view was a tenth of a page's cost, an
+        // array a line most of the rest.
         var bytes = pending
         pending = []
         chunk.withUnsafeReadableBytes { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
         let ends = bytes.withUnsafeBytes { raw -> [Int] in
             var ends: [Int] = []
             var start = 0
-            while start < raw.count, let found = memchr(raw.baseAddress! + start, Int32(UInt8(ascii: "\n")), raw.count - start) {
-                let newline = raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+            while let newline = raw.firstIndex(of: UInt8(ascii: "\n"), from: start) {
                 ends.append(newline)
                 start = newline + 1
             }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 /// Reads the members of one JSON object in one pass over its bytes, handing each to the caller
 /// as it goes: the entries of a streamed read are flat objects, read by the million, and a
 /// `JSONDecoder` per line built a Foundation object graph for each (the CLI printed 66,000
@@ -101,11 +98,9 @@ public enum JSONMembers {
         }
         while index < bytes.count {
             // The run up to the next backslash, at once.
-            let rest = bytes.count - index
-            let run = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\\")), rest)
-                .map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) - index } ?? rest
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + run)]).assumingMemoryBound(to: UInt8.self))
-            index += run
+            let end = bytes.firstIndex(of: UInt8(ascii: "\\"), from: index) ?? bytes.count
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]).assumingMemoryBound(to: UInt8.self))
+            index = end
             guard index < bytes.count else { break }
             index += 1
             guard index < bytes.count else { return nil }

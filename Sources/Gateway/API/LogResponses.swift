@@ -241,6 +241,10 @@ struct StreamEncoder: Sendable {
     private(set) var budget: Int
     static let cursorEvery = 1000
 
+    /// Whether an NDJSON entry carries its cursor: the `ordinal`th (from 1) of what is being
+    /// counted, `last` of what is written at once.
+    static func carriesCursor(_ ordinal: Int, last: Bool) -> Bool { last || ordinal % cursorEvery == 0 }
+
     init(_ format: LogParameters.Format, limitBytes: Int?) {
         self.format = format
         budget = limitBytes ?? .max
@@ -259,7 +263,7 @@ struct StreamEncoder: Sendable {
     mutating func encode(_ entries: [ReadEntry]) -> [UInt8] {
         var writer = JSONWriter(capacity: entries.count * 320)
         for (index, entry) in entries.enumerated() where !spent {
-            let withCursor = format != .ndjson || index == entries.count - 1 || (index + 1) % Self.cursorEvery == 0
+            let withCursor = format != .ndjson || Self.carriesCursor(index + 1, last: index == entries.count - 1)
             let (before, budgetBefore) = (writer.bytes.count, budget)
             _ = write(entry, withCursor: withCursor, to: &writer)
             // The entry that spends `limit_bytes` is the answer's last: it gets its cursor.

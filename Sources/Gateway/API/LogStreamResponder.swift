@@ -232,7 +232,7 @@ struct RelayPlace: Sendable {
             written += 1
             var entry = ReadEntry(item)
             if item.time == nil { entry.datetime = NanoTime.format(time) }
-            let withCursor = index == items.count - 1 || written % StreamEncoder.cursorEvery == 0
+            let withCursor = StreamEncoder.carriesCursor(written, last: index == items.count - 1)
             if withCursor { entry.cursor = CompositeCursor(mark: .init(time: time, ring: ring, seq: item.next, newestFirst: false)) }
             _ = LogEncoding.write(entry, as: .ndjson, withCursor: withCursor, to: &writer)
         }

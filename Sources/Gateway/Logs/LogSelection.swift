@@ -138,13 +138,13 @@ struct LogSelection: Sendable {
         return query
     }
 
-    /// Whether entries are filtered one by one (the tool-wide read's job and deployment
-    /// filters): then a ring's bytes cannot pass through unread.
     /// The tool-wide read, whose entries are labelled with their source.
     var isToolWide: Bool {
         if case .tool = source { true } else { false }
     }
 
+    /// Whether entries are filtered one by one (the tool-wide read's job and deployment
+    /// filters): then a ring's bytes cannot pass through unread.
     var filtersEntries: Bool {
         if case let .tool(scope) = source { scope.filtered } else { false }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LogModel
 
 /// Reads a log endpoint as NDJSON and prints each item as it arrives. With `follow` it never
 /// gives up on the server: a dropped connection or a restarted gateway is retried with backoff
@@ -107,8 +108,7 @@ package final class LogReader {
             pending.append(contentsOf: chunk)
             var start = 0
             let read = pending.withUnsafeBytes { bytes -> Bool in
-                while start < bytes.count, let found = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
-                    let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+                while let end = bytes.firstIndex(of: UInt8(ascii: "\n"), from: start) {
                     defer { start = end + 1 }
                     guard let item = try? StreamedEntry(line: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else {
                         decodeFailure = "an item the API does not describe: \(String(decoding: bytes[start..<min(end, start + 200)], as: UTF8.self))"

@@ -141,7 +141,7 @@ final class ContainerLog {
     /// Cuts the bytes into lines (a line's start may be in `carry` from the previous read).
     private func split(_ bytes: UnsafeRawBufferPointer, into entries: inout [AppendEntry], limits: IngestLimits, now: Int64) {
         var lineStart = 0
-        while let newline = Self.newline(in: bytes, from: lineStart) {
+        while let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), from: lineStart) {
             if skippingLine {
                 skippingLine = false
             } else if carry.isEmpty {
@@ -163,14 +163,6 @@ final class ContainerLog {
             skippingLine = true
             take(line, limits: limits, into: &entries, now: now)
         }
-    }
-
-    /// Where the next line ends: `memchr`, which looks at many bytes a step, where a loop over
-    /// the bytes looks at one (a 10 MB line is scanned once, as a quota's worth of short ones).
-    private static func newline(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress,
-              let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) else { return nil }
-        return base.distance(to: UnsafeRawPointer(found))
     }
 
     private func take(_ line: [UInt8], limits: IngestLimits, into entries: inout [AppendEntry], now: Int64) {
