@@ -60,6 +60,12 @@ import TestSupport
         }
         let stderr = try await gw.get(path + "&stream=stderr", as: GatewayHarness.tool("demo"), accept: "application/x-ndjson").items()
         #expect(stderr.map(\.message) == items.filter { $0.stream == "stderr" }.map(\.message))
+        // The relay is reached only past the same checks: another tool, or nobody, reads nothing.
+        for (identity, status) in [(GatewayHarness.tool("other"), 403), ([:], 401)] {
+            let denied = try await gw.get(path, as: identity, accept: "application/x-ndjson")
+            #expect(denied.status == status)
+            #expect(!denied.text.contains("line 1"))
+        }
     }
 
     @Test func nodeUsageTellsBytesKeptBeforeAndAfterCompression() async throws {
